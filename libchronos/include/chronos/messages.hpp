@@ -1,0 +1,107 @@
+#pragma once
+
+// The chronos protocol in one place: atoms, the typed interface, `inspect`
+// overloads for the types of protocol.hpp, errors, and type registration.
+//
+//   sender         message                                   reply
+//   ------------   ---------------------------------------   ----------------------------
+//   client         register_atom, name, actor                ok_atom, then that name's parked
+//                                                            timeouts are delivered to actor
+//   client         unregister_atom, name                     ok_atom
+//   client         schedule_atom, schedule_request           token (std::string)
+//   client         cancel_atom, token                        ok_atom
+//   client         reschedule_atom, token, when_spec         ok_atom
+//   client         list_atom [, name]                        timeout_list (deadline order)
+//   client         stats_atom                                stats_info
+//   chronos        wakeup_atom, generation                   (none: internal timer)
+//   chronos  -->   actor registered under the name:          chronos_timeout
+//
+// Every failing request is answered with a `caf::error` of category "chronos"
+// whose code is a `chronos::errc` and whose context holds a one-line detail.
+// Every node that talks to chronos must call `register_types` on its config.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/atom.hpp>
+#include <caf/error.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "chronos/errc.hpp"
+#include "chronos/protocol.hpp"
+
+namespace chronos {
+
+using register_atom = caf::atom_constant<caf::atom("register")>;
+using unregister_atom = caf::atom_constant<caf::atom("unregister")>;
+using schedule_atom = caf::atom_constant<caf::atom("schedule")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using reschedule_atom = caf::atom_constant<caf::atom("reschedule")>;
+using list_atom = caf::atom_constant<caf::atom("list")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using wakeup_atom = caf::atom_constant<caf::atom("wakeup")>;
+
+using chronos_api = caf::typed_actor<
+  caf::replies_to<register_atom, std::string, caf::actor>::with<caf::ok_atom>,
+  caf::replies_to<unregister_atom, std::string>::with<caf::ok_atom>,
+  caf::replies_to<schedule_atom, schedule_request>::with<std::string>,
+  caf::replies_to<cancel_atom, std::string>::with<caf::ok_atom>,
+  caf::replies_to<reschedule_atom, std::string, when_spec>::with<caf::ok_atom>,
+  caf::replies_to<list_atom>::with<timeout_list>,
+  caf::replies_to<list_atom, std::string>::with<timeout_list>,
+  caf::replies_to<stats_atom>::with<stats_info>,
+  caf::reacts_to<wakeup_atom, std::uint64_t>>;
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, when_spec& x) {
+  return f(caf::meta::type_name("chronos_when"), x.relative, x.ms);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, schedule_request& x) {
+  return f(caf::meta::type_name("chronos_schedule_request"), x.name, x.when, x.payload,
+           x.interval_ms);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, chronos_timeout& x) {
+  return f(caf::meta::type_name("chronos_timeout"), x.token, x.payload, x.name,
+           x.deadline_ms);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, timeout_info& x) {
+  return f(caf::meta::type_name("chronos_timeout_info"), x.token, x.name, x.deadline_ms,
+           x.payload, x.interval_ms, x.parked);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stats_info& x) {
+  return f(caf::meta::type_name("chronos_stats"), x.pending, x.parked, x.names, x.scheduled,
+           x.fired, x.delivered, x.cancelled, x.lateness_count, x.lateness_mean_us,
+           x.lateness_max_us);
+}
+
+/// The error category of every chronos error.
+constexpr caf::atom_value error_category = caf::atom("chronos");
+
+caf::error make_error(const failure& f);
+caf::error make_error(errc code, std::string detail);
+
+/// "unknown token: unknown token 'abc'" becomes just the detail for chronos
+/// errors; other errors (timeouts, lost connections) are rendered by CAF.
+std::string describe(const caf::error& err);
+
+/// The chronos code of `err`, if it is a chronos error.
+std::optional<errc> code_of(const caf::error& err);
+
+/// Adds the protocol's types and error category to `cfg`. Call it on every
+/// node, before constructing the actor system.
+caf::actor_system_config& register_types(caf::actor_system_config& cfg);
+
+} // namespace chronos

@@ -1,0 +1,80 @@
+#pragma once
+
+// The data that travels between clients and chronos, as plain structs with no
+// CAF inside (messages.hpp adds the atoms, `inspect` overloads and the typed
+// interface). Times are integer milliseconds since the Unix epoch and
+// durations integer milliseconds, so every node reads them the same way.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace chronos {
+
+/// When a timeout is due: an absolute deadline, or a delay from the moment
+/// chronos receives the request.
+struct when_spec {
+  bool relative = true;
+  std::int64_t ms = 0;
+
+  static when_spec at(std::int64_t epoch_ms) { return {false, epoch_ms}; }
+  static when_spec in(std::int64_t delay_ms) { return {true, delay_ms}; }
+};
+
+struct schedule_request {
+  std::string name;
+  when_spec when;
+  std::string payload;
+  /// Zero for a one-shot timeout, else the repeat period in ms.
+  std::int64_t interval_ms = 0;
+};
+
+/// What chronos sends to the actor registered under `name` when a timeout is due.
+/// `token` and `deadline_ms` together identify one occurrence of a timeout, so a
+/// client can drop a duplicate delivery.
+struct chronos_timeout {
+  std::string token;
+  std::string payload;
+  std::string name;
+  std::int64_t deadline_ms = 0;
+
+  friend bool operator==(const chronos_timeout& a, const chronos_timeout& b) {
+    return a.token == b.token && a.payload == b.payload && a.name == b.name
+           && a.deadline_ms == b.deadline_ms;
+  }
+};
+
+/// One row of a `list` reply.
+struct timeout_info {
+  std::string token;
+  std::string name;
+  std::int64_t deadline_ms = 0;
+  std::string payload;
+  std::int64_t interval_ms = 0;
+  /// Came due while its name had no live actor; waits for the name to register.
+  bool parked = false;
+
+  friend bool operator==(const timeout_info& a, const timeout_info& b) {
+    return a.token == b.token && a.name == b.name && a.deadline_ms == b.deadline_ms
+           && a.payload == b.payload && a.interval_ms == b.interval_ms && a.parked == b.parked;
+  }
+};
+
+using timeout_list = std::vector<timeout_info>;
+
+struct stats_info {
+  std::uint64_t pending = 0;
+  std::uint64_t parked = 0;
+  std::uint64_t names = 0;
+  std::uint64_t scheduled = 0;
+  std::uint64_t fired = 0;
+  std::uint64_t delivered = 0;
+  std::uint64_t cancelled = 0;
+  /// Delivery lateness (delivery time - deadline) of timeouts delivered on
+  /// time, i.e. not parked and not from a restore backlog.
+  std::uint64_t lateness_count = 0;
+  std::int64_t lateness_mean_us = 0;
+  std::int64_t lateness_max_us = 0;
+};
+
+} // namespace chronos

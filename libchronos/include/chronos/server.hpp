@@ -1,0 +1,36 @@
+#pragma once
+
+// The chronos actor: a gen_server in CAF clothes. Its state (server_state plus
+// the name directory and the one pending wake-up) lives in a struct; its
+// behavior is the message handlers of messages.hpp. Start-up restores the
+// state file and fast-forwards over the downtime; an exit message (orderly
+// shutdown) saves the state file atomically, then the actor quits.
+
+#include <optional>
+#include <string>
+
+#include <caf/actor_system.hpp>
+
+#include "chronos/clock.hpp"
+#include "chronos/messages.hpp"
+#include "chronos/outcome.hpp"
+#include "chronos/server_state.hpp"
+
+namespace chronos {
+
+struct server_config {
+  /// Where the state is restored from and saved to; empty keeps it in memory.
+  std::string state_path;
+  /// The wall clock deadlines are measured on. Tests inject a simulated one
+  /// that moves with CAF's test clock.
+  wall_clock clock = [] { return std::chrono::system_clock::now(); };
+  server_limits limits;
+  /// Seeds the token generator (tests); random when absent.
+  std::optional<std::uint64_t> seed;
+};
+
+/// Loads the state file and spawns the chronos actor. Fails, without spawning
+/// or touching the file, when the state file exists but cannot be used.
+outcome<chronos_api> spawn_server(caf::actor_system& sys, server_config cfg);
+
+} // namespace chronos

@@ -1,0 +1,91 @@
+#pragma once
+
+// The chronos server's state and every transition of it, with no CAF inside:
+// the gen_server's state record and the pure half of its callbacks. The actor
+// (server.hpp) owns one, feeds it requests and the current time, and does the
+// sending and the waking up.
+//
+// Two timer tables: `pending_` holds timeouts waiting for their deadline;
+// `parked_` holds occurrences that came due while their name had no live actor,
+// until the name registers. A recurring timeout can be in both at once (its next
+// deadline pending, one missed occurrence parked); a recurring timeout parks at
+// most one occurrence, so a client that stays away for a week finds one
+// reminder, not ten thousand.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chronos/outcome.hpp"
+#include "chronos/protocol.hpp"
+#include "chronos/state_file.hpp"
+#include "chronos/timer_table.hpp"
+
+namespace chronos {
+
+/// What one server accepts; requests past these get `invalid_argument` or
+/// `limit_exceeded`, never a crash or an unbounded allocation.
+struct server_limits {
+  std::size_t max_name_bytes = 256;
+  std::size_t max_payload_bytes = 64 * 1024;
+  std::size_t max_timeouts = 10'000'000;
+};
+
+class server_state {
+public:
+  explicit server_state(token_generator tokens = token_generator{},
+                        server_limits limits = server_limits{});
+
+  /// Start-up: loads `s` into this (empty) state. Due timeouts are not fired
+  /// here; the first `take_due` fast-forwards over them, in deadline order.
+  status restore(snapshot s);
+
+  /// Shutdown: everything needed to continue after a restart.
+  snapshot save(timestamp now) const;
+
+  /// Validates and adds a timeout; `now` resolves a relative deadline.
+  outcome<token> schedule(const schedule_request& req, timestamp now);
+
+  /// Removes a timeout, pending or parked.
+  status cancel(std::string_view token_text);
+
+  /// Moves a timeout to a new deadline; a parked one-shot becomes pending again.
+  status reschedule(std::string_view token_text, when_spec when, timestamp now);
+
+  /// Removes every occurrence due at `now`, in deadline order, and re-arms the
+  /// recurring ones. When a recurring timeout is late by several periods it
+  /// fires once and re-arms to its first deadline after `now`.
+  std::vector<timeout> take_due(timestamp now);
+
+  /// Keeps an occurrence whose name has no live actor. False when this token
+  /// already has a parked occurrence (it is then dropped, see above).
+  bool park(timeout occurrence);
+
+  /// Removes the parked occurrences of `name`, in deadline order.
+  std::vector<timeout> take_parked(const std::string& name) { return parked_.take(name); }
+
+  /// Pending and parked timeouts (all, or one name's) in (deadline, token) order.
+  timeout_list list(const std::optional<std::string>& name) const;
+
+  std::optional<timestamp> next_deadline() const { return pending_.next_deadline(); }
+
+  /// Counts a delivery and, when it went out on time, its lateness.
+  void record_delivery(std::chrono::microseconds lateness, bool on_time);
+
+  stats_info stats() const;
+
+private:
+  outcome<timestamp> resolve(when_spec when, timestamp now) const;
+  status check(const schedule_request& req) const;
+  std::optional<token> find_token(std::string_view text) const;
+
+  timer_table pending_;
+  timer_table parked_;
+  token_generator tokens_;
+  server_limits limits_;
+  stats_info counters_;
+  std::int64_t lateness_sum_us_ = 0;
+};
+
+} // namespace chronos

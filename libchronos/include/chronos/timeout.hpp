@@ -1,0 +1,31 @@
+#pragma once
+
+// One registered timeout: the unit the timer table orders, the state file
+// stores and the actor delivers.
+
+#include <string>
+
+#include "chronos/clock.hpp"
+#include "chronos/token.hpp"
+
+namespace chronos {
+
+struct timeout {
+  timestamp deadline;
+  chronos::token token;
+  /// The client name the timeout is delivered to.
+  std::string name;
+  /// Opaque bytes handed back on delivery (valid UTF-8, possibly empty).
+  std::string payload;
+  /// Zero for a one-shot timeout, else the repeat period.
+  millis interval{0};
+
+  bool recurring() const { return interval.count() > 0; }
+
+  friend bool operator==(const timeout& a, const timeout& b) {
+    return a.deadline == b.deadline && a.token == b.token && a.name == b.name
+           && a.payload == b.payload && a.interval == b.interval;
+  }
+};
+
+} // namespace chronos

@@ -1,0 +1,105 @@
+#include "chronos/atomic_file.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace chronos {
+
+namespace {
+
+failure io_error(const std::string& what, const std::string& path) {
+  return fail(errc::storage_failure, what + " '" + path + "': " + std::strerror(errno));
+}
+
+std::string folder_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos)
+    return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return false;
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+// Closes `fd`, keeping the first error's errno for the message.
+void close_keeping_errno(int fd) {
+  int saved = errno;
+  ::close(fd);
+  errno = saved;
+}
+
+} // namespace
+
+status write_atomically(const std::string& path, std::string_view contents) {
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return io_error("cannot create", tmp);
+  if (!write_all(fd, contents) || ::fsync(fd) != 0) {
+    auto err = io_error("cannot write", tmp);
+    close_keeping_errno(fd);
+    ::unlink(tmp.c_str());
+    return err;
+  }
+  if (::close(fd) != 0) {
+    auto err = io_error("cannot close", tmp);
+    ::unlink(tmp.c_str());
+    return err;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    auto err = io_error("cannot rename onto", path);
+    ::unlink(tmp.c_str());
+    return err;
+  }
+  const std::string folder = folder_of(path);
+  int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0)
+    return io_error("cannot open folder", folder);
+  if (::fsync(dir) != 0) {
+    auto err = io_error("cannot sync folder", folder);
+    close_keeping_errno(dir);
+    return err;
+  }
+  ::close(dir);
+  return done{};
+}
+
+outcome<std::optional<std::string>> read_file_if_exists(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      return std::optional<std::string>{};
+    return io_error("cannot open", path);
+  }
+  std::string data;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      auto err = io_error("cannot read", path);
+      close_keeping_errno(fd);
+      return err;
+    }
+    if (n == 0)
+      break;
+    data.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return std::optional<std::string>{std::move(data)};
+}
+
+} // namespace chronos

@@ -1,0 +1,225 @@
+#include "chronos/server.hpp"
+
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include <caf/all.hpp>
+
+#include "chronos/utf8.hpp"
+
+namespace chronos {
+
+namespace {
+
+using namespace std::chrono;
+
+// -- state ------------------------------------------------------------------
+
+struct server_actor_state {
+  server_state core;
+  server_config cfg;
+  /// client name -> the live actor that receives its timeouts.
+  std::unordered_map<std::string, caf::actor> directory;
+  /// The names each monitored actor holds, to forget them all when it goes down.
+  std::map<caf::actor_addr, std::set<std::string>> names_of;
+  /// Only the wake-up carrying this generation counts; older ones are stale.
+  std::uint64_t generation = 0;
+  /// The deadline the pending wake-up is for, if one is pending.
+  std::optional<timestamp> armed_for;
+
+  static inline const char* name = "chronos";
+};
+
+using server_actor = chronos_api::stateful_pointer<server_actor_state>;
+
+// -- helpers ------------------------------------------------------------------
+
+system_clock::time_point now(server_actor self) { return self->state.cfg.clock(); }
+
+// Keeps exactly one wake-up pending, for the soonest deadline. CAF 0.17 cannot
+// cancel a delayed message: a newer generation makes the old one harmless.
+void arm(server_actor self) {
+  auto& st = self->state;
+  auto next = st.core.next_deadline();
+  if (next == st.armed_for)
+    return;
+  st.armed_for = next;
+  ++st.generation;
+  if (!next)
+    return;
+  auto delay = std::max(nanoseconds{0}, duration_cast<nanoseconds>(*next - now(self)));
+  self->delayed_send(self, delay, wakeup_atom::value, st.generation);
+}
+
+// Sends `t` to its name's actor, or parks it when the name has no live actor.
+void deliver(server_actor self, const timeout& t, system_clock::time_point at, bool on_time) {
+  auto& st = self->state;
+  auto who = st.directory.find(t.name);
+  if (who == st.directory.end()) {
+    st.core.park(t);
+    return;
+  }
+  // Typed actors may send() only to typed actors; clients are dynamically typed.
+  caf::anon_send(who->second,
+                 chronos_timeout{t.token.str(), t.payload, t.name, to_epoch_ms(t.deadline)});
+  st.core.record_delivery(duration_cast<microseconds>(at - t.deadline), on_time);
+}
+
+// Collect, then dispatch: take everything due first, then send.
+void fire_due(server_actor self) {
+  const auto at = now(self);
+  for (const auto& t : self->state.core.take_due(floor_ms(at)))
+    deliver(self, t, at, true);
+}
+
+status check_name(const std::string& name, const server_limits& limits) {
+  if (name.empty())
+    return fail(errc::invalid_argument, "empty name");
+  if (name.size() > limits.max_name_bytes || !valid_utf8(name))
+    return fail(errc::invalid_argument, "name too long or not valid UTF-8");
+  return done{};
+}
+
+void forget_actor(server_actor self, const caf::actor_addr& who) {
+  auto& st = self->state;
+  auto held = st.names_of.find(who);
+  if (held == st.names_of.end())
+    return;
+  for (const auto& name : held->second)
+    st.directory.erase(name);
+  st.names_of.erase(held);
+}
+
+// -- start-up and shutdown ------------------------------------------------------
+
+// The restored state may hold a backlog: no name is registered yet, so every
+// overdue timeout is parked now and delivered, oldest first, on register.
+void start(server_actor self) {
+  fire_due(self);
+  arm(self);
+}
+
+void shutdown(server_actor self, const caf::error& reason) {
+  auto& st = self->state;
+  if (!st.cfg.state_path.empty()) {
+    auto saved = save_state(st.cfg.state_path, st.core.save(floor_ms(now(self))));
+    if (!saved)
+      std::fprintf(stderr, "chronos: %s\n", saved.error().detail.c_str());
+  }
+  self->quit(reason);
+}
+
+// -- behavior -------------------------------------------------------------------
+
+chronos_api::behavior_type server_behavior(server_actor self) {
+  self->set_default_handler(caf::drop);
+  self->set_exit_handler([=](caf::exit_msg& msg) { shutdown(self, msg.reason); });
+  self->set_down_handler([=](caf::down_msg& msg) { forget_actor(self, msg.source); });
+  start(self);
+  return {
+    // Binds a name, then hands over what waited for it, oldest first.
+    [=](register_atom, const std::string& name,
+        const caf::actor& who) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      if (auto ok = check_name(name, st.cfg.limits); !ok)
+        return make_error(ok.error());
+      if (!who)
+        return make_error(errc::invalid_argument, "no actor to register");
+      auto bound = st.directory.find(name);
+      if (bound != st.directory.end() && bound->second != who)
+        return make_error(errc::name_in_use, "name '" + name + "' is held by a live actor");
+      if (bound == st.directory.end()) {
+        st.directory.emplace(name, who);
+        auto& names = st.names_of[who.address()];
+        if (names.empty())
+          self->monitor(who);
+        names.insert(name);
+      }
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      rp.deliver(caf::ok_atom::value);
+      const auto at = now(self);
+      for (const auto& t : st.core.take_parked(name))
+        deliver(self, t, at, false);
+      return rp;
+    },
+    // Unbinds a name; its timeouts stay and park when due.
+    [=](unregister_atom, const std::string& name) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      auto bound = st.directory.find(name);
+      if (bound == st.directory.end())
+        return make_error(errc::unknown_name, "name '" + name + "' is not registered");
+      auto held = st.names_of.find(bound->second.address());
+      held->second.erase(name);
+      if (held->second.empty()) {
+        self->demonitor(bound->second);
+        st.names_of.erase(held);
+      }
+      st.directory.erase(bound);
+      return caf::ok_atom::value;
+    },
+    // Adds a timeout and answers its token.
+    [=](schedule_atom, const schedule_request& req) -> caf::result<std::string> {
+      auto tok = self->state.core.schedule(req, ceil_ms(now(self)));
+      if (!tok)
+        return make_error(tok.error());
+      arm(self);
+      return tok->str();
+    },
+    // Removes a timeout, pending or parked.
+    [=](cancel_atom, const std::string& tok) -> caf::result<caf::ok_atom> {
+      if (auto ok = self->state.core.cancel(tok); !ok)
+        return make_error(ok.error());
+      arm(self);
+      return caf::ok_atom::value;
+    },
+    // Moves a timeout to a new deadline.
+    [=](reschedule_atom, const std::string& tok, when_spec when) -> caf::result<caf::ok_atom> {
+      if (auto ok = self->state.core.reschedule(tok, when, ceil_ms(now(self))); !ok)
+        return make_error(ok.error());
+      arm(self);
+      return caf::ok_atom::value;
+    },
+    // Every timeout, pending and parked, in deadline order.
+    [=](list_atom) { return self->state.core.list(std::nullopt); },
+    // One name's timeouts in deadline order.
+    [=](list_atom, const std::string& name) { return self->state.core.list(name); },
+    // Counters and gauges.
+    [=](stats_atom) {
+      auto s = self->state.core.stats();
+      s.names = self->state.directory.size();
+      return s;
+    },
+    // The one pending wake-up; stale generations are ignored.
+    [=](wakeup_atom, std::uint64_t generation) {
+      auto& st = self->state;
+      if (generation != st.generation)
+        return;
+      st.armed_for.reset();
+      fire_due(self);
+      arm(self);
+    },
+  };
+}
+
+} // namespace
+
+outcome<chronos_api> spawn_server(caf::actor_system& sys, server_config cfg) {
+  snapshot restored;
+  if (!cfg.state_path.empty()) {
+    auto loaded = load_state(cfg.state_path);
+    if (!loaded)
+      return loaded.error();
+    restored = std::move(*loaded);
+  }
+  server_state core{cfg.seed ? token_generator{*cfg.seed} : token_generator{}, cfg.limits};
+  if (auto ok = core.restore(std::move(restored)); !ok)
+    return ok.error();
+  return sys.spawn([core = std::move(core), cfg = std::move(cfg)](server_actor self) mutable {
+    self->state.core = std::move(core);
+    self->state.cfg = std::move(cfg);
+    return server_behavior(self);
+  });
+}
+
+} // namespace chronos

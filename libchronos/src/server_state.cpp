@@ -1,0 +1,183 @@
+#include "chronos/server_state.hpp"
+
+#include <algorithm>
+
+#include "chronos/utf8.hpp"
+
+namespace chronos {
+
+namespace {
+
+timeout_info info_of(const timeout& t, bool parked) {
+  return {t.token.str(), t.name,        to_epoch_ms(t.deadline),
+          t.payload,     t.interval.count(), parked};
+}
+
+// The first deadline of a recurring timeout strictly after `now`, clamped so
+// that a huge interval cannot overflow (libuv clamps the same way).
+timestamp next_period(const timeout& t, timestamp now) {
+  const std::int64_t d = to_epoch_ms(t.deadline);
+  const std::int64_t i = t.interval.count();
+  const std::int64_t periods = std::max<std::int64_t>(0, (to_epoch_ms(now) - d) / i) + 1;
+  if (periods > (max_deadline_ms - d) / i)
+    return from_epoch_ms(max_deadline_ms);
+  return from_epoch_ms(d + periods * i);
+}
+
+} // namespace
+
+server_state::server_state(token_generator tokens, server_limits limits)
+  : tokens_(std::move(tokens)), limits_(limits) {
+}
+
+status server_state::restore(snapshot s) {
+  for (auto& t : s.pending)
+    if (!pending_.insert(std::move(t)))
+      return fail(errc::storage_failure, "duplicate pending token in snapshot");
+  for (auto& t : s.parked)
+    if (!parked_.insert(std::move(t)))
+      return fail(errc::storage_failure, "duplicate parked token in snapshot");
+  return done{};
+}
+
+snapshot server_state::save(timestamp now) const {
+  return snapshot{now, pending_.entries(), parked_.entries()};
+}
+
+status server_state::check(const schedule_request& req) const {
+  if (req.name.empty())
+    return fail(errc::invalid_argument, "empty name");
+  if (req.name.size() > limits_.max_name_bytes)
+    return fail(errc::invalid_argument, "name longer than "
+                                          + std::to_string(limits_.max_name_bytes) + " bytes");
+  if (!valid_utf8(req.name))
+    return fail(errc::invalid_argument, "name is not valid UTF-8");
+  if (req.payload.size() > limits_.max_payload_bytes)
+    return fail(errc::invalid_argument, "payload larger than "
+                                          + std::to_string(limits_.max_payload_bytes)
+                                          + " bytes");
+  if (!valid_utf8(req.payload))
+    return fail(errc::invalid_argument, "payload is not valid UTF-8");
+  if (req.interval_ms < 0)
+    return fail(errc::invalid_argument, "negative repeat interval");
+  if (req.interval_ms > max_deadline_ms)
+    return fail(errc::invalid_argument, "repeat interval too large");
+  if (pending_.size() + parked_.size() >= limits_.max_timeouts)
+    return fail(errc::limit_exceeded, "server holds its maximum of "
+                                        + std::to_string(limits_.max_timeouts) + " timeouts");
+  return done{};
+}
+
+outcome<timestamp> server_state::resolve(when_spec when, timestamp now) const {
+  if (when.ms < 0)
+    return fail(errc::invalid_argument,
+                when.relative ? "negative delay" : "deadline before 1970-01-01");
+  const std::int64_t base = when.relative ? to_epoch_ms(now) : 0;
+  if (when.ms > max_deadline_ms - base)
+    return fail(errc::invalid_argument, "deadline after 9999-12-31");
+  return from_epoch_ms(base + when.ms);
+}
+
+outcome<token> server_state::schedule(const schedule_request& req, timestamp now) {
+  if (auto ok = check(req); !ok)
+    return ok.error();
+  auto deadline = resolve(req.when, now);
+  if (!deadline)
+    return deadline.error();
+  token tok = tokens_.next(now);
+  // 64 random bits make a collision all but impossible; retry rather than overwrite.
+  while (pending_.contains(tok) || parked_.contains(tok))
+    tok = tokens_.next(now);
+  pending_.insert(timeout{*deadline, tok, req.name, req.payload, millis{req.interval_ms}});
+  ++counters_.scheduled;
+  return tok;
+}
+
+std::optional<token> server_state::find_token(std::string_view text) const {
+  auto tok = token::parse(text);
+  if (tok && (pending_.contains(*tok) || parked_.contains(*tok)))
+    return tok;
+  return std::nullopt;
+}
+
+status server_state::cancel(std::string_view token_text) {
+  auto tok = find_token(token_text);
+  if (!tok)
+    return fail(errc::unknown_token, "unknown token '" + std::string{token_text} + "'");
+  pending_.erase(*tok);
+  parked_.erase(*tok);
+  ++counters_.cancelled;
+  return done{};
+}
+
+status server_state::reschedule(std::string_view token_text, when_spec when, timestamp now) {
+  auto tok = find_token(token_text);
+  if (!tok)
+    return fail(errc::unknown_token, "unknown token '" + std::string{token_text} + "'");
+  auto deadline = resolve(when, now);
+  if (!deadline)
+    return deadline.error();
+  if (pending_.reschedule(*tok, *deadline))
+    return done{};
+  auto parked = parked_.erase(*tok);
+  parked->deadline = *deadline;
+  pending_.insert(std::move(*parked));
+  return done{};
+}
+
+std::vector<timeout> server_state::take_due(timestamp now) {
+  auto due = pending_.pop_due(now);
+  for (const auto& t : due) {
+    if (t.recurring()) {
+      timeout next = t;
+      next.deadline = next_period(t, now);
+      pending_.insert(std::move(next));
+    }
+  }
+  counters_.fired += due.size();
+  return due;
+}
+
+bool server_state::park(timeout occurrence) {
+  return parked_.insert(std::move(occurrence));
+}
+
+timeout_list server_state::list(const std::optional<std::string>& name) const {
+  auto pending = name ? pending_.entries(*name) : pending_.entries();
+  auto parked = name ? parked_.entries(*name) : parked_.entries();
+  timeout_list out;
+  out.reserve(pending.size() + parked.size());
+  auto p = pending.begin();
+  auto q = parked.begin();
+  // Merge the two ordered lists; on a tie the parked (older) occurrence first.
+  while (p != pending.end() || q != parked.end()) {
+    const bool take_parked = p == pending.end()
+                             || (q != parked.end()
+                                 && std::tie(q->deadline, q->token)
+                                      <= std::tie(p->deadline, p->token));
+    out.push_back(take_parked ? info_of(*q++, true) : info_of(*p++, false));
+  }
+  return out;
+}
+
+void server_state::record_delivery(std::chrono::microseconds lateness, bool on_time) {
+  ++counters_.delivered;
+  if (!on_time)
+    return;
+  const std::int64_t us = std::max<std::int64_t>(0, lateness.count());
+  ++counters_.lateness_count;
+  lateness_sum_us_ += us;
+  counters_.lateness_max_us = std::max(counters_.lateness_max_us, us);
+}
+
+stats_info server_state::stats() const {
+  stats_info s = counters_;
+  s.pending = pending_.size();
+  s.parked = parked_.size();
+  s.lateness_mean_us = s.lateness_count == 0
+                         ? 0
+                         : lateness_sum_us_ / static_cast<std::int64_t>(s.lateness_count);
+  return s;
+}
+
+} // namespace chronos

@@ -1,0 +1,44 @@
+#include "chronos/utf8.hpp"
+
+namespace chronos {
+
+bool valid_utf8(std::string_view text) noexcept {
+  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  auto continuation = [&](std::size_t i) {
+    return i < text.size() && (byte(i) & 0xc0) == 0x80;
+  };
+  for (std::size_t i = 0; i < text.size();) {
+    const unsigned char lead = byte(i);
+    std::size_t n;
+    unsigned char lo = 0x80, hi = 0xbf; // allowed range of the second byte
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    } else if (lead >= 0xc2 && lead <= 0xdf) {
+      n = 2;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+      n = 3;
+      if (lead == 0xe0)
+        lo = 0xa0; // overlong
+      if (lead == 0xed)
+        hi = 0x9f; // surrogates
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+      n = 4;
+      if (lead == 0xf0)
+        lo = 0x90; // overlong
+      if (lead == 0xf4)
+        hi = 0x8f; // past U+10FFFF
+    } else {
+      return false;
+    }
+    if (i + 1 >= text.size() || byte(i + 1) < lo || byte(i + 1) > hi)
+      return false;
+    for (std::size_t k = 2; k < n; ++k)
+      if (!continuation(i + k))
+        return false;
+    i += n;
+  }
+  return true;
+}
+
+} // namespace chronos

@@ -1,0 +1,219 @@
+#include <catch2/catch.hpp>
+
+#include "chronos/server_state.hpp"
+
+using namespace chronos;
+
+namespace {
+
+const timestamp t0 = from_epoch_ms(1'795'302'000'000);
+
+timestamp at(std::int64_t ms_after_t0) { return t0 + millis{ms_after_t0}; }
+
+schedule_request in(std::string name, std::int64_t delay_ms, std::string payload = "",
+                    std::int64_t interval_ms = 0) {
+  return {std::move(name), when_spec::in(delay_ms), std::move(payload), interval_ms};
+}
+
+std::string must(outcome<token> tok) {
+  INFO((tok ? "" : tok.error().detail));
+  REQUIRE(tok);
+  return tok->str();
+}
+
+std::vector<std::int64_t> deadlines(const std::vector<timeout>& ts) {
+  std::vector<std::int64_t> out;
+  for (const auto& t : ts)
+    out.push_back((t.deadline - t0).count());
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("a relative schedule is due its delay after now") {
+  server_state st{token_generator{1}};
+  must(st.schedule(in("a", 250), t0));
+  CHECK(st.next_deadline() == at(250));
+  CHECK(st.take_due(at(249)).empty());
+  CHECK(deadlines(st.take_due(at(250))) == std::vector<std::int64_t>{250});
+}
+
+TEST_CASE("an absolute deadline in the past is accepted and due at once") {
+  server_state st{token_generator{1}};
+  schedule_request req{"a", when_spec::at(to_epoch_ms(t0) - 5000), "", 0};
+  must(st.schedule(req, t0));
+  CHECK(st.take_due(t0).size() == 1);
+}
+
+TEST_CASE("bad schedule requests are refused with a reason and change nothing") {
+  server_state st{token_generator{1}, server_limits{8, 4, 2}};
+  struct bad_case {
+    schedule_request req;
+    const char* why;
+  };
+  const std::vector<bad_case> cases{
+    {in("", 1), "empty name"},
+    {in("much-too-long", 1), "name longer"},
+    {in("a\xff", 1), "name is not valid UTF-8"},
+    {in("a", 1, "12345"), "payload larger"},
+    {in("a", 1, "\xc3"), "payload is not valid UTF-8"},
+    {in("a", -1), "negative delay"},
+    {in("a", max_deadline_ms), "after 9999"},
+    {in("a", 1, "", -5), "negative repeat interval"},
+    {{"a", when_spec::at(-1), "", 0}, "before 1970"},
+  };
+  for (const auto& c : cases) {
+    auto tok = st.schedule(c.req, t0);
+    INFO(c.why);
+    REQUIRE_FALSE(tok);
+    CHECK(tok.error().code == errc::invalid_argument);
+    CHECK(tok.error().detail.find(c.why) != std::string::npos);
+  }
+  CHECK(st.stats().pending == 0);
+  must(st.schedule(in("a", 1), t0));
+  must(st.schedule(in("a", 1), t0));
+  auto full = st.schedule(in("a", 1), t0);
+  REQUIRE_FALSE(full);
+  CHECK(full.error().code == errc::limit_exceeded);
+}
+
+TEST_CASE("cancelling removes a pending timeout; an unknown token is an error") {
+  server_state st{token_generator{1}};
+  auto tok = must(st.schedule(in("a", 100), t0));
+  REQUIRE(st.cancel(tok));
+  CHECK_FALSE(st.next_deadline());
+  CHECK(st.stats().cancelled == 1);
+  auto again = st.cancel(tok);
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == errc::unknown_token);
+  CHECK(st.cancel("not-a-token").error().code == errc::unknown_token);
+}
+
+TEST_CASE("a fired one-shot timeout is gone") {
+  server_state st{token_generator{1}};
+  auto tok = must(st.schedule(in("a", 10), t0));
+  REQUIRE(st.take_due(at(10)).size() == 1);
+  CHECK(st.cancel(tok).error().code == errc::unknown_token);
+  CHECK(st.reschedule(tok, when_spec::in(5), at(10)).error().code == errc::unknown_token);
+}
+
+TEST_CASE("reschedule moves a timeout; bad deadlines are refused") {
+  server_state st{token_generator{1}};
+  auto tok = must(st.schedule(in("a", 1000), t0));
+  REQUIRE(st.reschedule(tok, when_spec::in(100), t0));
+  CHECK(st.next_deadline() == at(100));
+  REQUIRE(st.reschedule(tok, when_spec::at(to_epoch_ms(at(5000))), t0));
+  CHECK(st.next_deadline() == at(5000));
+  CHECK(st.reschedule(tok, when_spec::in(-1), t0).error().code == errc::invalid_argument);
+  CHECK(st.next_deadline() == at(5000));
+}
+
+TEST_CASE("a recurring timeout keeps its token and re-arms at deadline + interval") {
+  server_state st{token_generator{1}};
+  auto tok = must(st.schedule(in("a", 100, "tick", 100), t0));
+  auto first = st.take_due(at(100));
+  REQUIRE(first.size() == 1);
+  CHECK(first[0].token.str() == tok);
+  CHECK(st.next_deadline() == at(200));
+  auto second = st.take_due(at(230)); // a little late: the period does not drift
+  REQUIRE(second.size() == 1);
+  CHECK(second[0].deadline == at(200));
+  CHECK(st.next_deadline() == at(300));
+}
+
+TEST_CASE("a recurring timeout late by several periods fires once and skips to the future") {
+  server_state st{token_generator{1}};
+  must(st.schedule(in("a", 100, "", 100), t0));
+  auto due = st.take_due(at(1050));
+  CHECK(deadlines(due) == std::vector<std::int64_t>{100});
+  CHECK(st.next_deadline() == at(1100));
+}
+
+TEST_CASE("a recurring deadline near the end of time is clamped, not overflowed") {
+  server_state st{token_generator{1}};
+  schedule_request req{"a", when_spec::at(max_deadline_ms - 10), "", max_deadline_ms};
+  must(st.schedule(req, t0));
+  REQUIRE(st.take_due(from_epoch_ms(max_deadline_ms - 10)).size() == 1);
+  CHECK(st.next_deadline() == from_epoch_ms(max_deadline_ms));
+}
+
+TEST_CASE("parked occurrences are taken per name in deadline order") {
+  server_state st{token_generator{1}};
+  must(st.schedule(in("a", 30), t0));
+  must(st.schedule(in("b", 20), t0));
+  must(st.schedule(in("a", 10), t0));
+  for (auto& t : st.take_due(at(100)))
+    REQUIRE(st.park(t));
+  CHECK(st.stats().parked == 3);
+  CHECK(deadlines(st.take_parked("a")) == std::vector<std::int64_t>{10, 30});
+  CHECK(st.take_parked("a").empty());
+  CHECK(st.stats().parked == 1);
+}
+
+TEST_CASE("a recurring timeout parks at most one occurrence") {
+  server_state st{token_generator{1}};
+  must(st.schedule(in("a", 10, "", 10), t0));
+  CHECK(st.park(st.take_due(at(10)).at(0)));
+  CHECK_FALSE(st.park(st.take_due(at(20)).at(0)));
+  CHECK(st.stats().parked == 1);
+  CHECK(st.stats().pending == 1);
+}
+
+TEST_CASE("cancel removes a parked occurrence too") {
+  server_state st{token_generator{1}};
+  auto tok = must(st.schedule(in("a", 10, "", 10), t0));
+  st.park(st.take_due(at(10)).at(0));
+  REQUIRE(st.cancel(tok));
+  CHECK(st.stats().parked == 0);
+  CHECK(st.stats().pending == 0);
+}
+
+TEST_CASE("rescheduling a parked one-shot makes it pending again") {
+  server_state st{token_generator{1}};
+  auto tok = must(st.schedule(in("a", 10), t0));
+  st.park(st.take_due(at(10)).at(0));
+  REQUIRE(st.reschedule(tok, when_spec::in(500), at(10)));
+  CHECK(st.stats().parked == 0);
+  CHECK(st.next_deadline() == at(510));
+}
+
+TEST_CASE("list merges pending and parked timeouts in deadline order") {
+  server_state st{token_generator{1}};
+  must(st.schedule(in("a", 10, "p"), t0));
+  must(st.schedule(in("b", 500), t0));
+  must(st.schedule(in("a", 900, "", 1000), t0));
+  st.park(st.take_due(at(10)).at(0));
+  auto all = st.list(std::nullopt);
+  REQUIRE(all.size() == 3);
+  CHECK(all[0].parked);
+  CHECK(all[0].payload == "p");
+  CHECK(all[1].name == "b");
+  CHECK(all[2].interval_ms == 1000);
+  auto a = st.list(std::string{"a"});
+  REQUIRE(a.size() == 2);
+  CHECK(a[0].deadline_ms == to_epoch_ms(at(10)));
+  CHECK(a[1].deadline_ms == to_epoch_ms(at(900)));
+}
+
+TEST_CASE("save and restore keep every pending and parked timeout") {
+  server_state st{token_generator{1}};
+  must(st.schedule(in("a", 10), t0));
+  must(st.schedule(in("b", 50, "x", 100), t0));
+  st.park(st.take_due(at(10)).at(0));
+  auto snap = st.save(at(20));
+  server_state restored{token_generator{2}};
+  REQUIRE(restored.restore(snap));
+  CHECK(restored.list(std::nullopt) == st.list(std::nullopt));
+}
+
+TEST_CASE("lateness figures count only on-time deliveries") {
+  server_state st{token_generator{1}};
+  st.record_delivery(std::chrono::microseconds{100}, true);
+  st.record_delivery(std::chrono::microseconds{300}, true);
+  st.record_delivery(std::chrono::microseconds{99'000'000}, false);
+  auto s = st.stats();
+  CHECK(s.delivered == 3);
+  CHECK(s.lateness_count == 2);
+  CHECK(s.lateness_mean_us == 200);
+  CHECK(s.lateness_max_us == 300);
+}

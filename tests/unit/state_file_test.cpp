@@ -1,0 +1,143 @@
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "chronos/state_file.hpp"
+#include "../support/temp_dir.hpp"
+
+using namespace chronos;
+
+namespace {
+
+snapshot sample() {
+  snapshot s;
+  s.saved_at = from_epoch_ms(1'795'302'000'000);
+  s.pending.push_back({from_epoch_ms(1'795'302'001'000), token{0x10, 0xa}, "alice", "", millis{0}});
+  s.pending.push_back(
+    {from_epoch_ms(1'795'302'002'000), token{0x11, 0xb}, "bob", "wake \"up\"\n\xc3\xa9", millis{5000}});
+  s.parked.push_back({from_epoch_ms(1'795'301'000'000), token{0x09, 0xc}, "carol", "late", millis{0}});
+  return s;
+}
+
+std::string valid_text() { return *encode(sample()); }
+
+void check_rejected(const std::string& text, const std::string& needle) {
+  auto s = decode(text);
+  INFO(text);
+  REQUIRE_FALSE(s);
+  CHECK(s.error().code == errc::storage_failure);
+  INFO(s.error().detail);
+  CHECK(s.error().detail.find(needle) != std::string::npos);
+}
+
+std::string replace(std::string text, const std::string& from, const std::string& to) {
+  auto pos = text.find(from);
+  REQUIRE(pos != std::string::npos);
+  return text.replace(pos, from.size(), to);
+}
+
+} // namespace
+
+TEST_CASE("a snapshot encodes to versioned JSON and decodes to the same") {
+  auto text = encode(sample());
+  REQUIRE(text);
+  CHECK(text->rfind("{\"format\": \"chronos-state\", \"version\": 1", 0) == 0);
+  auto back = decode(*text);
+  REQUIRE(back);
+  CHECK(back->saved_at == sample().saved_at);
+  CHECK(back->pending == sample().pending);
+  CHECK(back->parked == sample().parked);
+}
+
+TEST_CASE("the state file holds one timeout a line") {
+  auto text = valid_text();
+  CHECK(std::count(text.begin(), text.end(), '\n') == 9);
+}
+
+TEST_CASE("payload and interval may be left out of a hand-written file") {
+  auto s = decode(R"({"format": "chronos-state", "version": 1, "parked": [],
+    "timeouts": [{"token": "000000000010-000000000000000a", "name": "a", "deadline_ms": 5}]})");
+  REQUIRE(s);
+  REQUIRE(s->pending.size() == 1);
+  CHECK(s->pending[0].payload.empty());
+  CHECK(s->pending[0].interval == millis{0});
+}
+
+TEST_CASE("a damaged state file is rejected with what is wrong") {
+  check_rejected("", "not valid JSON");
+  check_rejected(valid_text().substr(0, 120), "not valid JSON");
+  check_rejected("[1, 2]", "expected a JSON object");
+  check_rejected(replace(valid_text(), "chronos-state", "other"), "not a chronos state file");
+  check_rejected(replace(valid_text(), "\"version\": 1", "\"version\": 2"), "unsupported version 2");
+  check_rejected(replace(valid_text(), "\"version\": 1", "\"version\": \"1\""), "version");
+  check_rejected(replace(valid_text(), "\"timeouts\"", "\"timeout\""), "missing field \"timeouts\"");
+  check_rejected(replace(valid_text(), "\"name\":\"alice\"", "\"name\":\"\""), "timeouts[0].name");
+  check_rejected(replace(valid_text(), "\"name\":\"alice\",", ""), "timeouts[0]: missing field \"name\"");
+  check_rejected(replace(valid_text(), "\"token\":\"000000000011-000000000000000b\"",
+                         "\"token\":\"zz\""),
+                 "timeouts[1].token");
+  check_rejected(replace(valid_text(), "\"token\":\"000000000011-000000000000000b\"",
+                         "\"token\":\"000000000010-000000000000000a\""),
+                 "duplicate token");
+  check_rejected(replace(valid_text(), "\"deadline_ms\":1795302001000", "\"deadline_ms\":-1"),
+                 "timeouts[0].deadline_ms: out of range");
+  check_rejected(replace(valid_text(), "\"deadline_ms\":1795302001000", "\"deadline_ms\":1.5"),
+                 "expected an integer");
+  check_rejected(replace(valid_text(), "\"interval_ms\":5000", "\"interval_ms\":-5"),
+                 "timeouts[1].interval_ms");
+  check_rejected(replace(valid_text(), "\"payload\":\"late\"", "\"payload\":7"),
+                 "parked[0].payload: expected a string");
+}
+
+TEST_CASE("a missing state file loads as an empty start") {
+  test::temp_dir dir;
+  auto s = load_state(dir.file("chronos.json"));
+  REQUIRE(s);
+  CHECK(s->pending.empty());
+  CHECK(s->parked.empty());
+}
+
+TEST_CASE("a saved state file loads back") {
+  test::temp_dir dir;
+  auto path = dir.file("chronos.json");
+  REQUIRE(save_state(path, sample()));
+  auto s = load_state(path);
+  REQUIRE(s);
+  CHECK(s->pending == sample().pending);
+}
+
+TEST_CASE("an unusable state file is named in the error and left untouched") {
+  test::temp_dir dir;
+  auto path = dir.file("chronos.json");
+  const std::string garbage = "{\"format\": \"chronos-state\", \"version\": 1, \"timeouts\": [";
+  test::spit(path, garbage);
+  auto s = load_state(path);
+  REQUIRE_FALSE(s);
+  CHECK(s.error().detail.find(path) != std::string::npos);
+  CHECK(test::slurp(path) == garbage);
+}
+
+TEST_CASE("a state file without read permission is an error, not an empty start") {
+  test::temp_dir dir;
+  auto path = dir.file("chronos.json");
+  test::spit(path, valid_text());
+  ::chmod(path.c_str(), 0);
+  auto s = load_state(path);
+  if (::geteuid() == 0) {
+    WARN("running as root, which reads any file: only the folder case below applies");
+    CHECK(s);
+    return;
+  }
+  REQUIRE_FALSE(s);
+  CHECK(s.error().detail.find(path) != std::string::npos);
+}
+
+TEST_CASE("a folder in place of the state file is an error naming it") {
+  test::temp_dir dir;
+  auto folder = dir.file("folder.json");
+  ::mkdir(folder.c_str(), 0755);
+  auto f = load_state(folder);
+  REQUIRE_FALSE(f);
+  CHECK(f.error().detail.find(folder) != std::string::npos);
+}

@@ -1,0 +1,49 @@
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include "chronos/token.hpp"
+
+using chronos::token;
+
+TEST_CASE("a token's text is fixed-width lowercase hex that parses back") {
+  token t{0x0192f3a1b2c3, 0x9f3c4d2e1a0b7c6dULL};
+  CHECK(t.str() == "0192f3a1b2c3-9f3c4d2e1a0b7c6d");
+  auto back = token::parse(t.str());
+  REQUIRE(back);
+  CHECK(*back == t);
+}
+
+TEST_CASE("textual order of tokens is their numeric order") {
+  token a{1, 0xffffffffffffffffULL};
+  token b{2, 0};
+  CHECK(a < b);
+  CHECK(a.str() < b.str());
+}
+
+TEST_CASE("malformed token text is rejected") {
+  for (const char* text : {"", "abc", "0192f3a1b2c3-9f3c4d2e1a0b7c6", "0192f3a1b2c3_9f3c4d2e1a0b7c6d",
+                           "0192F3A1B2C3-9F3C4D2E1A0B7C6D", "0192f3a1b2c3-9f3c4d2e1a0b7c6dd",
+                           "0192f3a1b2cg-9f3c4d2e1a0b7c6d"}) {
+    INFO(text);
+    CHECK_FALSE(token::parse(text));
+  }
+}
+
+TEST_CASE("generated tokens carry the creation time and differ") {
+  chronos::token_generator gen{42};
+  auto now = chronos::from_epoch_ms(1'795'302'000'250);
+  std::set<token> seen;
+  for (int i = 0; i < 10'000; ++i) {
+    auto t = gen.next(now);
+    CHECK(t.stamp() == 1'795'302'000'250u);
+    seen.insert(t);
+  }
+  CHECK(seen.size() == 10'000);
+}
+
+TEST_CASE("the same seed gives the same tokens") {
+  chronos::token_generator a{7}, b{7};
+  auto now = chronos::from_epoch_ms(5);
+  CHECK(a.next(now) == b.next(now));
+}

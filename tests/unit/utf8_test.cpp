@@ -1,0 +1,29 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "chronos/utf8.hpp"
+
+using chronos::valid_utf8;
+
+TEST_CASE("well-formed UTF-8 is accepted") {
+  CHECK(valid_utf8(""));
+  CHECK(valid_utf8("plain ascii"));
+  CHECK(valid_utf8("caf\xc3\xa9"));               // é
+  CHECK(valid_utf8("\xe2\x82\xac"));              // €
+  CHECK(valid_utf8("\xf0\x9f\x98\x80"));          // U+1F600
+  CHECK(valid_utf8("\xf4\x8f\xbf\xbf"));          // U+10FFFF
+  CHECK(valid_utf8(std::string("nul\0inside", 10)));
+}
+
+TEST_CASE("malformed UTF-8 is rejected") {
+  CHECK_FALSE(valid_utf8("\xc3"));                // truncated
+  CHECK_FALSE(valid_utf8("\x80"));                // lone continuation
+  CHECK_FALSE(valid_utf8("\xc0\xaf"));            // overlong
+  CHECK_FALSE(valid_utf8("\xe0\x80\xaf"));        // overlong
+  CHECK_FALSE(valid_utf8("\xed\xa0\x80"));        // surrogate
+  CHECK_FALSE(valid_utf8("\xf4\x90\x80\x80"));    // past U+10FFFF
+  CHECK_FALSE(valid_utf8("\xe2\x82"));            // truncated
+  CHECK_FALSE(valid_utf8("\xe2\x28\xa1"));        // bad continuation
+  CHECK_FALSE(valid_utf8("\xff"));
+}
