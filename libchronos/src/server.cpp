@@ -112,7 +112,10 @@ void shutdown(server_actor self, const caf::error& reason) {
 
 // -- behavior -------------------------------------------------------------------
 
-chronos_api::behavior_type server_behavior(server_actor self) {
+chronos_api::behavior_type server_behavior(server_actor self, server_state core,
+                                           server_config cfg) {
+  self->state.core = std::move(core);
+  self->state.cfg = std::move(cfg);
   self->set_default_handler(caf::drop);
   self->set_exit_handler([=](caf::exit_msg& msg) { shutdown(self, msg.reason); });
   self->set_down_handler([=](caf::down_msg& msg) { forget_actor(self, msg.source); });
@@ -215,11 +218,9 @@ outcome<chronos_api> spawn_server(caf::actor_system& sys, server_config cfg) {
   server_state core{cfg.seed ? token_generator{*cfg.seed} : token_generator{}, cfg.limits};
   if (auto ok = core.restore(std::move(restored)); !ok)
     return ok.error();
-  return sys.spawn([core = std::move(core), cfg = std::move(cfg)](server_actor self) mutable {
-    self->state.core = std::move(core);
-    self->state.cfg = std::move(cfg);
-    return server_behavior(self);
-  });
+  // Spawned with arguments, not a capturing lambda: CAF 0.17 dereferences a null
+  // argument tuple for argument-less spawns, which UBSan rightly reports.
+  return sys.spawn(server_behavior, std::move(core), std::move(cfg));
 }
 
 } // namespace chronos
