@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
 bash tools/build.sh build
-exec build/apps/chronos-demo "$@"
+# chronosd on 127.0.0.1:4242 with its state in state/ (SIGTERM or Ctrl-C saves and exits).
+exec build/apps/chronosd --state state/chronos.json "$@"

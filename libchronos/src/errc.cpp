@@ -16,6 +16,8 @@ const char* to_string(errc code) noexcept {
       return "storage failure";
     case errc::limit_exceeded:
       return "limit exceeded";
+    case errc::unavailable:
+      return "unavailable";
   }
   return "unknown error";
 }

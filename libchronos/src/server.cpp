@@ -6,6 +6,7 @@
 
 #include <caf/all.hpp>
 
+#include "chronos/log.hpp"
 #include "chronos/utf8.hpp"
 
 namespace chronos {
@@ -86,8 +87,10 @@ void forget_actor(server_actor self, const caf::actor_addr& who) {
   auto held = st.names_of.find(who);
   if (held == st.names_of.end())
     return;
-  for (const auto& name : held->second)
+  for (const auto& name : held->second) {
+    log_info("actor of '" + name + "' is down; its timeouts will wait");
     st.directory.erase(name);
+  }
   st.names_of.erase(held);
 }
 
@@ -100,14 +103,35 @@ void start(server_actor self) {
   arm(self);
 }
 
+// Saves the state file; a failed save ends the actor with that error, so
+// whoever waits for it (chronosd) can exit non-zero.
 void shutdown(server_actor self, const caf::error& reason) {
   auto& st = self->state;
-  if (!st.cfg.state_path.empty()) {
-    auto saved = save_state(st.cfg.state_path, st.core.save(floor_ms(now(self))));
-    if (!saved)
-      std::fprintf(stderr, "chronos: %s\n", saved.error().detail.c_str());
+  if (st.cfg.state_path.empty()) {
+    self->quit(reason);
+    return;
   }
+  auto snap = st.core.save(floor_ms(now(self)));
+  auto saved = save_state(st.cfg.state_path, snap);
+  if (!saved) {
+    log_error("cannot save state: " + saved.error().detail);
+    self->quit(make_error(saved.error()));
+    return;
+  }
+  log_info("saved " + std::to_string(snap.pending.size()) + " pending and "
+           + std::to_string(snap.parked.size()) + " parked timeouts to "
+           + st.cfg.state_path);
   self->quit(reason);
+}
+
+// A peer may send anything: log it, answer unexpected_message, keep serving.
+caf::result<caf::message> ignore_unknown(caf::scheduled_actor* self, caf::message_view& msg) {
+  auto text = caf::to_string(msg.content());
+  if (text.size() > 200)
+    text = text.substr(0, 200) + "...";
+  log_warning("ignored a message chronos does not understand from "
+              + caf::to_string(self->current_sender()) + ": " + text);
+  return caf::sec::unexpected_message;
 }
 
 // -- behavior -------------------------------------------------------------------
@@ -116,7 +140,7 @@ chronos_api::behavior_type server_behavior(server_actor self, server_state core,
                                            server_config cfg) {
   self->state.core = std::move(core);
   self->state.cfg = std::move(cfg);
-  self->set_default_handler(caf::drop);
+  self->set_default_handler(ignore_unknown);
   self->set_exit_handler([=](caf::exit_msg& msg) { shutdown(self, msg.reason); });
   self->set_down_handler([=](caf::down_msg& msg) { forget_actor(self, msg.source); });
   start(self);
@@ -131,8 +155,9 @@ chronos_api::behavior_type server_behavior(server_actor self, server_state core,
         return make_error(errc::invalid_argument, "no actor to register");
       auto bound = st.directory.find(name);
       if (bound != st.directory.end() && bound->second != who)
-        return make_error(errc::name_in_use, "name '" + name + "' is held by a live actor");
+        return make_error(errc::name_in_use, "name '" + name + "' is in use by another live actor");
       if (bound == st.directory.end()) {
+        log_debug("registered '" + name + "'");
         st.directory.emplace(name, who);
         auto& names = st.names_of[who.address()];
         if (names.empty())

@@ -21,6 +21,8 @@ enum class errc : std::uint8_t {
   storage_failure,
   /// A limit would be exceeded (too many timeouts, payload too large...).
   limit_exceeded,
+  /// chronosd cannot be reached, or the peer is not a chronosd.
+  unavailable,
 };
 
 /// A short, stable name for each code ("unknown token", ...).

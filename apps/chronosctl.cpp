@@ -1,0 +1,404 @@
+// chronosctl: the command line for a running chronosd. Every remote request
+// has a finite timeout, so an unreachable or stuck daemon is an error within
+// seconds, never a hang.
+//
+// Exit status: 0 success, 1 chronosd refused the request (unknown token, name
+// in use...), 2 usage error (bad duration or time, empty name...), 3 chronosd
+// cannot be reached or did not answer.
+
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "chronos/client.hpp"
+#include "chronos/duration.hpp"
+#include "chronos/log.hpp"
+#include "cli.hpp"
+
+using namespace chronos;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr const char* usage = R"(usage: chronosctl [--host H] [--port N] [--timeout DURATION] COMMAND ...
+
+commands:
+  schedule NAME (--in DURATION | --at TIME) [--every DURATION] [--payload TEXT]
+                          schedule a timeout for NAME; prints its token
+  cancel TOKEN            cancel a pending or parked timeout
+  reschedule TOKEN (--in DURATION | --at TIME)
+                          move a timeout to a new deadline
+  list [NAME] [--json]    timeouts (all, or NAME's) in deadline order
+  stats [--json]          counters of the server
+  watch NAME [--count N] [--json]
+                          register as NAME and print each timeout as it arrives
+
+DURATION: a number and a unit, ms s m h d ("250ms", "1.5s", "2h").
+TIME: RFC 3339 ("2026-11-21T23:00:00.250Z", offsets allowed) or epoch milliseconds.
+Defaults: --host 127.0.0.1 --port 4242 --timeout 5s.
+Exit status: 0 ok, 1 refused by chronosd, 2 usage error, 3 chronosd unreachable.
+Run "chronosctl COMMAND --help" for one command.
+)";
+
+const std::map<std::string, const char*> command_usage{
+  {"schedule", "usage: chronosctl schedule NAME (--in DURATION | --at TIME) [--every DURATION] "
+               "[--payload TEXT]\n\nSchedules a timeout for NAME and prints its token alone.\n"
+               "--every makes it recurring with that period (first due at --in/--at).\n"},
+  {"cancel", "usage: chronosctl cancel TOKEN\n\nCancels a pending or parked timeout.\n"},
+  {"reschedule", "usage: chronosctl reschedule TOKEN (--in DURATION | --at TIME)\n\n"
+                 "Moves a timeout to a new deadline.\n"},
+  {"list", "usage: chronosctl list [NAME] [--json]\n\nPrints the timeouts (all, or NAME's) in "
+           "deadline order.\nWith --json: one array of {\"token\", \"name\", \"deadline_ms\", "
+           "\"payload\", \"interval_ms\", \"parked\"}.\n"},
+  {"stats", "usage: chronosctl stats [--json]\n\nPrints the server's counters.\n"},
+  {"watch", "usage: chronosctl watch NAME [--count N] [--json]\n\nRegisters as NAME and prints "
+            "each timeout as it arrives (parked ones first):\nthe token, then the payload if "
+            "any. --count N exits after N timeouts.\nWith --json: one {\"token\", \"payload\", "
+            "\"deadline_ms\", \"delivered_ms\", \"name\"} a line.\nSurvives chronosd restarts "
+            "(reconnects and registers again).\n"},
+};
+
+/// chronosd answered with an error (exit 1) or could not be reached (exit 3).
+struct request_failed {
+  std::string message;
+  int status;
+};
+
+struct global_options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 4242;
+  std::chrono::milliseconds timeout{5000};
+};
+
+struct command_line {
+  global_options global;
+  std::string command;
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options; // "--in" -> "5s"; flags map to ""
+};
+
+bool is_flag(const std::string& arg) { return arg == "--json"; }
+
+command_line parse(int argc, char** argv) {
+  command_line cl;
+  cli::args args{argc, argv};
+  while (!args.done()) {
+    auto arg = args.next();
+    if (arg == "--help" || arg == "-h") {
+      auto it = command_usage.find(cl.command);
+      std::cout << (it == command_usage.end() ? usage : it->second);
+      std::exit(0);
+    } else if (arg == "--host") {
+      cl.global.host = args.value(arg);
+    } else if (arg == "--port") {
+      cl.global.port = cli::parse_port(args.value(arg));
+    } else if (arg == "--timeout") {
+      auto d = parse_duration(args.value(arg));
+      if (!d || d->count() == 0)
+        throw cli::usage_error{d ? "--timeout must be positive" : d.error().detail};
+      cl.global.timeout = *d;
+    } else if (arg.rfind("--", 0) == 0) {
+      if (cl.options.count(arg))
+        throw cli::usage_error{"option " + arg + " given twice"};
+      cl.options[arg] = is_flag(arg) ? "" : args.value(arg);
+    } else if (cl.command.empty()) {
+      cl.command = arg;
+    } else {
+      cl.positional.push_back(arg);
+    }
+  }
+  if (cl.command.empty())
+    throw cli::usage_error{"no command given (see --help)"};
+  if (!command_usage.count(cl.command))
+    throw cli::usage_error{"unknown command '" + cl.command + "' (see --help)"};
+  return cl;
+}
+
+// -- argument checks ------------------------------------------------------------------
+
+void allow_only(const command_line& cl, std::initializer_list<const char*> allowed,
+                std::size_t min_positional, std::size_t max_positional) {
+  for (const auto& [opt, value] : cl.options) {
+    bool ok = false;
+    for (auto a : allowed)
+      ok = ok || opt == a;
+    if (!ok)
+      throw cli::usage_error{"unknown option " + opt + " for " + cl.command};
+  }
+  if (cl.positional.size() < min_positional || cl.positional.size() > max_positional)
+    throw cli::usage_error{std::string{command_usage.at(cl.command)}.substr(
+      0, std::string{command_usage.at(cl.command)}.find('\n'))};
+}
+
+std::optional<std::string> option(const command_line& cl, const std::string& name) {
+  auto it = cl.options.find(name);
+  return it == cl.options.end() ? std::nullopt : std::optional<std::string>{it->second};
+}
+
+std::string name_argument(const command_line& cl) {
+  if (cl.positional.at(0).empty())
+    throw cli::usage_error{"empty name"};
+  return cl.positional.at(0);
+}
+
+when_spec when_from(const command_line& cl) {
+  auto in = option(cl, "--in");
+  auto at = option(cl, "--at");
+  if (in.has_value() == at.has_value())
+    throw cli::usage_error{"give exactly one of --in DURATION and --at TIME"};
+  if (in) {
+    auto d = parse_duration(*in);
+    if (!d)
+      throw cli::usage_error{d.error().detail};
+    return when_spec::in(d->count());
+  }
+  auto t = parse_time(*at);
+  if (!t)
+    throw cli::usage_error{t.error().detail};
+  return when_spec::at(to_epoch_ms(*t));
+}
+
+// -- talking to chronosd ----------------------------------------------------------------
+
+struct session {
+  caf::actor_system& sys;
+  global_options opts;
+  chronos_api srv;
+
+  template <class T, class... Ts>
+  T call(Ts&&... xs) {
+    caf::scoped_actor self{sys};
+    std::optional<T> out;
+    caf::error err;
+    self->request(srv, opts.timeout, std::forward<Ts>(xs)...)
+      .receive([&](T& x) { out = std::move(x); }, [&](caf::error& e) { err = std::move(e); });
+    if (out)
+      return std::move(*out);
+    if (code_of(err) && code_of(err) != errc::unavailable)
+      throw request_failed{describe(err), 1};
+    throw request_failed{"chronosd at " + opts.host + ":" + std::to_string(opts.port)
+                           + " did not answer: " + describe(err),
+                         3};
+  }
+};
+
+json to_json(const timeout_info& t) {
+  return json{{"token", t.token},     {"name", t.name},
+              {"deadline_ms", t.deadline_ms}, {"payload", t.payload},
+              {"interval_ms", t.interval_ms}, {"parked", t.parked}};
+}
+
+json to_json(const stats_info& s) {
+  return json{{"pending", s.pending},
+              {"parked", s.parked},
+              {"names", s.names},
+              {"scheduled", s.scheduled},
+              {"fired", s.fired},
+              {"delivered", s.delivered},
+              {"cancelled", s.cancelled},
+              {"lateness_count", s.lateness_count},
+              {"lateness_mean_us", s.lateness_mean_us},
+              {"lateness_max_us", s.lateness_max_us}};
+}
+
+// -- commands -----------------------------------------------------------------------------
+
+int run_schedule(session& s, const command_line& cl) {
+  allow_only(cl, {"--in", "--at", "--every", "--payload"}, 1, 1);
+  schedule_request req{name_argument(cl), when_from(cl), option(cl, "--payload").value_or(""), 0};
+  if (auto every = option(cl, "--every")) {
+    auto d = parse_duration(*every);
+    if (!d)
+      throw cli::usage_error{d.error().detail};
+    if (d->count() == 0)
+      throw cli::usage_error{"--every must be longer than 0ms"};
+    req.interval_ms = d->count();
+  }
+  std::cout << s.call<std::string>(schedule_atom::value, req) << std::endl;
+  return 0;
+}
+
+int run_cancel(session& s, const command_line& cl) {
+  allow_only(cl, {}, 1, 1);
+  s.call<caf::ok_atom>(cancel_atom::value, cl.positional[0]);
+  return 0;
+}
+
+int run_reschedule(session& s, const command_line& cl) {
+  allow_only(cl, {"--in", "--at"}, 1, 1);
+  s.call<caf::ok_atom>(reschedule_atom::value, cl.positional[0], when_from(cl));
+  return 0;
+}
+
+int run_list(session& s, const command_line& cl) {
+  allow_only(cl, {"--json"}, 0, 1);
+  auto rows = cl.positional.empty() ? s.call<timeout_list>(list_atom::value)
+                                    : s.call<timeout_list>(list_atom::value, name_argument(cl));
+  if (option(cl, "--json")) {
+    json out = json::array();
+    for (const auto& t : rows)
+      out.push_back(to_json(t));
+    std::cout << out.dump() << std::endl;
+    return 0;
+  }
+  for (const auto& t : rows) {
+    std::cout << t.token << "  " << format_time(from_epoch_ms(t.deadline_ms)) << "  " << t.name;
+    if (t.interval_ms > 0)
+      std::cout << "  every " << format_duration(millis{t.interval_ms});
+    if (t.parked)
+      std::cout << "  (parked)";
+    if (!t.payload.empty())
+      std::cout << "  " << t.payload;
+    std::cout << '\n';
+  }
+  std::cout.flush();
+  return 0;
+}
+
+int run_stats(session& s, const command_line& cl) {
+  allow_only(cl, {"--json"}, 0, 0);
+  auto st = s.call<stats_info>(stats_atom::value);
+  if (option(cl, "--json")) {
+    std::cout << to_json(st).dump() << std::endl;
+    return 0;
+  }
+  const json fields = to_json(st);
+  for (const auto& [key, value] : fields.items())
+    std::cout << key << ": " << value.dump() << '\n';
+  std::cout.flush();
+  return 0;
+}
+
+// Prints each delivered timeout; quits after `count` of them (0: never).
+caf::behavior printer(caf::event_based_actor* self, bool as_json, std::uint64_t count) {
+  auto left = std::make_shared<std::uint64_t>(count);
+  return {[=](const chronos_timeout& t) {
+    if (as_json) {
+      json line{{"token", t.token},
+                {"payload", t.payload},
+                {"name", t.name},
+                {"deadline_ms", t.deadline_ms},
+                {"delivered_ms", to_epoch_ms(floor_ms(std::chrono::system_clock::now()))}};
+      std::cout << line.dump() << std::endl;
+    } else {
+      std::cout << t.token << (t.payload.empty() ? "" : " " + t.payload) << std::endl;
+    }
+    if (*left > 0 && --*left == 0)
+      self->quit();
+  }};
+}
+
+int run_watch(session& s, const command_line& cl) {
+  allow_only(cl, {"--count", "--json"}, 1, 1);
+  std::uint64_t count = 0;
+  if (auto text = option(cl, "--count")) {
+    auto n = cli::parse_uint(*text, UINT64_MAX);
+    if (!n || *n == 0)
+      throw cli::usage_error{"--count needs a positive integer, not '" + *text + "'"};
+    count = *n;
+  }
+  const auto name = name_argument(cl);
+  auto out = s.sys.spawn(printer, option(cl, "--json").has_value(), count);
+  client_config ccfg;
+  ccfg.host = s.opts.host;
+  ccfg.port = s.opts.port;
+  ccfg.request_timeout = s.opts.timeout;
+  auto client = spawn_client(s.sys, ccfg);
+  // The actor system waits for every actor on exit: stop both on every path.
+  struct stopper {
+    std::vector<caf::actor> actors;
+    ~stopper() {
+      for (auto& a : actors)
+        caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    }
+  } stop_on_exit{{out, client}};
+  caf::scoped_actor self{s.sys};
+  // The client connects by itself; wait until it has, within the timeout.
+  auto deadline = std::chrono::steady_clock::now() + s.opts.timeout;
+  bool connected = false;
+  while (!connected && std::chrono::steady_clock::now() < deadline) {
+    self->request(client, s.opts.timeout, status_atom::value)
+      .receive([&](bool up) { connected = up; }, [](caf::error&) {});
+    if (!connected)
+      std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+  if (!connected)
+    throw request_failed{"cannot reach chronosd at " + s.opts.host + ":"
+                           + std::to_string(s.opts.port),
+                         3};
+  std::optional<caf::error> refused;
+  self->request(client, s.opts.timeout, register_atom::value, name, out)
+    .receive([](caf::ok_atom) {}, [&](caf::error& e) { refused = e; });
+  if (refused)
+    throw request_failed{describe(*refused), code_of(*refused) == errc::unavailable ? 3 : 1};
+  self->wait_for(out);
+  return 0;
+}
+
+int dispatch(caf::actor_system& sys, const command_line& cl) {
+  if (cl.command == "watch") {
+    // watch connects through the reconnecting client; no session handle needed.
+    session s{sys, cl.global, chronos_api{}};
+    return run_watch(s, cl);
+  }
+  auto srv = connect(sys, cl.global.host, cl.global.port, cl.global.timeout);
+  if (!srv)
+    throw request_failed{describe(srv.error()), 3};
+  session s{sys, cl.global, *srv};
+  if (cl.command == "schedule")
+    return run_schedule(s, cl);
+  if (cl.command == "cancel")
+    return run_cancel(s, cl);
+  if (cl.command == "reschedule")
+    return run_reschedule(s, cl);
+  if (cl.command == "list")
+    return run_list(s, cl);
+  return run_stats(s, cl);
+}
+
+// SIGINT/SIGTERM end a watch cleanly; other commands are short.
+void exit_on_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::thread([set] {
+    int sig = 0;
+    sigwait(&set, &sig);
+    std::cout.flush();
+    std::_Exit(0);
+  }).detach();
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  exit_on_signals();
+  set_log_level(log_level::warning); // the client's connect notices are noise here
+  command_line cl;
+  try {
+    cl = parse(argc, argv);
+  } catch (const cli::usage_error& e) {
+    std::cerr << "chronosctl: " << e.message << "\n";
+    return 2;
+  }
+  caf::actor_system_config cfg;
+  register_types(cfg);
+  cfg.load<caf::io::middleman>();
+  cfg.set("scheduler.max-threads", 2);
+  caf::actor_system sys{cfg};
+  try {
+    return dispatch(sys, cl);
+  } catch (const cli::usage_error& e) {
+    std::cerr << "chronosctl: " << e.message << "\n";
+    return 2;
+  } catch (const request_failed& e) {
+    std::cerr << "chronosctl: " << e.message << "\n";
+    return e.status;
+  }
+}

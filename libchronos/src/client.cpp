@@ -1,0 +1,178 @@
+#include "chronos/client.hpp"
+
+#include <map>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "chronos/log.hpp"
+
+namespace chronos {
+
+namespace {
+
+using reconnect_atom = caf::atom_constant<caf::atom("reconnect")>;
+
+std::string where(const std::string& host, std::uint16_t port) {
+  return host + ":" + std::to_string(port);
+}
+
+caf::error unreachable(const std::string& host, std::uint16_t port, const std::string& why) {
+  return make_error(errc::unavailable, "cannot reach chronosd at " + where(host, port) + ": " + why);
+}
+
+// Checks what the middleman's connect answered: a chronos actor, or why not.
+caf::expected<chronos_api> as_chronos(caf::actor_system& sys, caf::strong_actor_ptr ptr,
+                                      const std::set<std::string>& ifs,
+                                      const std::string& host, std::uint16_t port) {
+  if (!ptr)
+    return unreachable(host, port, "nothing is published on that port");
+  if (ifs != sys.message_types<chronos_api>())
+    return unreachable(host, port, "the peer is not a chronosd of this protocol version");
+  return caf::actor_cast<chronos_api>(std::move(ptr));
+}
+
+// -- the client actor ---------------------------------------------------------------
+
+struct client_state {
+  client_config cfg;
+  std::optional<chronos_api> server;
+  /// Names this client keeps registered, for re-registering after a reconnect.
+  std::map<std::string, caf::actor> names;
+  std::chrono::milliseconds backoff{0};
+
+  static inline const char* name = "chronos-client";
+};
+
+using client_actor = caf::stateful_actor<client_state>*;
+
+void register_all(client_actor self) {
+  auto& st = self->state;
+  for (const auto& [name, who] : st.names) {
+    self->request(*st.server, st.cfg.request_timeout, register_atom::value, name, who)
+      .then([](caf::ok_atom) {},
+            [name = name](caf::error& e) {
+              log_warning("chronos client: cannot register '" + name + "': " + describe(e));
+            });
+  }
+}
+
+void retry_later(client_actor self) {
+  auto& st = self->state;
+  st.backoff = std::min(st.cfg.retry_max, std::max(st.cfg.retry_min, st.backoff * 2));
+  self->delayed_send(self, st.backoff, reconnect_atom::value);
+}
+
+void try_connect(client_actor self) {
+  auto& st = self->state;
+  auto mm = self->system().middleman().actor_handle();
+  self->request(mm, st.cfg.connect_timeout, caf::connect_atom::value, st.cfg.host, st.cfg.port)
+    .then(
+      [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>& ifs) {
+        auto& st = self->state;
+        auto srv = as_chronos(self->system(), std::move(ptr), ifs, st.cfg.host, st.cfg.port);
+        if (!srv) {
+          log_warning(describe(srv.error()));
+          retry_later(self);
+          return;
+        }
+        st.server = *srv;
+        st.backoff = std::chrono::milliseconds{0};
+        self->monitor(*srv);
+        log_info("chronos client: connected to " + where(st.cfg.host, st.cfg.port));
+        register_all(self);
+      },
+      [=](caf::error&) { retry_later(self); });
+}
+
+void on_down(client_actor self, const caf::down_msg& msg) {
+  auto& st = self->state;
+  if (st.server && msg.source == st.server->address()) {
+    log_warning("chronos client: lost chronosd at " + where(st.cfg.host, st.cfg.port)
+                + ", reconnecting");
+    st.server.reset();
+    retry_later(self);
+    return;
+  }
+  // One of our registered actors is gone: stop registering it after reconnects.
+  for (auto i = st.names.begin(); i != st.names.end();)
+    i = i->second.address() == msg.source ? st.names.erase(i) : std::next(i);
+}
+
+template <class Reply, class... Ts>
+caf::result<Reply> forward(client_actor self, Ts... xs) {
+  auto& st = self->state;
+  if (!st.server)
+    return make_error(errc::unavailable,
+                      "not connected to chronosd at " + where(st.cfg.host, st.cfg.port));
+  auto rp = self->make_response_promise<Reply>();
+  self->request(*st.server, st.cfg.request_timeout, xs...)
+    .then([rp](Reply& r) mutable { rp.deliver(std::move(r)); },
+          [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+  return rp;
+}
+
+caf::behavior client_behavior(client_actor self, client_config cfg) {
+  self->state.cfg = std::move(cfg);
+  self->set_down_handler([=](caf::down_msg& msg) { on_down(self, msg); });
+  try_connect(self);
+  return {
+    [=](reconnect_atom) { try_connect(self); },
+    [=](status_atom) { return self->state.server.has_value(); },
+    [=](register_atom, const std::string& name, const caf::actor& who) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      if (!who)
+        return make_error(errc::invalid_argument, "no actor to register");
+      if (st.names.emplace(name, who).second)
+        self->monitor(who);
+      if (!st.server)
+        return caf::ok_atom::value; // takes effect on connect
+      auto rp = self->make_response_promise<caf::ok_atom>();
+      self->request(*st.server, st.cfg.request_timeout, register_atom::value, name, who)
+        .then([rp](caf::ok_atom ok) mutable { rp.deliver(ok); },
+              [=](caf::error& e) mutable {
+                if (code_of(e) == errc::name_in_use || code_of(e) == errc::invalid_argument)
+                  self->state.names.erase(name);
+                rp.deliver(std::move(e));
+              });
+      return rp;
+    },
+    [=](unregister_atom atm, const std::string& name) {
+      self->state.names.erase(name);
+      return forward<caf::ok_atom>(self, atm, name);
+    },
+    [=](schedule_atom atm, const schedule_request& req) {
+      return forward<std::string>(self, atm, req);
+    },
+    [=](cancel_atom atm, const std::string& tok) { return forward<caf::ok_atom>(self, atm, tok); },
+    [=](reschedule_atom atm, const std::string& tok, when_spec when) {
+      return forward<caf::ok_atom>(self, atm, tok, when);
+    },
+    [=](list_atom atm) { return forward<timeout_list>(self, atm); },
+    [=](list_atom atm, const std::string& name) { return forward<timeout_list>(self, atm, name); },
+    [=](stats_atom atm) { return forward<stats_info>(self, atm); },
+  };
+}
+
+} // namespace
+
+caf::expected<chronos_api> connect(caf::actor_system& sys, const std::string& host,
+                                   std::uint16_t port, std::chrono::milliseconds timeout) {
+  caf::expected<chronos_api> result = unreachable(host, port, "no answer");
+  caf::scoped_actor self{sys};
+  self->request(sys.middleman().actor_handle(), timeout, caf::connect_atom::value, host, port)
+    .receive(
+      [&](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>& ifs) {
+        result = as_chronos(sys, std::move(ptr), ifs, host, port);
+      },
+      [&](caf::error& e) {
+        result = unreachable(host, port, e == caf::sec::request_timeout ? "timed out" : describe(e));
+      });
+  return result;
+}
+
+caf::actor spawn_client(caf::actor_system& sys, client_config cfg) {
+  return sys.spawn(client_behavior, std::move(cfg));
+}
+
+} // namespace chronos

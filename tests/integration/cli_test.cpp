@@ -1,0 +1,228 @@
+#include "../support/chronosd_process.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+using namespace chronos::test;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct fixture {
+  temp_dir dir;
+  chronosd_process d = chronosd_process::start(dir, dir.file("chronos.json"));
+
+  std::string schedule(const std::string& name, std::vector<std::string> more) {
+    std::vector<std::string> args{"schedule", name};
+    args.insert(args.end(), more.begin(), more.end());
+    auto tok = trim(ctl_ok(dir, d.port, args));
+    REQUIRE(tok.size() == 29);
+    return tok;
+  }
+
+  /// Runs `watch NAME --count N`, returns its lines.
+  std::vector<std::string> watch(const std::string& name, int count, bool as_json = false) {
+    std::vector<std::string> args{"watch", name, "--count", std::to_string(count)};
+    if (as_json)
+      args.push_back("--json");
+    auto r = ctl(dir, d.port, args, 60s);
+    INFO("watch stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    return lines(r.out);
+  }
+
+  run_result fails(std::vector<std::string> args) { return ctl(dir, d.port, args); }
+};
+
+} // namespace
+
+TEST_CASE_METHOD(fixture, "timeouts scheduled with chronosctl reach a watcher in deadline order") {
+  auto c = schedule("w", {"--in", "1500ms", "--payload", "third"});
+  auto a = schedule("w", {"--in", "500ms", "--payload", "first"});
+  auto b = schedule("w", {"--in", "1s", "--payload", "second"});
+  CHECK(watch("w", 3) == std::vector<std::string>{a + " first", b + " second", c + " third"});
+}
+
+TEST_CASE_METHOD(fixture, "an absolute time in the past fires at once; RFC 3339 and epoch ms both work") {
+  auto a = schedule("w", {"--at", "2020-01-01T00:00:00Z", "--payload", "rfc"});
+  auto b = schedule("w", {"--at", "1577836800001", "--payload", "epoch"});
+  CHECK(watch("w", 2) == std::vector<std::string>{a + " rfc", b + " epoch"});
+}
+
+TEST_CASE_METHOD(fixture, "a cancelled timeout is never delivered and its token is then unknown") {
+  auto gone = schedule("w", {"--in", "300ms", "--payload", "cancelled"});
+  auto kept = schedule("w", {"--in", "600ms", "--payload", "kept"});
+  ctl_ok(dir, d.port, {"cancel", gone});
+  CHECK(watch("w", 1) == std::vector<std::string>{kept + " kept"});
+  auto again = fails({"cancel", gone});
+  CHECK(again.status == 1);
+  CHECK(again.err.find("unknown token") != std::string::npos);
+}
+
+TEST_CASE_METHOD(fixture, "a rescheduled timeout moves ahead of another") {
+  auto late = schedule("w", {"--in", "1h", "--payload", "moved"});
+  auto soon = schedule("w", {"--in", "800ms", "--payload", "soon"});
+  ctl_ok(dir, d.port, {"reschedule", late, "--in", "300ms"});
+  CHECK(watch("w", 2) == std::vector<std::string>{late + " moved", soon + " soon"});
+  auto unknown = fails({"reschedule", late, "--in", "1s"});
+  CHECK(unknown.status == 1);
+}
+
+TEST_CASE_METHOD(fixture, "a recurring timeout repeats with the same token until cancelled") {
+  auto tok = schedule("w", {"--in", "200ms", "--every", "200ms", "--payload", "tick"});
+  CHECK(watch("w", 3) == std::vector<std::string>(3, tok + " tick"));
+  ctl_ok(dir, d.port, {"cancel", tok});
+  CHECK(trim(ctl_ok(dir, d.port, {"list"})).empty());
+}
+
+TEST_CASE_METHOD(fixture, "payloads with spaces and non-ASCII text come back unchanged") {
+  auto tok = schedule("w", {"--in", "10ms", "--payload", "grüße, 世界 \"quoted\""});
+  auto got = watch("w", 1, true);
+  REQUIRE(got.size() == 1);
+  auto line = json::parse(got[0]);
+  CHECK(line["token"] == tok);
+  CHECK(line["payload"] == "grüße, 世界 \"quoted\"");
+  CHECK(line["name"] == "w");
+  CHECK(line["delivered_ms"].get<std::int64_t>() >= line["deadline_ms"].get<std::int64_t>());
+}
+
+TEST_CASE_METHOD(fixture, "list --json and stats --json have the documented shape") {
+  auto b = schedule("b", {"--in", "2h"});
+  auto a = schedule("a", {"--in", "1h", "--every", "30m", "--payload", "p"});
+  auto rows = json::parse(ctl_ok(dir, d.port, {"list", "--json"}));
+  REQUIRE(rows.is_array());
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0]["token"] == a);
+  CHECK(rows[0]["name"] == "a");
+  CHECK(rows[0]["payload"] == "p");
+  CHECK(rows[0]["interval_ms"] == 1'800'000);
+  CHECK(rows[1]["token"] == b);
+  CHECK(rows[1]["deadline_ms"].get<std::int64_t>() - rows[0]["deadline_ms"].get<std::int64_t>()
+        == Approx(3'600'000).margin(5'000));
+  auto only_b = json::parse(ctl_ok(dir, d.port, {"list", "b", "--json"}));
+  CHECK(only_b.size() == 1);
+  ctl_ok(dir, d.port, {"cancel", b});
+  auto stats = json::parse(ctl_ok(dir, d.port, {"stats", "--json"}));
+  for (const char* key : {"pending", "fired", "cancelled", "parked"})
+    CHECK(stats.contains(key));
+  CHECK(stats["pending"] == 1);
+  CHECK(stats["cancelled"] == 1);
+  CHECK(stats["parked"] == 0);
+}
+
+TEST_CASE_METHOD(fixture, "bad input is refused with a message and a non-zero status") {
+  struct bad_case {
+    std::vector<std::string> args;
+    int status;
+    const char* message;
+  };
+  const std::vector<bad_case> cases{
+    {{"schedule", "w", "--in", "5parsecs"}, 2, "duration '5parsecs'"},
+    {{"schedule", "w", "--in", "-3s"}, 2, "negative"},
+    {{"schedule", "w", "--in", ""}, 2, "empty"},
+    {{"schedule", "", "--in", "1s"}, 2, "empty name"},
+    {{"schedule", "w"}, 2, "exactly one of --in"},
+    {{"schedule", "w", "--in", "1s", "--at", "0"}, 2, "exactly one of --in"},
+    {{"schedule", "w", "--at", "tomorrow"}, 2, "time 'tomorrow'"},
+    {{"schedule", "w", "--in", "1s", "--every", "0s"}, 2, "--every"},
+    {{"schedule", "w", "--in", "1s", "--colour", "red"}, 2, "unknown option --colour"},
+    {{"frobnicate"}, 2, "unknown command"},
+    {{}, 2, "no command"},
+    {{"cancel"}, 2, "usage"},
+    {{"cancel", "01a200a2aa27-31fd89e6cc6c4c36"}, 1, "unknown token"},
+    {{"reschedule", "nonsense", "--in", "1s"}, 1, "unknown token"},
+    {{"watch", "w", "--count", "zero"}, 2, "--count"},
+  };
+  for (const auto& c : cases) {
+    auto r = fails(c.args);
+    INFO("args: " << ::Catch::Detail::stringify(c.args) << " stderr: " << r.err);
+    CHECK(r.status == c.status);
+    CHECK(r.err.find(c.message) != std::string::npos);
+    CHECK(lines(r.err).size() == 1);
+  }
+  CHECK(trim(ctl_ok(dir, d.port, {"list"})).empty());
+}
+
+TEST_CASE_METHOD(fixture, "a name held by another watcher is refused") {
+  process first{{CHRONOSCTL_PATH, "--port", std::to_string(d.port), "watch", "w"}, dir, "first"};
+  // Wait until the first watcher holds the name.
+  for (int i = 0; i < 200; ++i) {
+    auto stats = json::parse(ctl_ok(dir, d.port, {"stats", "--json"}));
+    if (stats["names"] == 1)
+      break;
+    std::this_thread::sleep_for(50ms);
+  }
+  auto second = fails({"watch", "w", "--count", "1"});
+  CHECK(second.status == 1);
+  CHECK(second.err.find("in use") != std::string::npos);
+  first.signal(SIGTERM);
+  CHECK(first.wait(10s) == 0);
+}
+
+TEST_CASE("an unreachable chronosd is reported within seconds, not a hang") {
+  temp_dir dir;
+  // A port that nothing listens on: bind one, note it, close it.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  const auto port = ntohs(addr.sin_port);
+  for (std::vector<std::string> args : {std::vector<std::string>{"stats"},
+                                        std::vector<std::string>{"schedule", "w", "--in", "1s"},
+                                        std::vector<std::string>{"watch", "w", "--count", "1"}}) {
+    const auto start = std::chrono::steady_clock::now();
+    auto r = ctl(dir, port, args, 30s);
+    CHECK(std::chrono::steady_clock::now() - start < 15s);
+    CHECK(r.status == 3);
+    CHECK(r.err.find("cannot reach chronosd at 127.0.0.1:" + std::to_string(port))
+          != std::string::npos);
+  }
+}
+
+TEST_CASE_METHOD(fixture, "garbage from a peer does not disturb chronosd") {
+  for (int round = 0; round < 3; ++round) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(d.port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    std::string junk(4096, '\0');
+    for (std::size_t i = 0; i < junk.size(); ++i)
+      junk[i] = static_cast<char>((i * 131 + round * 7) & 0xff);
+    CHECK(::write(fd, junk.data(), junk.size()) > 0);
+    ::close(fd);
+  }
+  std::this_thread::sleep_for(200ms);
+  CHECK_FALSE(d.proc->wait(0ms));
+  schedule("w", {"--in", "1h"});
+  auto stats = json::parse(ctl_ok(dir, d.port, {"stats", "--json"}));
+  CHECK(stats["pending"] == 1);
+}
+
+TEST_CASE("chronosd refuses bad options and says why") {
+  temp_dir dir;
+  for (std::vector<std::string> args : {std::vector<std::string>{"--port", "99999"},
+                                        std::vector<std::string>{"--durability", "sometimes"},
+                                        std::vector<std::string>{"--what"}}) {
+    args.insert(args.begin(), CHRONOSD_PATH);
+    auto r = run(args, dir);
+    CHECK(r.status == 2);
+    CHECK(r.err.find("chronosd: ") == 0);
+  }
+  auto help = run({CHRONOSD_PATH, "--help"}, dir);
+  CHECK(help.status == 0);
+  CHECK(help.out.find("--bind ADDR") != std::string::npos);
+  auto ctl_help = run({CHRONOSCTL_PATH, "schedule", "--help"}, dir);
+  CHECK(ctl_help.status == 0);
+  CHECK(ctl_help.out.find("usage: chronosctl schedule") == 0);
+}

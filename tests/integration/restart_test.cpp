@@ -1,0 +1,54 @@
+#include "../support/chronosd_process.hpp"
+
+#include <nlohmann/json.hpp>
+
+using namespace chronos::test;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+TEST_CASE("timeouts that come due while chronosd is down arrive after restart, in deadline order") {
+  temp_dir dir;
+  const auto state = dir.file("state/chronos.json"); // the folder is created by chronosd
+  auto d = chronosd_process::start(dir, state);
+  const auto port = d.port;
+  auto b = trim(ctl_ok(dir, port, {"schedule", "w", "--in", "1200ms", "--payload", "b"}));
+  auto a = trim(ctl_ok(dir, port, {"schedule", "w", "--in", "800ms", "--payload", "a"}));
+  auto later = trim(ctl_ok(dir, port, {"schedule", "w", "--in", "1h", "--payload", "later"}));
+  CHECK(d.stop() == 0);
+  auto saved = json::parse(slurp(state));
+  CHECK(saved["format"] == "chronos-state");
+  CHECK(saved["timeouts"].size() == 3);
+
+  std::this_thread::sleep_for(1500ms); // both deadlines pass while chronosd is down
+  auto again = chronosd_process::start(dir, state, port);
+  auto r = ctl(dir, port, {"watch", "w", "--count", "2"}, 60s);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(lines(r.out) == std::vector<std::string>{a + " a", b + " b"});
+  auto rows = json::parse(ctl_ok(dir, port, {"list", "--json"}));
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["token"] == later);
+  CHECK(again.stop() == 0);
+}
+
+TEST_CASE("SIGINT saves the state and exits 0 like SIGTERM") {
+  temp_dir dir;
+  const auto state = dir.file("chronos.json");
+  auto d = chronosd_process::start(dir, state);
+  ctl_ok(dir, d.port, {"schedule", "w", "--in", "1h"});
+  d.proc->signal(SIGINT);
+  CHECK(d.proc->wait(20s) == 0);
+  CHECK(json::parse(slurp(state))["timeouts"].size() == 1);
+}
+
+TEST_CASE("an unreadable state file stops chronosd with a message and stays unchanged") {
+  temp_dir dir;
+  const auto state = dir.file("chronos.json");
+  const std::string corrupt = "{\"format\": \"chronos-state\", \"version\": 1, \"timeouts\": [{";
+  spit(state, corrupt);
+  auto r = run({CHRONOSD_PATH, "--port", "0", "--state", state}, dir, 20s);
+  CHECK(r.status == 1);
+  CHECK(r.err.find(state) != std::string::npos);
+  CHECK(r.out.find("listening") == std::string::npos);
+  CHECK(slurp(state) == corrupt);
+}

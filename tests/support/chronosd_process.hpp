@@ -1,0 +1,67 @@
+#pragma once
+
+// A real chronosd on 127.0.0.1 for integration tests: a free port, a state file
+// in a temp folder, and chronosctl invocations against it.
+
+#include <catch2/catch.hpp>
+
+#include <memory>
+#include <regex>
+
+#include "process.hpp"
+
+namespace chronos::test {
+
+struct chronosd_process {
+  std::unique_ptr<process> proc;
+  std::uint16_t port = 0;
+
+  /// Starts chronosd and waits for "listening on"; `port` 0 lets it choose.
+  static chronosd_process start(const temp_dir& dir, const std::string& state, std::uint16_t port = 0,
+                      std::vector<std::string> extra = {}) {
+    static int counter = 0;
+    std::vector<std::string> argv{CHRONOSD_PATH, "--port", std::to_string(port), "--state", state};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    chronosd_process d;
+    d.proc = std::make_unique<process>(argv, dir, "chronosd" + std::to_string(++counter));
+    INFO("chronosd stderr: " << d.proc->err());
+    REQUIRE(d.proc->wait_for_output("listening on", std::chrono::seconds{20}));
+    std::smatch m;
+    auto out = d.proc->out();
+    REQUIRE(std::regex_search(out, m, std::regex{"listening on 127\\.0\\.0\\.1:([0-9]+)"}));
+    d.port = static_cast<std::uint16_t>(std::stoi(m[1]));
+    return d;
+  }
+
+  /// SIGTERM, and the exit status.
+  int stop() {
+    proc->signal(SIGTERM);
+    auto status = proc->wait(std::chrono::seconds{20});
+    REQUIRE(status);
+    return *status;
+  }
+};
+
+/// Runs chronosctl against `port` with `args`.
+inline run_result ctl(const temp_dir& dir, std::uint16_t port, std::vector<std::string> args,
+                      std::chrono::milliseconds limit = std::chrono::seconds{30}) {
+  std::vector<std::string> argv{CHRONOSCTL_PATH, "--port", std::to_string(port)};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv, dir, limit);
+}
+
+/// Runs chronosctl and requires success; returns its standard output.
+inline std::string ctl_ok(const temp_dir& dir, std::uint16_t port, std::vector<std::string> args) {
+  auto r = ctl(dir, port, args);
+  INFO("chronosctl stderr: " << r.err);
+  REQUIRE(r.status == 0);
+  return r.out;
+}
+
+inline std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
+    s.pop_back();
+  return s;
+}
+
+} // namespace chronos::test
