@@ -11,6 +11,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "chronos/duration.hpp"
 #include "chronos/log.hpp"
 #include "chronos/server.hpp"
 #include "cli.hpp"
@@ -27,8 +28,12 @@ options:
   --bind ADDR          address to listen on (default 127.0.0.1)
   --port N             TCP port, 0 for any free one (default 4242)
   --state PATH         state file (default state/chronos.json)
-  --durability MODE    when changes reach the disk: shutdown (default; the state
-                       file is written on orderly shutdown)
+  --durability MODE    when an acknowledged change is on disk:
+                         always    fsync of the journal before the reply (default)
+                         interval  journal fsynced every --sync-interval
+                         shutdown  no journal; state file written on orderly shutdown
+  --sync-interval DURATION   fsync period in interval mode (default 100ms)
+  --compact-bytes N    compact the journal into a snapshot past N bytes (default 64 MiB)
   --log-level LEVEL    error, warning, info (default) or debug
   --help               this text
 
@@ -40,6 +45,9 @@ struct options {
   std::string bind = "127.0.0.1";
   std::uint16_t port = 4242;
   std::string state = "state/chronos.json";
+  durability mode = durability::always;
+  millis sync_interval{100};
+  std::uint64_t compact_bytes = std::uint64_t{64} << 20;
 };
 
 options parse(int argc, char** argv) {
@@ -59,14 +67,23 @@ options parse(int argc, char** argv) {
       if (opts.state.empty())
         throw cli::usage_error{"--state needs a path"};
     } else if (arg == "--durability") {
-      auto mode = args.value(arg);
-      if (mode == "always" || mode == "interval")
-        throw cli::usage_error{"durability '" + mode
-                               + "' needs the journal, which this build does not have yet;"
-                                 " use 'shutdown'"};
-      if (mode != "shutdown")
-        throw cli::usage_error{"unknown durability '" + mode
+      auto text = args.value(arg);
+      auto mode = parse_durability(text);
+      if (!mode)
+        throw cli::usage_error{"unknown durability '" + text
                                + "' (expected always, interval or shutdown)"};
+      opts.mode = *mode;
+    } else if (arg == "--sync-interval") {
+      auto d = parse_duration(args.value(arg));
+      if (!d || d->count() == 0)
+        throw cli::usage_error{d ? "--sync-interval must be positive" : d.error().detail};
+      opts.sync_interval = *d;
+    } else if (arg == "--compact-bytes") {
+      auto text = args.value(arg);
+      auto n = cli::parse_uint(text, UINT64_MAX);
+      if (!n || *n == 0)
+        throw cli::usage_error{"--compact-bytes needs a positive integer, not '" + text + "'"};
+      opts.compact_bytes = *n;
     } else if (arg == "--log-level") {
       log_level level;
       auto text = args.value(arg);
@@ -121,6 +138,9 @@ int serve(const options& opts, const sigset_t& signals) {
     return 1;
   server_config server_cfg;
   server_cfg.state_path = opts.state;
+  server_cfg.mode = opts.mode;
+  server_cfg.sync_interval = opts.sync_interval;
+  server_cfg.compact_bytes = opts.compact_bytes;
   auto srv = spawn_server(sys, server_cfg);
   if (!srv) {
     log_error(srv.error().detail);
@@ -135,7 +155,8 @@ int serve(const options& opts, const sigset_t& signals) {
   }
   const std::string where = opts.bind + ":" + std::to_string(*port);
   std::cout << "chronosd: listening on " << where << std::endl;
-  log_info("listening on " + where + ", state file " + opts.state);
+  log_info("listening on " + where + ", state file " + opts.state + ", durability "
+           + to_string(opts.mode));
   int sig = 0;
   sigwait(&signals, &sig);
   log_info(std::string{"received "} + (sig == SIGINT ? "SIGINT" : "SIGTERM")

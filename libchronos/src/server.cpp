@@ -2,10 +2,12 @@
 
 #include <map>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
 #include <caf/all.hpp>
 
+#include "chronos/group_commit.hpp"
 #include "chronos/log.hpp"
 #include "chronos/utf8.hpp"
 
@@ -28,6 +30,21 @@ struct server_actor_state {
   std::uint64_t generation = 0;
   /// The deadline the pending wake-up is for, if one is pending.
   std::optional<timestamp> armed_for;
+
+  /// The journal's batches (none without a state file or in `shutdown` mode).
+  std::optional<group_commit> commits;
+  /// Replies of client changes, held until their batch is durable.
+  std::vector<std::pair<caf::response_promise, caf::message>> held;
+  bool commit_requested = false;
+  bool retry_scheduled = false;
+  /// Writes the snapshot of a compaction off the actor's thread.
+  std::thread compactor;
+  std::optional<std::uint64_t> compacting;
+
+  ~server_actor_state() {
+    if (compactor.joinable())
+      compactor.join();
+  }
 
   static inline const char* name = "chronos";
 };
@@ -67,13 +84,6 @@ void deliver(server_actor self, const timeout& t, system_clock::time_point at, b
   st.core.record_delivery(duration_cast<microseconds>(at - t.deadline), on_time);
 }
 
-// Collect, then dispatch: take everything due first, then send.
-void fire_due(server_actor self) {
-  const auto at = now(self);
-  for (const auto& t : self->state.core.take_due(floor_ms(at)))
-    deliver(self, t, at, true);
-}
-
 status check_name(const std::string& name, const server_limits& limits) {
   if (name.empty())
     return fail(errc::invalid_argument, "empty name");
@@ -94,11 +104,135 @@ void forget_actor(server_actor self, const caf::actor_addr& who) {
   st.names_of.erase(held);
 }
 
+// -- the journal ---------------------------------------------------------------------
+
+// Queues a commit behind the messages already in the mailbox: every change
+// they make joins the same batch and shares one fsync.
+void request_commit(server_actor self) {
+  auto& st = self->state;
+  if (st.commit_requested)
+    return;
+  st.commit_requested = true;
+  self->send(self, commit_atom::value);
+}
+
+// Client changes are refused while the journal cannot be written; reads go on.
+std::optional<caf::error> refuse_if_broken(server_actor self) {
+  auto& st = self->state;
+  if (st.commits && st.commits->broken())
+    return make_error(errc::storage_failure,
+                      "the journal cannot be written (retrying); change refused");
+  return std::nullopt;
+}
+
+// The reply to a client change: at once, or once its batch is durable.
+template <class T>
+caf::result<T> acknowledge(server_actor self, T reply) {
+  auto& st = self->state;
+  if (!st.commits)
+    return reply;
+  const bool held = st.cfg.mode == durability::always;
+  st.commits->stage(st.core, held);
+  request_commit(self);
+  if (!held)
+    return reply;
+  auto rp = self->make_response_promise();
+  st.held.emplace_back(rp, caf::make_message(std::move(reply)));
+  return rp;
+}
+
+void schedule_retry(server_actor self) {
+  auto& st = self->state;
+  if (st.retry_scheduled)
+    return;
+  st.retry_scheduled = true;
+  self->delayed_send(self, seconds{1}, retry_atom::value);
+}
+
+// Opens the next journal and writes a snapshot of everything before it on
+// another thread; the actor goes on serving meanwhile.
+void compact(server_actor self) {
+  auto& st = self->state;
+  const std::uint64_t next = st.commits->generation() + 1;
+  auto journal = journal_writer::create(journal_path(st.cfg.state_path, next), next);
+  if (!journal) {
+    log_error("cannot compact: " + journal.error().detail);
+    return;
+  }
+  st.commits->switch_to(std::make_shared<journal_writer>(std::move(*journal)));
+  auto snap = std::make_shared<snapshot>(st.core.save(floor_ms(now(self))));
+  snap->generation = next;
+  st.compacting = next;
+  if (st.compactor.joinable())
+    st.compactor.join();
+  st.compactor = std::thread{[hdl = chronos_api{self}, path = st.cfg.state_path, snap] {
+    auto ok = checkpoint(path, *snap);
+    caf::anon_send(hdl, compacted_atom::value, snap->generation,
+                   ok ? std::string{} : ok.error().detail);
+  }};
+}
+
+// Writes the batch; answers the held replies (or tells them it failed).
+void commit(server_actor self) {
+  auto& st = self->state;
+  st.commit_requested = false;
+  if (!st.commits)
+    return;
+  auto ok = st.commits->flush(st.core, st.cfg.mode == durability::always);
+  for (auto& [rp, reply] : std::exchange(st.held, {})) {
+    if (ok)
+      rp.deliver(std::move(reply));
+    else
+      rp.deliver(make_error(errc::storage_failure, "change not durable: " + ok.error().detail));
+  }
+  if (!ok) {
+    log_error("journal write failed, changes refused until it works again: "
+              + ok.error().detail);
+    arm(self); // undone changes may have moved the soonest deadline
+    schedule_retry(self);
+    return;
+  }
+  if (!st.compacting && st.commits->journal_size() >= st.cfg.compact_bytes)
+    compact(self);
+}
+
+// Before the server changes anything itself, client changes must be durable
+// (or undone): group_commit.hpp explains why.
+void commit_client_changes(server_actor self) {
+  auto& st = self->state;
+  if (st.commits && st.commits->has_client_changes())
+    commit(self);
+}
+
+// Stages what the server changed by itself (fires, parks, deliveries).
+void stage_own_changes(server_actor self) {
+  auto& st = self->state;
+  if (!st.commits)
+    return;
+  st.commits->stage(st.core, false);
+  if (st.commits->pending())
+    request_commit(self);
+}
+
+// Collect, then dispatch: take everything due first, then send.
+void fire_due(server_actor self) {
+  commit_client_changes(self);
+  const auto at = now(self);
+  for (const auto& t : self->state.core.take_due(floor_ms(at)))
+    deliver(self, t, at, true);
+  stage_own_changes(self);
+}
+
 // -- start-up and shutdown ------------------------------------------------------
 
 // The restored state may hold a backlog: no name is registered yet, so every
 // overdue timeout is parked now and delivered, oldest first, on register.
 void start(server_actor self) {
+  auto& st = self->state;
+  if (st.commits)
+    st.core.record_changes(true);
+  if (st.commits && st.cfg.mode == durability::interval)
+    self->delayed_send(self, st.cfg.sync_interval, sync_atom::value);
   fire_due(self);
   arm(self);
 }
@@ -111,8 +245,13 @@ void shutdown(server_actor self, const caf::error& reason) {
     self->quit(reason);
     return;
   }
+  if (st.compactor.joinable())
+    st.compactor.join(); // its snapshot must not land after ours
+  commit(self);          // held replies learn their fate first
   auto snap = st.core.save(floor_ms(now(self)));
-  auto saved = save_state(st.cfg.state_path, snap);
+  snap.generation = st.commits ? st.commits->generation() + 1 : 0;
+  auto saved = st.commits ? checkpoint(st.cfg.state_path, snap)
+                          : save_state(st.cfg.state_path, snap);
   if (!saved) {
     log_error("cannot save state: " + saved.error().detail);
     self->quit(make_error(saved.error()));
@@ -136,9 +275,11 @@ caf::result<caf::message> ignore_unknown(caf::scheduled_actor* self, caf::messag
 
 // -- behavior -------------------------------------------------------------------
 
-chronos_api::behavior_type server_behavior(server_actor self, server_state core,
+chronos_api::behavior_type server_behavior(server_actor self, recovery restored,
                                            server_config cfg) {
-  self->state.core = std::move(core);
+  self->state.core = std::move(restored.state);
+  if (restored.journal)
+    self->state.commits.emplace(std::move(restored.journal));
   self->state.cfg = std::move(cfg);
   self->set_default_handler(ignore_unknown);
   self->set_exit_handler([=](caf::exit_msg& msg) { shutdown(self, msg.reason); });
@@ -166,9 +307,11 @@ chronos_api::behavior_type server_behavior(server_actor self, server_state core,
       }
       auto rp = self->make_response_promise<caf::ok_atom>();
       rp.deliver(caf::ok_atom::value);
+      commit_client_changes(self);
       const auto at = now(self);
       for (const auto& t : st.core.take_parked(name))
         deliver(self, t, at, false);
+      stage_own_changes(self);
       return rp;
     },
     // Unbinds a name; its timeouts stay and park when due.
@@ -188,25 +331,31 @@ chronos_api::behavior_type server_behavior(server_actor self, server_state core,
     },
     // Adds a timeout and answers its token.
     [=](schedule_atom, const schedule_request& req) -> caf::result<std::string> {
+      if (auto refused = refuse_if_broken(self))
+        return *refused;
       auto tok = self->state.core.schedule(req, ceil_ms(now(self)));
       if (!tok)
         return make_error(tok.error());
       arm(self);
-      return tok->str();
+      return acknowledge(self, tok->str());
     },
     // Removes a timeout, pending or parked.
     [=](cancel_atom, const std::string& tok) -> caf::result<caf::ok_atom> {
+      if (auto refused = refuse_if_broken(self))
+        return *refused;
       if (auto ok = self->state.core.cancel(tok); !ok)
         return make_error(ok.error());
       arm(self);
-      return caf::ok_atom::value;
+      return acknowledge(self, caf::ok_atom::value);
     },
     // Moves a timeout to a new deadline.
     [=](reschedule_atom, const std::string& tok, when_spec when) -> caf::result<caf::ok_atom> {
+      if (auto refused = refuse_if_broken(self))
+        return *refused;
       if (auto ok = self->state.core.reschedule(tok, when, ceil_ms(now(self))); !ok)
         return make_error(ok.error());
       arm(self);
-      return caf::ok_atom::value;
+      return acknowledge(self, caf::ok_atom::value);
     },
     // Every timeout, pending and parked, in deadline order.
     [=](list_atom) { return self->state.core.list(std::nullopt); },
@@ -227,25 +376,57 @@ chronos_api::behavior_type server_behavior(server_actor self, server_state core,
       fire_due(self);
       arm(self);
     },
+    // The batch of changes made since the last commit goes to disk.
+    [=](commit_atom) { commit(self); },
+    // A broken journal tries again.
+    [=](retry_atom) {
+      auto& st = self->state;
+      st.retry_scheduled = false;
+      if (!st.commits || !st.commits->broken())
+        return;
+      if (auto ok = st.commits->retry(); !ok)
+        schedule_retry(self);
+      else
+        log_info("the journal can be written again; accepting changes");
+    },
+    // `interval` mode: what was written since the last tick is fsynced.
+    [=](sync_atom) {
+      auto& st = self->state;
+      if (auto ok = st.commits->sync(); !ok)
+        log_error(ok.error().detail);
+      self->delayed_send(self, st.cfg.sync_interval, sync_atom::value);
+    },
+    // A compaction's snapshot is written (or failed: the journals stay valid).
+    [=](compacted_atom, std::uint64_t generation, const std::string& failed) {
+      auto& st = self->state;
+      if (st.compacting != generation)
+        return;
+      st.compacting.reset();
+      st.compactor.join();
+      if (failed.empty())
+        log_info("compacted into a snapshot; journal generation " + std::to_string(generation));
+      else
+        log_error("compaction failed, journals kept: " + failed);
+    },
   };
 }
 
 } // namespace
 
 outcome<chronos_api> spawn_server(caf::actor_system& sys, server_config cfg) {
-  snapshot restored;
-  if (!cfg.state_path.empty()) {
-    auto loaded = load_state(cfg.state_path);
-    if (!loaded)
-      return loaded.error();
-    restored = std::move(*loaded);
-  }
   server_state core{cfg.seed ? token_generator{*cfg.seed} : token_generator{}, cfg.limits};
-  if (auto ok = core.restore(std::move(restored)); !ok)
-    return ok.error();
+  recovery restored{std::move(core), nullptr, 0, 0};
+  if (!cfg.state_path.empty()) {
+    auto recovered = recover(cfg.state_path, std::move(restored.state), cfg.mode);
+    if (!recovered)
+      return recovered.error();
+    restored = std::move(*recovered);
+    if (restored.replayed > 0)
+      log_info("replayed " + std::to_string(restored.replayed) + " journal records");
+  }
   // Spawned with arguments, not a capturing lambda: CAF 0.17 dereferences a null
   // argument tuple for argument-less spawns, which UBSan rightly reports.
-  return sys.spawn(server_behavior, std::move(core), std::move(cfg));
+  return sys.spawn(server_behavior, std::move(restored), std::move(cfg));
 }
 
 } // namespace chronos

@@ -41,7 +41,11 @@ status server_state::restore(snapshot s) {
 }
 
 snapshot server_state::save(timestamp now) const {
-  return snapshot{now, pending_.entries(), parked_.entries()};
+  snapshot s;
+  s.saved_at = now;
+  s.pending = pending_.entries();
+  s.parked = parked_.entries();
+  return s;
 }
 
 status server_state::check(const schedule_request& req) const {
@@ -88,7 +92,10 @@ outcome<token> server_state::schedule(const schedule_request& req, timestamp now
   // 64 random bits make a collision all but impossible; retry rather than overwrite.
   while (pending_.contains(tok) || parked_.contains(tok))
     tok = tokens_.next(now);
-  pending_.insert(timeout{*deadline, tok, req.name, req.payload, millis{req.interval_ms}});
+  timeout entry{*deadline, tok, req.name, req.payload, millis{req.interval_ms}};
+  if (recording_)
+    note({change::op::schedule, tok, entry, {}, {}, {}});
+  pending_.insert(std::move(entry));
   ++counters_.scheduled;
   return tok;
 }
@@ -104,8 +111,9 @@ status server_state::cancel(std::string_view token_text) {
   auto tok = find_token(token_text);
   if (!tok)
     return fail(errc::unknown_token, "unknown token '" + std::string{token_text} + "'");
-  pending_.erase(*tok);
-  parked_.erase(*tok);
+  auto was_pending = pending_.erase(*tok);
+  auto was_parked = parked_.erase(*tok);
+  note({change::op::cancel, *tok, {}, {}, std::move(was_pending), std::move(was_parked)});
   ++counters_.cancelled;
   return done{};
 }
@@ -117,12 +125,27 @@ status server_state::reschedule(std::string_view token_text, when_spec when, tim
   auto deadline = resolve(when, now);
   if (!deadline)
     return deadline.error();
-  if (pending_.reschedule(*tok, *deadline))
-    return done{};
-  auto parked = parked_.erase(*tok);
-  parked->deadline = *deadline;
-  pending_.insert(std::move(*parked));
+  if (recording_) {
+    const auto* pending = pending_.find(*tok);
+    const auto* parked = pending ? nullptr : parked_.find(*tok);
+    note({change::op::reschedule, *tok, {}, *deadline,
+          pending ? std::optional<timeout>{*pending} : std::nullopt,
+          parked ? std::optional<timeout>{*parked} : std::nullopt});
+  }
+  move_to_pending(*tok, *deadline);
   return done{};
+}
+
+// A pending timeout moves; a parked one-shot moves back to pending.
+bool server_state::move_to_pending(token tok, timestamp deadline) {
+  if (pending_.reschedule(tok, deadline))
+    return true;
+  auto parked = parked_.erase(tok);
+  if (!parked)
+    return false;
+  parked->deadline = deadline;
+  pending_.insert(std::move(*parked));
+  return true;
 }
 
 std::vector<timeout> server_state::take_due(timestamp now) {
@@ -131,7 +154,10 @@ std::vector<timeout> server_state::take_due(timestamp now) {
     if (t.recurring()) {
       timeout next = t;
       next.deadline = next_period(t, now);
+      note({change::op::rearm, t.token, {}, next.deadline, {}, {}});
       pending_.insert(std::move(next));
+    } else {
+      note({change::op::fire, t.token, {}, {}, {}, {}});
     }
   }
   counters_.fired += due.size();
@@ -139,7 +165,73 @@ std::vector<timeout> server_state::take_due(timestamp now) {
 }
 
 bool server_state::park(timeout occurrence) {
+  if (parked_.contains(occurrence.token))
+    return false;
+  if (recording_)
+    note({change::op::park, occurrence.token, occurrence, {}, {}, {}});
   return parked_.insert(std::move(occurrence));
+}
+
+std::vector<timeout> server_state::take_parked(const std::string& name) {
+  auto taken = parked_.take(name);
+  for (const auto& t : taken)
+    note({change::op::deliver, t.token, {}, {}, {}, {}});
+  return taken;
+}
+
+status server_state::apply(const change& c) {
+  bool fits = false;
+  switch (c.what) {
+    case change::op::schedule:
+      fits = pending_.insert(c.entry);
+      break;
+    case change::op::cancel: {
+      const bool was_pending = pending_.erase(c.token).has_value();
+      const bool was_parked = parked_.erase(c.token).has_value();
+      fits = was_pending || was_parked;
+      break;
+    }
+    case change::op::reschedule:
+      fits = move_to_pending(c.token, c.deadline);
+      break;
+    case change::op::fire:
+      fits = pending_.erase(c.token).has_value();
+      break;
+    case change::op::rearm:
+      fits = pending_.reschedule(c.token, c.deadline);
+      break;
+    case change::op::park:
+      fits = parked_.insert(c.entry);
+      break;
+    case change::op::deliver:
+      fits = parked_.erase(c.token).has_value();
+      break;
+  }
+  if (!fits)
+    return fail(errc::storage_failure, std::string{to_string(c.what)} + " of token "
+                                         + c.token.str() + " does not fit the state");
+  return done{};
+}
+
+void server_state::undo(const change& c) {
+  switch (c.what) {
+    case change::op::schedule:
+      pending_.erase(c.token);
+      --counters_.scheduled;
+      break;
+    case change::op::cancel:
+      --counters_.cancelled;
+      [[fallthrough]];
+    case change::op::reschedule:
+      pending_.erase(c.token);
+      if (c.was_pending)
+        pending_.insert(*c.was_pending);
+      if (c.was_parked)
+        parked_.insert(*c.was_parked);
+      break;
+    default: // what the server did by itself is never taken back
+      break;
+  }
 }
 
 timeout_list server_state::list(const std::optional<std::string>& name) const {

@@ -5,22 +5,18 @@
 #include <nlohmann/json.hpp>
 
 #include "chronos/atomic_file.hpp"
+#include "timeout_json.hpp"
 
 namespace chronos {
 
 namespace {
 
 using json = nlohmann::json;
+using detail::corrupt;
+using detail::int_field;
+using detail::to_json;
 
 constexpr const char* format_name = "chronos-state";
-
-json to_json(const timeout& t) {
-  return json{{"token", t.token.str()},
-              {"name", t.name},
-              {"deadline_ms", to_epoch_ms(t.deadline)},
-              {"payload", t.payload},
-              {"interval_ms", t.interval.count()}};
-}
 
 void append_list(std::string& out, const char* key, const std::vector<timeout>& list) {
   out += ",\n\"";
@@ -35,68 +31,6 @@ void append_list(std::string& out, const char* key, const std::vector<timeout>& 
   out += "\n]";
 }
 
-failure corrupt(const std::string& where, const std::string& why) {
-  return fail(errc::storage_failure, where + ": " + why);
-}
-
-// Reads an integer field within [lo, hi]; `fallback` when absent, if given.
-outcome<std::int64_t> int_field(const json& obj, const std::string& where, const char* key,
-                                std::int64_t lo, std::int64_t hi,
-                                std::optional<std::int64_t> fallback = std::nullopt) {
-  auto it = obj.find(key);
-  if (it == obj.end()) {
-    if (fallback)
-      return *fallback;
-    return corrupt(where, std::string{"missing field \""} + key + "\"");
-  }
-  if (!it->is_number_integer())
-    return corrupt(where + "." + key, "expected an integer");
-  auto value = it->get<std::int64_t>();
-  if (value < lo || value > hi)
-    return corrupt(where + "." + key, "out of range");
-  return value;
-}
-
-outcome<std::string> string_field(const json& obj, const std::string& where, const char* key,
-                                  bool required) {
-  auto it = obj.find(key);
-  if (it == obj.end()) {
-    if (!required)
-      return std::string{};
-    return corrupt(where, std::string{"missing field \""} + key + "\"");
-  }
-  if (!it->is_string())
-    return corrupt(where + "." + key, "expected a string");
-  return it->get<std::string>();
-}
-
-outcome<timeout> timeout_from(const json& obj, const std::string& where) {
-  if (!obj.is_object())
-    return corrupt(where, "expected an object");
-  auto tok_text = string_field(obj, where, "token", true);
-  if (!tok_text)
-    return tok_text.error();
-  auto tok = token::parse(*tok_text);
-  if (!tok)
-    return corrupt(where + ".token", "malformed token \"" + *tok_text + "\"");
-  auto name = string_field(obj, where, "name", true);
-  if (!name)
-    return name.error();
-  if (name->empty())
-    return corrupt(where + ".name", "empty name");
-  auto payload = string_field(obj, where, "payload", false);
-  if (!payload)
-    return payload.error();
-  auto deadline = int_field(obj, where, "deadline_ms", 0, max_deadline_ms);
-  if (!deadline)
-    return deadline.error();
-  auto interval = int_field(obj, where, "interval_ms", 0, max_deadline_ms, 0);
-  if (!interval)
-    return interval.error();
-  return timeout{from_epoch_ms(*deadline), *tok, std::move(*name), std::move(*payload),
-                 millis{*interval}};
-}
-
 outcome<std::vector<timeout>> list_from(const json& doc, const char* key) {
   std::vector<timeout> list;
   auto it = doc.find(key);
@@ -108,7 +42,7 @@ outcome<std::vector<timeout>> list_from(const json& doc, const char* key) {
   list.reserve(it->size());
   for (std::size_t i = 0; i < it->size(); ++i) {
     const std::string where = std::string{key} + "[" + std::to_string(i) + "]";
-    auto t = timeout_from((*it)[i], where);
+    auto t = detail::timeout_from_json((*it)[i], where);
     if (!t)
       return t.error();
     if (!seen.insert(t->token).second)
@@ -126,6 +60,7 @@ outcome<std::string> encode(const snapshot& s) {
     out += format_name;
     out += "\", \"version\": " + std::to_string(snapshot::format_version);
     out += ", \"saved_ms\": " + std::to_string(to_epoch_ms(s.saved_at));
+    out += ", \"generation\": " + std::to_string(s.generation);
     append_list(out, "timeouts", s.pending);
     append_list(out, "parked", s.parked);
     out += "\n}\n";
@@ -160,6 +95,10 @@ outcome<snapshot> decode(std::string_view text) {
   if (!saved)
     return saved.error();
   s.saved_at = from_epoch_ms(*saved);
+  auto generation = int_field(doc, "top level", "generation", 0, INT64_MAX, 0);
+  if (!generation)
+    return generation.error();
+  s.generation = static_cast<std::uint64_t>(*generation);
   auto pending = list_from(doc, "timeouts");
   if (!pending)
     return pending.error();

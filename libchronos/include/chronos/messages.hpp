@@ -14,6 +14,8 @@
 //   client         list_atom [, name]                        timeout_list (deadline order)
 //   client         stats_atom                                stats_info
 //   chronos        wakeup_atom, generation                   (none: internal timer)
+//   chronos        commit_atom / retry_atom / sync_atom      (none: journal writes)
+//   compactor      compacted_atom, generation, error text    (none: snapshot written)
 //   chronos  -->   actor registered under the name:          chronos_timeout
 //
 // Every failing request is answered with a `caf::error` of category "chronos"
@@ -45,6 +47,11 @@ using reschedule_atom = caf::atom_constant<caf::atom("reschedule")>;
 using list_atom = caf::atom_constant<caf::atom("list")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using wakeup_atom = caf::atom_constant<caf::atom("wakeup")>;
+// Internal: the actor sends these to itself (journal.hpp, group_commit.hpp).
+using commit_atom = caf::atom_constant<caf::atom("commit")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using sync_atom = caf::atom_constant<caf::atom("sync")>;
+using compacted_atom = caf::atom_constant<caf::atom("compacted")>;
 
 using chronos_api = caf::typed_actor<
   caf::replies_to<register_atom, std::string, caf::actor>::with<caf::ok_atom>,
@@ -55,7 +62,11 @@ using chronos_api = caf::typed_actor<
   caf::replies_to<list_atom>::with<timeout_list>,
   caf::replies_to<list_atom, std::string>::with<timeout_list>,
   caf::replies_to<stats_atom>::with<stats_info>,
-  caf::reacts_to<wakeup_atom, std::uint64_t>>;
+  caf::reacts_to<wakeup_atom, std::uint64_t>,
+  caf::reacts_to<commit_atom>,
+  caf::reacts_to<retry_atom>,
+  caf::reacts_to<sync_atom>,
+  caf::reacts_to<compacted_atom, std::uint64_t, std::string>>;
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, when_spec& x) {

@@ -3,8 +3,10 @@
 // The chronos actor: a gen_server in CAF clothes. Its state (server_state plus
 // the name directory and the one pending wake-up) lives in a struct; its
 // behavior is the message handlers of messages.hpp. Start-up restores the
-// state file and fast-forwards over the downtime; an exit message (orderly
-// shutdown) saves the state file atomically, then the actor quits.
+// state file and its journal and fast-forwards over the downtime; every change
+// goes to the journal (group_commit.hpp) as the durability mode says; an exit
+// message (orderly shutdown) writes a final snapshot atomically, then the actor
+// quits.
 
 #include <optional>
 #include <string>
@@ -14,6 +16,7 @@
 #include "chronos/clock.hpp"
 #include "chronos/messages.hpp"
 #include "chronos/outcome.hpp"
+#include "chronos/persistence.hpp"
 #include "chronos/server_state.hpp"
 
 namespace chronos {
@@ -21,6 +24,12 @@ namespace chronos {
 struct server_config {
   /// Where the state is restored from and saved to; empty keeps it in memory.
   std::string state_path;
+  /// When an acknowledged change is on disk (persistence.hpp).
+  durability mode = durability::always;
+  /// `interval` mode: how often the journal is fsynced.
+  millis sync_interval{100};
+  /// A journal this large is compacted into a fresh snapshot.
+  std::uint64_t compact_bytes = std::uint64_t{64} << 20;
   /// The wall clock deadlines are measured on. Tests inject a simulated one
   /// that moves with CAF's test clock.
   wall_clock clock = [] { return std::chrono::system_clock::now(); };

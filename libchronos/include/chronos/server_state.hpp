@@ -11,12 +11,19 @@
 // deadline pending, one missed occurrence parked); a recurring timeout parks at
 // most one occurrence, so a client that stays away for a week finds one
 // reminder, not ten thousand.
+//
+// With change recording on, every transition is also written down as a
+// `change` (change.hpp): the journal stores them, `apply` replays them after a
+// restart, and `undo` takes back a client's change that could not be made
+// durable.
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "chronos/change.hpp"
 #include "chronos/outcome.hpp"
 #include "chronos/protocol.hpp"
 #include "chronos/state_file.hpp"
@@ -63,7 +70,7 @@ public:
   bool park(timeout occurrence);
 
   /// Removes the parked occurrences of `name`, in deadline order.
-  std::vector<timeout> take_parked(const std::string& name) { return parked_.take(name); }
+  std::vector<timeout> take_parked(const std::string& name);
 
   /// Pending and parked timeouts (all, or one name's) in (deadline, token) order.
   timeout_list list(const std::optional<std::string>& name) const;
@@ -75,10 +82,31 @@ public:
 
   stats_info stats() const;
 
+  // -- changes: journal, replay, undo ------------------------------------------
+
+  /// Starts (or stops) recording every transition as a `change`.
+  void record_changes(bool on) { recording_ = on; }
+
+  /// The changes recorded since the last call, oldest first.
+  std::vector<change> take_changes() { return std::exchange(changes_, {}); }
+
+  /// Replays one journaled change. A change that does not fit the state (an
+  /// unknown token, a duplicate) means the files disagree: an error.
+  status apply(const change& c);
+
+  /// Takes back a client's change (schedule, cancel, reschedule). Changes must
+  /// be undone newest first.
+  void undo(const change& c);
+
 private:
   outcome<timestamp> resolve(when_spec when, timestamp now) const;
   status check(const schedule_request& req) const;
   std::optional<token> find_token(std::string_view text) const;
+  bool move_to_pending(token tok, timestamp deadline);
+  void note(change c) {
+    if (recording_)
+      changes_.push_back(std::move(c));
+  }
 
   timer_table pending_;
   timer_table parked_;
@@ -86,6 +114,8 @@ private:
   server_limits limits_;
   stats_info counters_;
   std::int64_t lateness_sum_us_ = 0;
+  bool recording_ = false;
+  std::vector<change> changes_;
 };
 
 } // namespace chronos

@@ -20,6 +20,8 @@ struct snapshot {
 
   /// When the snapshot was taken (informational: restore does not need it).
   timestamp saved_at{};
+  /// The first journal generation that follows this snapshot (journal.hpp).
+  std::uint64_t generation = 0;
   /// Timeouts waiting for their deadline, in (deadline, token) order.
   std::vector<timeout> pending;
   /// Occurrences that came due while their name had no live actor.

@@ -1,0 +1,13 @@
+#pragma once
+
+// CRC-32 (IEEE 802.3, the zlib/PNG polynomial): the checksum of each journal
+// record, so that `crc32` from any toolbox can recompute it.
+
+#include <cstdint>
+#include <string_view>
+
+namespace chronos {
+
+std::uint32_t crc32(std::string_view data) noexcept;
+
+} // namespace chronos

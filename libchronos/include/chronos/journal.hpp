@@ -1,0 +1,90 @@
+#pragma once
+
+// The journal: an append-only log of every change since the last snapshot, so
+// that a crash (kill -9, power loss) loses nothing that was acknowledged.
+//
+// Files. Next to the state file `DIR/NAME.json` live `DIR/NAME.journal.G`, one per
+// generation G. A snapshot records the first generation that follows it; start-up
+// replays every journal of that generation or later, in order. Compaction opens
+// generation G+1 for new changes, writes a snapshot that says "G+1" (atomically,
+// see atomic_file.hpp), then deletes older journals: a crash at any step leaves a
+// snapshot and the journals that complete it.
+//
+// Format. Text, one record a line, readable with ordinary tools:
+//
+//   CRC32 {"format":"chronos-journal","version":1,"generation":7}
+//   CRC32 {"op":"schedule","t":{"deadline_ms":...,"interval_ms":0,"name":"w","payload":"","token":"..."}}
+//   CRC32 {"op":"cancel","token":"..."}
+//
+// CRC32 is eight lowercase hex digits, the CRC-32 of the JSON text after the
+// space. The ops are those of change.hpp. A torn last record (a crash in the
+// middle of a write) is dropped; a bad record with good records after it is
+// corruption, reported with the file and the byte offset.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chronos/change.hpp"
+#include "chronos/outcome.hpp"
+
+namespace chronos {
+
+/// The journal of generation `gen` for the state file `state_path`.
+std::string journal_path(const std::string& state_path, std::uint64_t gen);
+
+/// The generations of the journals that exist for `state_path`, ascending.
+outcome<std::vector<std::uint64_t>> list_journals(const std::string& state_path);
+
+/// Appends the record line of `c` to `out`.
+void append_record(std::string& out, const change& c);
+
+struct journal_contents {
+  std::uint64_t generation = 0;
+  std::vector<change> changes;
+  /// Where the records end: the size of the file without a torn tail.
+  std::uint64_t valid_bytes = 0;
+  /// Bytes of a torn last record that were dropped (0 if none).
+  std::uint64_t torn_bytes = 0;
+};
+
+/// Decodes a whole journal; `name` is used in error messages.
+outcome<journal_contents> decode_journal(std::string_view text, const std::string& name);
+
+outcome<journal_contents> read_journal(const std::string& path);
+
+/// Appends to one journal file. Not thread-safe; one owner.
+class journal_writer {
+public:
+  /// Creates (or truncates) the file and writes its header durably.
+  static outcome<journal_writer> create(const std::string& path, std::uint64_t generation);
+
+  journal_writer(journal_writer&& other) noexcept;
+  journal_writer& operator=(journal_writer&& other) noexcept;
+  journal_writer(const journal_writer&) = delete;
+  journal_writer& operator=(const journal_writer&) = delete;
+  ~journal_writer();
+
+  /// Writes `bytes` at the end. On failure the file is cut back to what it
+  /// held before, so no partial record stays behind.
+  status append(std::string_view bytes);
+
+  /// fdatasync: everything appended so far is on disk when this returns.
+  status sync();
+
+  std::uint64_t size() const { return size_; }
+  std::uint64_t generation() const { return generation_; }
+  const std::string& path() const { return path_; }
+
+private:
+  journal_writer(int fd, std::string path, std::uint64_t generation, std::uint64_t size)
+    : fd_(fd), path_(std::move(path)), generation_(generation), size_(size) {}
+
+  int fd_ = -1;
+  std::string path_;
+  std::uint64_t generation_ = 0;
+  std::uint64_t size_ = 0;
+};
+
+} // namespace chronos

@@ -1,0 +1,50 @@
+#pragma once
+
+// Start-up and checkpoints: the state file and its journals as one durable
+// whole (journal.hpp explains the files). No CAF; the actor calls these.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "chronos/journal.hpp"
+#include "chronos/outcome.hpp"
+#include "chronos/server_state.hpp"
+#include "chronos/state_file.hpp"
+
+namespace chronos {
+
+/// When an acknowledged change is on disk.
+enum class durability {
+  /// fsync of the journal before the reply; concurrent changes share one fsync.
+  always,
+  /// Written to the journal at once, fsynced every `sync_interval`.
+  interval,
+  /// No journal: the state file is written on orderly shutdown only.
+  shutdown,
+};
+
+std::optional<durability> parse_durability(std::string_view text);
+const char* to_string(durability d);
+
+struct recovery {
+  server_state state;
+  /// The journal new changes go to (none in `shutdown` mode).
+  std::shared_ptr<journal_writer> journal;
+  std::size_t replayed = 0;
+  std::uint64_t torn_bytes = 0;
+};
+
+/// Start-up: loads the snapshot, replays every journal that follows it, then
+/// checkpoints (a fresh snapshot holding everything, older journals removed)
+/// and opens the next journal unless `mode` is `shutdown`. Nothing is written
+/// unless everything could be read: an unusable file stops the start untouched.
+outcome<recovery> recover(const std::string& state_path, server_state empty, durability mode);
+
+/// Writes `s` atomically as the state file, then removes the journals older
+/// than `s.generation`, which it makes obsolete.
+status checkpoint(const std::string& state_path, const snapshot& s);
+
+} // namespace chronos

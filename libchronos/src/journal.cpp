@@ -1,0 +1,282 @@
+#include "chronos/journal.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "chronos/atomic_file.hpp"
+#include "chronos/crc32.hpp"
+#include "timeout_json.hpp"
+
+namespace chronos {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr const char* format_name = "chronos-journal";
+constexpr int format_version = 1;
+
+// "state/chronos.json" -> "state/chronos"; other names keep their extension.
+std::string base_of(const std::string& state_path) {
+  constexpr std::string_view ext = ".json";
+  if (state_path.size() > ext.size()
+      && state_path.compare(state_path.size() - ext.size(), ext.size(), ext) == 0)
+    return state_path.substr(0, state_path.size() - ext.size());
+  return state_path;
+}
+
+void append_line(std::string& out, const json& j) {
+  const std::string text = j.dump();
+  char crc[10];
+  std::snprintf(crc, sizeof crc, "%08x ", crc32(text));
+  out += crc;
+  out += text;
+  out += '\n';
+}
+
+json record_json(const change& c) {
+  json j{{"op", to_string(c.what)}};
+  switch (c.what) {
+    case change::op::schedule:
+    case change::op::park:
+      j["t"] = detail::to_json(c.entry);
+      break;
+    case change::op::reschedule:
+    case change::op::rearm:
+      j["token"] = c.token.str();
+      j["deadline_ms"] = to_epoch_ms(c.deadline);
+      break;
+    default:
+      j["token"] = c.token.str();
+      break;
+  }
+  return j;
+}
+
+outcome<change> change_from(const json& j, const std::string& where) {
+  if (!j.is_object())
+    return detail::corrupt(where, "expected an object");
+  auto op_text = detail::string_field(j, where, "op", true);
+  if (!op_text)
+    return op_text.error();
+  auto op = parse_op(*op_text);
+  if (!op)
+    return detail::corrupt(where, "unknown op \"" + *op_text + "\"");
+  change c{*op, {}, {}, {}, {}, {}};
+  if (c.what == change::op::schedule || c.what == change::op::park) {
+    auto t = j.find("t");
+    if (t == j.end())
+      return detail::corrupt(where, "missing field \"t\"");
+    auto entry = detail::timeout_from_json(*t, where + ".t");
+    if (!entry)
+      return entry.error();
+    c.token = entry->token;
+    c.entry = std::move(*entry);
+    return c;
+  }
+  auto tok = detail::token_field(j, where);
+  if (!tok)
+    return tok.error();
+  c.token = *tok;
+  if (c.what == change::op::reschedule || c.what == change::op::rearm) {
+    auto d = detail::int_field(j, where, "deadline_ms", 0, max_deadline_ms);
+    if (!d)
+      return d.error();
+    c.deadline = from_epoch_ms(*d);
+  }
+  return c;
+}
+
+// Checks "CRC32 JSON" and parses the JSON; nullopt when the line is damaged.
+std::optional<json> parse_line(std::string_view line) {
+  if (line.size() < 10 || line[8] != ' ')
+    return std::nullopt;
+  std::uint32_t expected = 0;
+  for (char ch : line.substr(0, 8)) {
+    int digit = (ch >= '0' && ch <= '9') ? ch - '0' : (ch >= 'a' && ch <= 'f') ? ch - 'a' + 10 : -1;
+    if (digit < 0)
+      return std::nullopt;
+    expected = (expected << 4) | static_cast<std::uint32_t>(digit);
+  }
+  auto text = line.substr(9);
+  if (crc32(text) != expected)
+    return std::nullopt;
+  auto j = json::parse(text.begin(), text.end(), nullptr, false);
+  if (j.is_discarded())
+    return std::nullopt;
+  return j;
+}
+
+failure io_error(const std::string& what, const std::string& path) {
+  return fail(errc::storage_failure, what + " '" + path + "': " + std::strerror(errno));
+}
+
+} // namespace
+
+std::string journal_path(const std::string& state_path, std::uint64_t gen) {
+  return base_of(state_path) + ".journal." + std::to_string(gen);
+}
+
+outcome<std::vector<std::uint64_t>> list_journals(const std::string& state_path) {
+  const std::string base = base_of(state_path);
+  const auto slash = base.rfind('/');
+  const std::string folder = slash == std::string::npos ? "." : base.substr(0, slash + 1);
+  const std::string prefix = (slash == std::string::npos ? base : base.substr(slash + 1))
+                             + ".journal.";
+  std::vector<std::uint64_t> gens;
+  DIR* dir = ::opendir(folder.c_str());
+  if (dir == nullptr)
+    return errno == ENOENT ? outcome<std::vector<std::uint64_t>>{gens}
+                           : outcome<std::vector<std::uint64_t>>{io_error("cannot list", folder)};
+  while (auto* entry = ::readdir(dir)) {
+    std::string_view name = entry->d_name;
+    if (name.substr(0, prefix.size()) != prefix)
+      continue;
+    auto digits = name.substr(prefix.size());
+    if (digits.empty() || digits.size() > 18
+        || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      continue;
+    gens.push_back(std::stoull(std::string{digits}));
+  }
+  ::closedir(dir);
+  std::sort(gens.begin(), gens.end());
+  return gens;
+}
+
+void append_record(std::string& out, const change& c) { append_line(out, record_json(c)); }
+
+outcome<journal_contents> decode_journal(std::string_view text, const std::string& name) {
+  journal_contents out;
+  std::size_t pos = 0;
+  bool header = true;
+  while (pos < text.size()) {
+    const auto nl = text.find('\n', pos);
+    const auto at = "journal '" + name + "' at byte " + std::to_string(pos);
+    auto line = parse_line(text.substr(pos, nl == std::string_view::npos ? nl : nl - pos));
+    if (!line || nl == std::string_view::npos) {
+      // Damage is a torn tail only if no intact record follows it.
+      const auto rest = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+      bool intact_after = false;
+      for (std::size_t p = 0; p < rest.size() && !intact_after;) {
+        const auto n = rest.find('\n', p);
+        if (n == std::string_view::npos)
+          break;
+        intact_after = parse_line(rest.substr(p, n - p)).has_value();
+        p = n + 1;
+      }
+      if (intact_after || header)
+        return fail(errc::storage_failure, at + ": damaged record (checksum or syntax)");
+      out.torn_bytes = text.size() - pos;
+      break;
+    }
+    if (header) {
+      if ((*line)["format"] != format_name || (*line)["version"] != format_version
+          || !(*line)["generation"].is_number_unsigned())
+        return fail(errc::storage_failure, at + ": not a chronos journal of version 1");
+      out.generation = (*line)["generation"].get<std::uint64_t>();
+      header = false;
+    } else {
+      auto c = change_from(*line, at);
+      if (!c)
+        return c.error();
+      out.changes.push_back(std::move(*c));
+    }
+    pos = nl + 1;
+    out.valid_bytes = pos;
+  }
+  if (header)
+    return fail(errc::storage_failure, "journal '" + name + "' at byte 0: missing header");
+  return out;
+}
+
+outcome<journal_contents> read_journal(const std::string& path) {
+  auto text = read_file_if_exists(path);
+  if (!text)
+    return text.error();
+  if (!*text)
+    return fail(errc::storage_failure, "journal '" + path + "' is missing");
+  return decode_journal(**text, path);
+}
+
+// -- writer ------------------------------------------------------------------------------
+
+outcome<journal_writer> journal_writer::create(const std::string& path, std::uint64_t generation) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return io_error("cannot create journal", path);
+  journal_writer w{fd, path, generation, 0};
+  std::string header;
+  append_line(header, json{{"format", format_name}, {"version", format_version},
+                           {"generation", generation}});
+  if (auto ok = w.append(header); !ok)
+    return ok.error();
+  if (auto ok = w.sync(); !ok)
+    return ok.error();
+  // The new file's name must survive a crash too.
+  auto slash = path.rfind('/');
+  const std::string folder = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  if (int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return w;
+}
+
+journal_writer::journal_writer(journal_writer&& other) noexcept
+  : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)),
+    generation_(other.generation_), size_(other.size_) {}
+
+journal_writer& journal_writer::operator=(journal_writer&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0)
+      ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    path_ = std::move(other.path_);
+    generation_ = other.generation_;
+    size_ = other.size_;
+  }
+  return *this;
+}
+
+journal_writer::~journal_writer() {
+  if (fd_ >= 0)
+    ::close(fd_);
+}
+
+status journal_writer::append(std::string_view bytes) {
+  std::string_view rest = bytes;
+  while (!rest.empty()) {
+    ssize_t n = ::write(fd_, rest.data(), rest.size());
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      if (n == 0)
+        errno = ENOSPC;
+      auto err = io_error("cannot write journal", path_);
+      // Cut off the partial record so the file stays a sequence of whole ones.
+      if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0)
+        return fail(errc::storage_failure,
+                    err.detail + " (and cannot cut it back: " + std::strerror(errno) + ")");
+      return err;
+    }
+    rest.remove_prefix(static_cast<std::size_t>(n));
+  }
+  size_ += bytes.size();
+  return done{};
+}
+
+status journal_writer::sync() {
+  if (::fdatasync(fd_) != 0)
+    return io_error("cannot sync journal", path_);
+  return done{};
+}
+
+} // namespace chronos

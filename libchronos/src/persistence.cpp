@@ -1,0 +1,86 @@
+#include "chronos/persistence.hpp"
+
+#include <cstdio>
+
+#include "chronos/log.hpp"
+
+namespace chronos {
+
+std::optional<durability> parse_durability(std::string_view text) {
+  for (auto d : {durability::always, durability::interval, durability::shutdown})
+    if (text == to_string(d))
+      return d;
+  return std::nullopt;
+}
+
+const char* to_string(durability d) {
+  switch (d) {
+    case durability::always:
+      return "always";
+    case durability::interval:
+      return "interval";
+    case durability::shutdown:
+      return "shutdown";
+  }
+  return "?";
+}
+
+outcome<recovery> recover(const std::string& state_path, server_state empty, durability mode) {
+  auto snap = load_state(state_path);
+  if (!snap)
+    return snap.error();
+  const std::uint64_t first = snap->generation;
+  recovery out{std::move(empty), nullptr, 0, 0};
+  if (auto ok = out.state.restore(std::move(*snap)); !ok)
+    return fail(errc::storage_failure, "state file '" + state_path + "': " + ok.error().detail);
+  auto gens = list_journals(state_path);
+  if (!gens)
+    return gens.error();
+  std::uint64_t next = first;
+  for (auto gen : *gens) {
+    if (gen < first)
+      continue; // made obsolete by the snapshot; removed by the checkpoint below
+    const auto path = journal_path(state_path, gen);
+    auto contents = read_journal(path);
+    if (!contents)
+      return contents.error();
+    for (std::size_t i = 0; i < contents->changes.size(); ++i) {
+      if (auto ok = out.state.apply(contents->changes[i]); !ok)
+        return fail(errc::storage_failure, "journal '" + path + "', record "
+                                             + std::to_string(i + 1) + ": " + ok.error().detail);
+    }
+    if (contents->torn_bytes > 0)
+      log_warning("journal '" + path + "': dropped a torn last record ("
+                  + std::to_string(contents->torn_bytes) + " bytes at offset "
+                  + std::to_string(contents->valid_bytes) + ")");
+    out.replayed += contents->changes.size();
+    out.torn_bytes += contents->torn_bytes;
+    next = gen + 1;
+  }
+  // Everything is read: now it is safe to write.
+  auto fresh = out.state.save(floor_ms(std::chrono::system_clock::now()));
+  fresh.generation = next;
+  if (auto ok = checkpoint(state_path, fresh); !ok)
+    return ok.error();
+  if (mode != durability::shutdown) {
+    auto journal = journal_writer::create(journal_path(state_path, next), next);
+    if (!journal)
+      return journal.error();
+    out.journal = std::make_shared<journal_writer>(std::move(*journal));
+  }
+  return out;
+}
+
+status checkpoint(const std::string& state_path, const snapshot& s) {
+  if (auto ok = save_state(state_path, s); !ok)
+    return ok;
+  auto gens = list_journals(state_path);
+  if (!gens)
+    return gens.error();
+  for (auto gen : *gens)
+    if (gen < s.generation)
+      std::remove(journal_path(state_path, gen).c_str());
+  return done{};
+}
+
+} // namespace chronos

@@ -1,0 +1,32 @@
+#pragma once
+
+// The JSON form of one timeout, shared by the state file and the journal so
+// that both read and write it the same way. Private to libchronos.
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "chronos/outcome.hpp"
+#include "chronos/timeout.hpp"
+
+namespace chronos::detail {
+
+nlohmann::json to_json(const timeout& t);
+
+/// Reads a timeout; `where` names it in errors ("timeouts[3]").
+outcome<timeout> timeout_from_json(const nlohmann::json& obj, const std::string& where);
+
+/// Reads an integer field within [lo, hi]; `fallback` when absent, if given.
+outcome<std::int64_t> int_field(const nlohmann::json& obj, const std::string& where,
+                                const char* key, std::int64_t lo, std::int64_t hi,
+                                std::optional<std::int64_t> fallback = std::nullopt);
+
+outcome<std::string> string_field(const nlohmann::json& obj, const std::string& where,
+                                  const char* key, bool required);
+
+outcome<token> token_field(const nlohmann::json& obj, const std::string& where);
+
+failure corrupt(const std::string& where, const std::string& why);
+
+} // namespace chronos::detail
