@@ -1,0 +1,147 @@
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "chronos/crc32.hpp"
+#include "chronos/journal.hpp"
+#include "../support/temp_dir.hpp"
+
+using namespace chronos;
+
+namespace {
+
+timeout entry(std::uint64_t id, std::int64_t deadline_ms, std::int64_t interval_ms = 0) {
+  return {from_epoch_ms(deadline_ms), token{7, id}, "name", "payload \"x\"\n", millis{interval_ms}};
+}
+
+std::vector<change> every_kind() {
+  return {
+    {change::op::schedule, token{7, 1}, entry(1, 1000), {}, {}, {}},
+    {change::op::cancel, token{7, 2}, {}, {}, {}, {}},
+    {change::op::reschedule, token{7, 3}, {}, from_epoch_ms(5000), {}, {}},
+    {change::op::fire, token{7, 4}, {}, {}, {}, {}},
+    {change::op::rearm, token{7, 5}, {}, from_epoch_ms(6000), {}, {}},
+    {change::op::park, token{7, 6}, entry(6, 900, 100), {}, {}, {}},
+    {change::op::deliver, token{7, 6}, {}, {}, {}, {}},
+  };
+}
+
+std::string journal_text(std::uint64_t gen, const std::vector<change>& changes) {
+  test::temp_dir dir;
+  auto w = journal_writer::create(dir.file("j"), gen);
+  REQUIRE(w);
+  std::string records;
+  for (const auto& c : changes)
+    append_record(records, c);
+  REQUIRE(w->append(records));
+  return test::slurp(dir.file("j"));
+}
+
+bool same(const change& a, const change& b) {
+  return a.what == b.what && a.token == b.token && a.entry == b.entry && a.deadline == b.deadline;
+}
+
+} // namespace
+
+TEST_CASE("crc32 is the IEEE CRC-32 that zlib computes") {
+  CHECK(crc32("") == 0);
+  CHECK(crc32("123456789") == 0xcbf43926u);
+  CHECK(crc32("The quick brown fox jumps over the lazy dog") == 0x414fa339u);
+}
+
+TEST_CASE("every kind of change survives a journal round trip") {
+  auto text = journal_text(3, every_kind());
+  auto back = decode_journal(text, "j");
+  REQUIRE(back);
+  CHECK(back->generation == 3);
+  CHECK(back->torn_bytes == 0);
+  CHECK(back->valid_bytes == text.size());
+  REQUIRE(back->changes.size() == every_kind().size());
+  for (std::size_t i = 0; i < every_kind().size(); ++i)
+    CHECK(same(back->changes[i], every_kind()[i]));
+}
+
+TEST_CASE("journal lines are a checksum and a JSON object") {
+  auto text = journal_text(0, every_kind());
+  auto first_record = text.substr(text.find('\n') + 1);
+  first_record = first_record.substr(0, first_record.find('\n'));
+  CHECK(first_record.substr(8, 10) == " {\"op\":\"sc");
+  char expected[9];
+  std::snprintf(expected, sizeof expected, "%08x", crc32(first_record.substr(9)));
+  CHECK(first_record.substr(0, 8) == expected);
+}
+
+TEST_CASE("a torn last record is dropped, wherever the write stopped") {
+  const auto text = journal_text(1, every_kind());
+  const auto last_start = text.rfind('\n', text.size() - 2) + 1;
+  for (auto cut = last_start + 1; cut < text.size(); cut += 7) {
+    auto back = decode_journal(text.substr(0, cut), "j");
+    INFO("cut at " << cut);
+    REQUIRE(back);
+    CHECK(back->changes.size() == every_kind().size() - 1);
+    CHECK(back->valid_bytes == last_start);
+    CHECK(back->torn_bytes == cut - last_start);
+  }
+  // A last line whose bytes were garbled (not only cut) counts as torn too.
+  auto garbled = text;
+  garbled[text.size() - 5] ^= 0x20;
+  auto back = decode_journal(garbled, "j");
+  REQUIRE(back);
+  CHECK(back->changes.size() == every_kind().size() - 1);
+}
+
+TEST_CASE("a bad record before good ones is corruption, named with its offset") {
+  auto text = journal_text(1, every_kind());
+  const auto second = text.find('\n', text.find('\n') + 1) + 1; // the second record
+  text[second + 12] = text[second + 12] == 'a' ? 'b' : 'a';
+  auto back = decode_journal(text, "state/x.journal.1");
+  REQUIRE_FALSE(back);
+  CHECK(back.error().detail
+        == "journal 'state/x.journal.1' at byte " + std::to_string(second)
+             + ": damaged record (checksum or syntax)");
+}
+
+TEST_CASE("a journal without its header is refused") {
+  CHECK_FALSE(decode_journal("", "j"));
+  auto text = journal_text(1, every_kind());
+  CHECK_FALSE(decode_journal(text.substr(text.find('\n') + 1), "j"));
+}
+
+TEST_CASE("a record with a well-formed checksum but unknown content is refused") {
+  std::string text = journal_text(1, {});
+  std::string bogus = R"({"op":"explode","token":"000000000007-0000000000000001"})";
+  char crc[10];
+  std::snprintf(crc, sizeof crc, "%08x ", crc32(bogus));
+  auto back = decode_journal(text + crc + bogus + "\n", "j");
+  REQUIRE_FALSE(back);
+  CHECK(back.error().detail.find("unknown op") != std::string::npos);
+}
+
+TEST_CASE("journal files are named after the state file and listed in order") {
+  test::temp_dir dir;
+  const auto state = dir.file("chronos.json");
+  CHECK(journal_path(state, 12) == dir.file("chronos.journal.12"));
+  CHECK(journal_path(dir.file("plain"), 3) == dir.file("plain.journal.3"));
+  for (auto gen : {10u, 2u, 7u})
+    REQUIRE(journal_writer::create(journal_path(state, gen), gen));
+  test::spit(dir.file("chronos.journal.x"), "not one");
+  test::spit(dir.file("other.journal.1"), "not ours");
+  auto gens = list_journals(state);
+  REQUIRE(gens);
+  CHECK(*gens == std::vector<std::uint64_t>{2, 7, 10});
+}
+
+TEST_CASE("a journal writer appends whole records and reads back") {
+  test::temp_dir dir;
+  auto w = journal_writer::create(dir.file("j"), 4);
+  REQUIRE(w);
+  const auto header = w->size();
+  std::string records;
+  append_record(records, every_kind()[0]);
+  REQUIRE(w->append(records));
+  REQUIRE(w->sync());
+  CHECK(w->size() == header + records.size());
+  auto back = read_journal(dir.file("j"));
+  REQUIRE(back);
+  CHECK(back->changes.size() == 1);
+}

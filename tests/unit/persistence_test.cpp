@@ -1,0 +1,159 @@
+#include <catch2/catch.hpp>
+
+#include "chronos/persistence.hpp"
+#include "../support/temp_dir.hpp"
+
+using namespace chronos;
+
+namespace {
+
+const timestamp t0 = from_epoch_ms(1'795'302'000'000);
+
+schedule_request in(std::string name, std::int64_t delay_ms, std::int64_t interval_ms = 0) {
+  return {std::move(name), when_spec::in(delay_ms), "p", interval_ms};
+}
+
+server_state fresh(std::uint64_t seed = 1) { return server_state{token_generator{seed}}; }
+
+// Writes the changes `st` recorded to a journal file of generation `gen`.
+void write_journal(const std::string& state, std::uint64_t gen, server_state& st) {
+  auto w = journal_writer::create(journal_path(state, gen), gen);
+  REQUIRE(w);
+  std::string records;
+  for (const auto& c : st.take_changes())
+    append_record(records, c);
+  REQUIRE(w->append(records));
+}
+
+} // namespace
+
+TEST_CASE("durability modes parse and print") {
+  for (auto d : {durability::always, durability::interval, durability::shutdown})
+    CHECK(parse_durability(to_string(d)) == d);
+  CHECK_FALSE(parse_durability("sometimes"));
+}
+
+TEST_CASE("replaying recorded changes rebuilds the same state") {
+  server_state live = fresh();
+  live.record_changes(true);
+  auto a = live.schedule(in("a", 10), t0);
+  auto b = live.schedule(in("b", 20, 5), t0);
+  auto c = live.schedule(in("a", 30), t0);
+  REQUIRE((a && b && c));
+  REQUIRE(live.cancel(c->str()));
+  REQUIRE(live.reschedule(a->str(), when_spec::in(15), t0));
+  for (auto& t : live.take_due(t0 + millis{26}))
+    live.park(t);
+  live.take_parked("a");
+  server_state replayed = fresh(2);
+  for (const auto& ch : live.take_changes())
+    REQUIRE(replayed.apply(ch));
+  CHECK(replayed.list(std::nullopt) == live.list(std::nullopt));
+}
+
+TEST_CASE("a change that does not fit the state is refused on replay") {
+  server_state st = fresh();
+  change fire{change::op::fire, token{1, 1}, {}, {}, {}, {}};
+  CHECK_FALSE(st.apply(fire));
+}
+
+TEST_CASE("undoing client changes newest first restores the state") {
+  server_state st = fresh();
+  auto kept = st.schedule(in("a", 100), t0);
+  auto parked = st.schedule(in("b", 5), t0);
+  REQUIRE((kept && parked));
+  for (auto& t : st.take_due(t0 + millis{5}))
+    st.park(t);
+  const auto before = st.list(std::nullopt);
+  st.record_changes(true);
+  REQUIRE(st.schedule(in("c", 1), t0));
+  REQUIRE(st.reschedule(kept->str(), when_spec::in(1), t0));
+  REQUIRE(st.reschedule(parked->str(), when_spec::in(3), t0));
+  REQUIRE(st.cancel(kept->str()));
+  auto changes = st.take_changes();
+  for (auto c = changes.rbegin(); c != changes.rend(); ++c)
+    st.undo(*c);
+  CHECK(st.list(std::nullopt) == before);
+}
+
+TEST_CASE("recovery replays the journals that follow the snapshot, then checkpoints") {
+  test::temp_dir dir;
+  const auto state = dir.file("chronos.json");
+  server_state live = fresh();
+  live.record_changes(true);
+  REQUIRE(live.schedule(in("a", 10), t0));
+  write_journal(state, 0, live);
+  REQUIRE(live.schedule(in("b", 20), t0));
+  write_journal(state, 1, live);
+
+  auto r = recover(state, fresh(), durability::always);
+  REQUIRE(r);
+  CHECK(r->replayed == 2);
+  CHECK(r->state.list(std::nullopt) == live.list(std::nullopt));
+  // The checkpoint holds everything and the next journal is open.
+  REQUIRE(r->journal);
+  CHECK(r->journal->generation() == 2);
+  auto snap = load_state(state);
+  REQUIRE(snap);
+  CHECK(snap->generation == 2);
+  CHECK(snap->pending.size() == 2);
+  CHECK(*list_journals(state) == std::vector<std::uint64_t>{2});
+}
+
+TEST_CASE("journals older than the snapshot are ignored (a crash mid-compaction)") {
+  test::temp_dir dir;
+  const auto state = dir.file("chronos.json");
+  server_state live = fresh();
+  live.record_changes(true);
+  REQUIRE(live.schedule(in("a", 10), t0));
+  write_journal(state, 4, live); // already inside the snapshot below
+  snapshot s = live.save(t0);
+  s.generation = 5;
+  REQUIRE(save_state(state, s));
+  REQUIRE(live.schedule(in("b", 10), t0));
+  write_journal(state, 5, live);
+  auto r = recover(state, fresh(), durability::shutdown);
+  REQUIRE(r);
+  CHECK(r->replayed == 1);
+  CHECK(r->state.stats().pending == 2);
+  CHECK_FALSE(r->journal);
+  CHECK(list_journals(state)->empty());
+}
+
+TEST_CASE("a torn journal tail is dropped at recovery") {
+  test::temp_dir dir;
+  const auto state = dir.file("chronos.json");
+  server_state live = fresh();
+  live.record_changes(true);
+  REQUIRE(live.schedule(in("a", 10), t0));
+  REQUIRE(live.schedule(in("b", 10), t0));
+  write_journal(state, 0, live);
+  auto text = test::slurp(journal_path(state, 0));
+  test::spit(journal_path(state, 0), text.substr(0, text.size() - 20));
+  auto r = recover(state, fresh(), durability::always);
+  REQUIRE(r);
+  CHECK(r->replayed == 1);
+  CHECK(r->torn_bytes > 0);
+}
+
+TEST_CASE("a corrupt journal stops recovery and nothing is written") {
+  test::temp_dir dir;
+  const auto state = dir.file("chronos.json");
+  server_state live = fresh();
+  live.record_changes(true);
+  REQUIRE(live.schedule(in("a", 10), t0));
+  REQUIRE(live.schedule(in("b", 10), t0));
+  write_journal(state, 0, live);
+  const auto path = journal_path(state, 0);
+  auto text = test::slurp(path);
+  const auto first = text.find('\n') + 1;
+  text[first + 20] = text[first + 20] == 'x' ? 'y' : 'x';
+  test::spit(path, text);
+  auto r = recover(state, fresh(), durability::always);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().detail.find(path) != std::string::npos);
+  CHECK(r.error().detail.find("at byte " + std::to_string(first)) != std::string::npos);
+  CHECK(test::slurp(path) == text);
+  CHECK(*list_journals(state) == std::vector<std::uint64_t>{0});
+  CHECK_FALSE(std::ifstream{state}.good());
+}
