@@ -1,0 +1,213 @@
+// W3 (fire storm: lateness) and W4 (steady load: CPU), for chronos and for the
+// baseline of one delayed_send per timeout.
+
+#include <random>
+#include <unordered_map>
+
+#include "chronos/server.hpp"
+#include "workloads.hpp"
+
+namespace chronos::bench {
+
+namespace {
+
+using std::chrono::system_clock;
+
+std::int64_t now_ms() { return to_epoch_ms(floor_ms(system_clock::now())); }
+
+// Records the lateness of each delivery; fulfils `done` after `n` of them.
+struct lateness_log {
+  std::vector<double> us;
+  std::promise<void> done;
+  std::size_t expected = 0;
+  system_clock::time_point last;
+
+  void record(std::int64_t deadline_ms) {
+    last = system_clock::now();
+    auto late = std::chrono::duration<double, std::micro>(last - system_clock::time_point{
+                                                                   std::chrono::milliseconds{deadline_ms}});
+    us.push_back(late.count());
+    if (us.size() == expected)
+      done.set_value();
+  }
+};
+
+void report_storm(report& out, const std::string& system, lateness_log& log,
+                  std::int64_t first_deadline_ms) {
+  const double span = std::chrono::duration<double>(
+                        log.last - system_clock::time_point{std::chrono::milliseconds{first_deadline_ms}})
+                        .count();
+  out.add({"w3", system, "deliveries_per_s", log.us.size() / span, "1/s", ""});
+  out.add({"w3", system, "lateness_p50_us", percentile(log.us, 50), "us", ""});
+  out.add({"w3", system, "lateness_p99_us", percentile(log.us, 99), "us", ""});
+  out.add({"w3", system, "lateness_max_us", percentile(log.us, 100), "us", ""});
+}
+
+std::vector<std::int64_t> storm_deadlines(std::size_t n, std::uint64_t seed, std::int64_t start) {
+  std::mt19937_64 rng{seed};
+  std::uniform_int_distribution<std::int64_t> spread{500, 1500};
+  std::vector<std::int64_t> out(n);
+  for (auto& d : out)
+    d = start + spread(rng);
+  return out;
+}
+
+void chronos_w3(std::size_t n, std::uint64_t seed, report& out) {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{configure(cfg)};
+  auto srv = spawn_server(sys, server_config{});
+  lateness_log log;
+  log.expected = n;
+  log.us.reserve(n);
+  auto receiver = sys.spawn([&log](caf::event_based_actor*, int) -> caf::behavior {
+    return {[&log](const chronos_timeout& t) { log.record(t.deadline_ms); }};
+  }, 0);
+  caf::scoped_actor self{sys};
+  self->request(*srv, std::chrono::seconds(5), register_atom::value, std::string{"storm"}, receiver)
+    .receive([](caf::ok_atom) {}, [](caf::error&) {});
+  const auto deadlines = storm_deadlines(n, seed, now_ms());
+  run_clients(sys, 1, n, 256, [&](caf::event_based_actor* s, std::size_t i, auto done) {
+    s->request(*srv, caf::infinite, schedule_atom::value,
+               schedule_request{"storm", when_spec::at(deadlines[i]), "", 0})
+      .then([done](std::string&) { done(true); }, [done](caf::error&) { done(false); });
+  });
+  log.done.get_future().wait();
+  report_storm(out, "chronos", log, *std::min_element(deadlines.begin(), deadlines.end()));
+  caf::anon_send_exit(*srv, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(receiver, caf::exit_reason::kill);
+}
+
+void baseline_w3(std::size_t n, std::uint64_t seed, report& out) {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{configure(cfg)};
+  lateness_log log;
+  log.expected = n;
+  log.us.reserve(n);
+  auto receiver = sys.spawn([&log](caf::event_based_actor*, int) -> caf::behavior {
+    return {[&log](std::int64_t deadline_ms) { log.record(deadline_ms); }};
+  }, 0);
+  const auto deadlines = storm_deadlines(n, seed, now_ms());
+  sys.spawn([&](caf::event_based_actor* self, int) {
+    for (auto d : deadlines) {
+      auto at = system_clock::time_point{std::chrono::milliseconds{d}};
+      self->delayed_send(receiver, at - system_clock::now(), d);
+    }
+  }, 0);
+  log.done.get_future().wait();
+  report_storm(out, "caf_delayed_send", log, *std::min_element(deadlines.begin(), deadlines.end()));
+  caf::anon_send_exit(receiver, caf::exit_reason::kill);
+}
+
+// W4: every 10 ms a tick schedules rate/100 timeouts 1 s out and cancels 90% of
+// the previous tick's; measures the process's CPU time per second of load.
+template <class Tick>
+double steady_cpu(caf::actor_system& sys, double seconds, Tick tick) {
+  std::promise<void> finished;
+  const auto ticks = static_cast<std::size_t>(seconds * 100);
+  const double cpu_start = cpu_seconds();
+  const auto start = std::chrono::steady_clock::now();
+  sys.spawn([&](caf::event_based_actor* self, int) -> caf::behavior {
+    auto count = std::make_shared<std::size_t>(0);
+    self->send(self, caf::tick_atom::value);
+    return {[=, &finished](caf::tick_atom) {
+      tick(self);
+      if (++*count == ticks) {
+        finished.set_value();
+        self->quit();
+        return;
+      }
+      // Keep to the schedule even if a tick ran late.
+      auto due = start + std::chrono::milliseconds{10 * *count};
+      self->delayed_send(self, due - std::chrono::steady_clock::now(), caf::tick_atom::value);
+    }};
+  }, 0);
+  finished.get_future().wait();
+  return 100.0 * (cpu_seconds() - cpu_start) / seconds_since(start);
+}
+
+void chronos_w4(std::size_t rate, double seconds, report& out) {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{configure(cfg)};
+  auto srv = spawn_server(sys, server_config{});
+  auto sink = sys.spawn([](caf::event_based_actor*, int) -> caf::behavior {
+    return {[](const chronos_timeout&) {}};
+  }, 0);
+  caf::scoped_actor self{sys};
+  self->request(*srv, std::chrono::seconds(5), register_atom::value, std::string{"steady"}, sink)
+    .receive([](caf::ok_atom) {}, [](caf::error&) {});
+  const std::size_t per_tick = std::max<std::size_t>(1, rate / 100);
+  auto previous = std::make_shared<std::vector<std::string>>();
+  auto current = std::make_shared<std::vector<std::string>>();
+  double cpu = steady_cpu(sys, seconds, [=, srv = *srv](caf::event_based_actor* s) {
+    for (std::size_t i = 0; i < previous->size(); ++i)
+      if (i % 10 != 0) // 90% never fire
+        s->request(srv, caf::infinite, cancel_atom::value, (*previous)[i])
+          .then([](caf::ok_atom) {}, [](caf::error&) {});
+    previous->swap(*current);
+    current->clear();
+    for (std::size_t i = 0; i < per_tick; ++i)
+      s->request(srv, caf::infinite, schedule_atom::value,
+                 schedule_request{"steady", when_spec::in(1000), "", 0})
+        .then([current](std::string& tok) { current->push_back(std::move(tok)); },
+              [](caf::error&) {});
+  });
+  out.add({"w4", "chronos", "cpu_pct", cpu, "%", std::to_string(rate) + " schedules/s"});
+  caf::anon_send_exit(*srv, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(sink, caf::exit_reason::kill);
+}
+
+void baseline_w4(std::size_t rate, double seconds, report& out) {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{configure(cfg)};
+  // The timer owner a CAF user writes: a delayed_send per timeout to itself,
+  // and a map id -> generation so that a cancelled one is dropped on arrival.
+  auto owner = sys.spawn([](caf::event_based_actor* self, int) -> caf::behavior {
+    auto live = std::make_shared<std::unordered_map<std::uint64_t, std::uint64_t>>();
+    return {
+      [=](caf::add_atom, std::uint64_t id) {
+        live->emplace(id, 1);
+        self->delayed_send(self, std::chrono::seconds{1}, id, std::uint64_t{1});
+      },
+      [=](caf::delete_atom, std::uint64_t id) { live->erase(id); },
+      [=](std::uint64_t id, std::uint64_t generation) {
+        auto it = live->find(id);
+        if (it != live->end() && it->second == generation)
+          live->erase(it); // fired
+      },
+    };
+  }, 0);
+  const std::size_t per_tick = std::max<std::size_t>(1, rate / 100);
+  auto next_id = std::make_shared<std::uint64_t>(0);
+  auto previous = std::make_shared<std::vector<std::uint64_t>>();
+  auto current = std::make_shared<std::vector<std::uint64_t>>();
+  double cpu = steady_cpu(sys, seconds, [=](caf::event_based_actor* s) {
+    for (std::size_t i = 0; i < previous->size(); ++i)
+      if (i % 10 != 0)
+        s->send(owner, caf::delete_atom::value, (*previous)[i]);
+    previous->swap(*current);
+    current->clear();
+    for (std::size_t i = 0; i < per_tick; ++i) {
+      const auto id = (*next_id)++;
+      s->send(owner, caf::add_atom::value, id);
+      current->push_back(id);
+    }
+  });
+  out.add({"w4", "caf_delayed_send", "cpu_pct", cpu, "%", std::to_string(rate) + " schedules/s"});
+  caf::anon_send_exit(owner, caf::exit_reason::kill);
+}
+
+} // namespace
+
+void run_w3(const options& opts, report& out) {
+  const std::size_t n = opts.n ? opts.n : 100'000;
+  chronos_w3(n, opts.seed, out);
+  baseline_w3(n, opts.seed, out);
+}
+
+void run_w4(const options& opts, report& out) {
+  const std::size_t rate = opts.n ? opts.n : 100'000;
+  chronos_w4(rate, opts.seconds, out);
+  baseline_w4(rate, opts.seconds, out);
+}
+
+} // namespace chronos::bench

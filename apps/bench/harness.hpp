@@ -1,0 +1,81 @@
+#pragma once
+
+// Shared machinery of the workloads: a CAF system configured for chronos, and
+// pipelined request drivers (a client actor keeping `depth` requests in flight).
+
+#include <functional>
+#include <future>
+#include <memory>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "chronos/messages.hpp"
+#include "probes.hpp"
+
+namespace chronos::bench {
+
+struct options {
+  std::size_t n = 0; // 0: the workload's default
+  std::uint64_t seed = 42;
+  double seconds = 10; // W4's duration
+};
+
+inline caf::actor_system_config& configure(caf::actor_system_config& cfg) {
+  register_types(cfg);
+  cfg.load<caf::io::middleman>();
+  return cfg;
+}
+
+/// Issues request `i`; calls `done(ok)` when its reply (or error) arrives.
+using issue_fn =
+  std::function<void(caf::event_based_actor* self, std::size_t i, std::function<void(bool)> done)>;
+
+struct pipeline_result {
+  double seconds = 0;
+  std::size_t errors = 0;
+};
+
+/// `clients` actors, each answering `n_each` requests with `depth` in flight;
+/// returns the wall time until every reply arrived.
+inline pipeline_result run_clients(caf::actor_system& sys, std::size_t clients, std::size_t n_each,
+                                   std::size_t depth, issue_fn issue) {
+  struct shared {
+    std::promise<void> all_done;
+    std::atomic<std::size_t> clients_left;
+    std::atomic<std::size_t> errors{0};
+  };
+  auto sh = std::make_shared<shared>();
+  sh->clients_left = clients;
+  auto start = std::chrono::steady_clock::now();
+  for (std::size_t c = 0; c < clients; ++c) {
+    sys.spawn([=](caf::event_based_actor* self, std::size_t base) -> caf::behavior {
+      auto sent = std::make_shared<std::size_t>(0);
+      auto answered = std::make_shared<std::size_t>(0);
+      auto next = std::make_shared<std::function<void()>>();
+      *next = [=] {
+        if (*sent == n_each)
+          return;
+        const std::size_t i = base + (*sent)++;
+        issue(self, i, [=](bool ok) {
+          if (!ok)
+            ++sh->errors;
+          if (++*answered == n_each) {
+            if (--sh->clients_left == 0)
+              sh->all_done.set_value();
+            self->quit();
+            return;
+          }
+          (*next)();
+        });
+      };
+      for (std::size_t k = 0; k < depth; ++k)
+        (*next)();
+      return {[](caf::ok_atom) {}};
+    }, c * n_each);
+  }
+  sh->all_done.get_future().wait();
+  return {seconds_since(start), sh->errors.load()};
+}
+
+} // namespace chronos::bench

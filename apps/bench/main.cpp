@@ -1,0 +1,91 @@
+// chronos-bench: how fast and how lean chronos is, against what a CAF user would
+// write instead (one delayed_send per timeout), measured in the same run.
+//
+//   chronos-bench WORKLOAD [--n N] [--seed S] [--seconds S] [--json]
+//   WORKLOAD: w1 w2 w3 w4 restore remote durable
+
+#include <iostream>
+#include <map>
+
+#include "../cli.hpp"
+#include "chronos/log.hpp"
+#include "workloads.hpp"
+
+using namespace chronos;
+using namespace chronos::bench;
+
+namespace {
+
+constexpr const char* usage = R"(usage: chronos-bench WORKLOAD [--n N] [--seed S] [--seconds S] [--json]
+
+workloads:
+  w1       schedule N timeouts (default 1,000,000), deadlines uniform in [1h, 2h]:
+           schedules/s and bytes per pending timer
+  w2       w1, then cancel all of them in random order: cancels/s
+  w3       fire storm: N timeouts (default 100,000) due between 0.5 s and 1.5 s:
+           deliveries/s and lateness p50/p99/max
+  w4       steady load: N schedules/s (default 100,000) for --seconds (default 10),
+           90% cancelled before they fire: CPU per second of load
+  restore  a state file of N timeouts (default 1,000,000), 10% overdue: snapshot
+           time, time to serving, time to the last overdue delivery
+  remote   pipelined schedules over 127.0.0.1 from 1 and 8 client actors
+  durable  acknowledged schedules/s for each durability mode with 1, 8, 64
+           clients, in-process and remote; and this disk's fdatasync cost
+
+--json prints one JSON object per figure.
+)";
+
+const std::map<std::string, void (*)(const options&, report&)> workloads{
+  {"w1", run_w1},           {"w2", run_w2},         {"w3", run_w3},
+  {"w4", run_w4},           {"restore", run_restore}, {"remote", run_remote},
+  {"durable", run_durable},
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+  set_log_level(log_level::warning);
+  options opts;
+  std::string workload;
+  bool as_json = false;
+  try {
+    cli::args args{argc, argv};
+    while (!args.done()) {
+      auto arg = args.next();
+      if (arg == "--help" || arg == "-h") {
+        std::cout << usage;
+        return 0;
+      } else if (arg == "--json") {
+        as_json = true;
+      } else if (arg == "--n") {
+        auto n = cli::parse_uint(args.value(arg), 1'000'000'000);
+        if (!n || *n == 0)
+          throw cli::usage_error{"--n needs a positive integer"};
+        opts.n = *n;
+      } else if (arg == "--seed") {
+        auto s = cli::parse_uint(args.value(arg), UINT64_MAX);
+        if (!s)
+          throw cli::usage_error{"--seed needs an integer"};
+        opts.seed = *s;
+      } else if (arg == "--seconds") {
+        auto s = cli::parse_uint(args.value(arg), 3600);
+        if (!s || *s == 0)
+          throw cli::usage_error{"--seconds needs a positive integer"};
+        opts.seconds = static_cast<double>(*s);
+      } else if (workload.empty() && workloads.count(arg)) {
+        workload = arg;
+      } else {
+        throw cli::usage_error{"unknown argument '" + arg + "' (see --help)"};
+      }
+    }
+    if (workload.empty())
+      throw cli::usage_error{"no workload given (see --help)"};
+  } catch (const cli::usage_error& e) {
+    std::cerr << "chronos-bench: " << e.message << "\n";
+    return 2;
+  }
+  report out{as_json};
+  workloads.at(workload)(opts, out);
+  out.print_ratios();
+  return 0;
+}

@@ -1,0 +1,156 @@
+// Restore (a large state file) and durable (acknowledged schedules per
+// durability mode, with this disk's fsync cost measured in the same run).
+
+#include <cstdio>
+#include <fcntl.h>
+#include <filesystem>
+#include <random>
+#include <unistd.h>
+
+#include "chronos/client.hpp"
+#include "chronos/server.hpp"
+#include "workloads.hpp"
+
+namespace chronos::bench {
+
+namespace {
+
+using std::chrono::system_clock;
+
+// A scratch folder under $TMPDIR for state files, removed afterwards.
+struct scratch {
+  std::filesystem::path dir;
+  scratch() {
+    auto pattern = (std::filesystem::temp_directory_path() / "chronos-bench-XXXXXX").string();
+    dir = ::mkdtemp(pattern.data());
+  }
+  ~scratch() { std::filesystem::remove_all(dir); }
+  std::string file(const char* name) const { return (dir / name).string(); }
+};
+
+snapshot backlog(std::size_t n, std::uint64_t seed, std::size_t& overdue) {
+  std::mt19937_64 rng{seed};
+  token_generator tokens{seed};
+  const auto now = floor_ms(system_clock::now());
+  std::uniform_int_distribution<std::int64_t> past{60'000, 3'600'000};
+  std::uniform_int_distribution<std::int64_t> future{3'600'000, 7'200'000};
+  snapshot s;
+  s.pending.reserve(n);
+  overdue = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const bool late = i % 10 == 0;
+    overdue += late;
+    s.pending.push_back({now + millis{late ? -past(rng) : future(rng)}, tokens.next(now),
+                         late ? "overdue" : "client-" + std::to_string(i % 100), "", millis{0}});
+  }
+  std::sort(s.pending.begin(), s.pending.end(), [](const timeout& a, const timeout& b) {
+    return std::tie(a.deadline, a.token) < std::tie(b.deadline, b.token);
+  });
+  return s;
+}
+
+double fsync_us(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+  const std::string record(100, 'x');
+  constexpr int rounds = 1000;
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < rounds; ++i) {
+    if (::write(fd, record.data(), record.size()) < 0 || ::fdatasync(fd) != 0)
+      break;
+  }
+  double us = seconds_since(start) * 1e6 / rounds;
+  ::close(fd);
+  return us;
+}
+
+// Acknowledged schedules per second: `clients` actors, one request at a time each.
+double acks_per_s(caf::actor_system& sys, const chronos_api& srv, std::size_t clients,
+                  std::size_t total) {
+  const std::size_t each = std::max<std::size_t>(1, total / clients);
+  auto r = run_clients(sys, clients, each, 1, [&](caf::event_based_actor* self, std::size_t i, auto done) {
+    self->request(srv, std::chrono::seconds(30), schedule_atom::value,
+                  schedule_request{"client-" + std::to_string(i % 64), when_spec::in(3'600'000), "", 0})
+      .then([done](std::string&) { done(true); }, [done](caf::error&) { done(false); });
+  });
+  return static_cast<double>(each * clients) / r.seconds;
+}
+
+} // namespace
+
+void run_restore(const options& opts, report& out) {
+  const std::size_t n = opts.n ? opts.n : 1'000'000;
+  scratch tmp;
+  const auto path = tmp.file("chronos.json");
+  std::size_t overdue = 0;
+  const auto snap = backlog(n, opts.seed, overdue);
+  auto start = std::chrono::steady_clock::now();
+  if (!save_state(path, snap))
+    return;
+  out.add({"restore", "chronos", "snapshot_s", seconds_since(start), "s", std::to_string(n) + " timeouts"});
+
+  caf::actor_system_config cfg;
+  caf::actor_system sys{configure(cfg)};
+  std::promise<void> all_delivered;
+  auto count = std::make_shared<std::size_t>(0);
+  auto receiver = sys.spawn([&, count](caf::event_based_actor*, int) -> caf::behavior {
+    return {[&, count](const chronos_timeout&) {
+      if (++*count == overdue)
+        all_delivered.set_value();
+    }};
+  }, 0);
+  start = std::chrono::steady_clock::now();
+  server_config config;
+  config.state_path = path;
+  auto srv = spawn_server(sys, config);
+  if (!srv)
+    return;
+  caf::scoped_actor self{sys};
+  self->request(*srv, caf::infinite, stats_atom::value).receive([](stats_info&) {}, [](caf::error&) {});
+  out.add({"restore", "chronos", "restore_s", seconds_since(start), "s",
+           "to serving, " + std::to_string(n) + " timeouts, 10% overdue"});
+  self->request(*srv, caf::infinite, register_atom::value, std::string{"overdue"}, receiver)
+    .receive([](caf::ok_atom) {}, [](caf::error&) {});
+  all_delivered.get_future().wait();
+  out.add({"restore", "chronos", "restore_overdue_s", seconds_since(start), "s",
+           "to the last of " + std::to_string(overdue) + " overdue deliveries"});
+  caf::anon_send_exit(*srv, caf::exit_reason::kill);
+  caf::anon_send_exit(receiver, caf::exit_reason::kill);
+}
+
+void run_durable(const options& opts, report& out) {
+  scratch tmp;
+  out.add({"durable", "disk", "fsync_us", fsync_us(tmp.file("probe")), "us", "write 100 B + fdatasync"});
+  for (bool remote : {false, true}) {
+    for (auto mode : {durability::always, durability::interval, durability::shutdown}) {
+      for (std::size_t clients : {1, 8, 64}) {
+        const std::size_t total = opts.n ? opts.n : (mode == durability::always ? 20'000 : 100'000);
+        scratch dir;
+        caf::actor_system_config server_cfg;
+        caf::actor_system server_sys{configure(server_cfg)};
+        server_config config;
+        config.state_path = dir.file("chronos.json");
+        config.mode = mode;
+        auto srv = spawn_server(server_sys, config);
+        if (!srv)
+          return;
+        double rate = 0;
+        if (remote) {
+          auto port = server_sys.middleman().publish(*srv, 0, "127.0.0.1", true);
+          caf::actor_system_config client_cfg;
+          caf::actor_system client_sys{configure(client_cfg)};
+          auto handle = connect(client_sys, "127.0.0.1", *port, std::chrono::seconds(5));
+          if (handle)
+            rate = acks_per_s(client_sys, *handle, clients, total);
+        } else {
+          rate = acks_per_s(server_sys, *srv, clients, total);
+        }
+        out.add({"durable", "chronos", "acks_per_s", rate, "1/s",
+                 std::string{to_string(mode)} + ", " + std::to_string(clients) + " clients, "
+                   + (remote ? "remote" : "in-process")});
+        caf::anon_send_exit(*srv, caf::exit_reason::kill);
+      }
+    }
+  }
+}
+
+} // namespace chronos::bench

@@ -1,0 +1,111 @@
+// W1 (schedule) and W2 (cancel everything W1 scheduled), for chronos and for
+// the baseline: one delayed_send per timeout with a generation map for cancel.
+
+#include <numeric>
+#include <random>
+#include <unordered_map>
+
+#include "chronos/server.hpp"
+#include "workloads.hpp"
+
+namespace chronos::bench {
+
+namespace {
+
+constexpr std::size_t default_n = 1'000'000;
+constexpr std::size_t depth = 256;
+
+std::vector<std::int64_t> delays_ms(std::size_t n, std::uint64_t seed) {
+  std::mt19937_64 rng{seed};
+  std::uniform_int_distribution<std::int64_t> in_1h_to_2h{3'600'000, 7'200'000};
+  std::vector<std::int64_t> out(n);
+  for (auto& d : out)
+    d = in_1h_to_2h(rng);
+  return out;
+}
+
+// Names shared by many timeouts, as in a real deployment.
+std::string name_of(std::size_t i) { return "client-" + std::to_string(i % 100); }
+
+void chronos_w1_w2(const options& opts, report& out, bool cancel_too) {
+  const std::size_t n = opts.n ? opts.n : default_n;
+  const auto delays = delays_ms(n, opts.seed);
+  caf::actor_system_config cfg;
+  caf::actor_system sys{configure(cfg)};
+  auto srv = spawn_server(sys, server_config{});
+  std::vector<std::string> tokens(n, std::string(token::text_size, ' ')); // touched up front
+  const auto rss_before = rss_bytes();
+  auto w1 = run_clients(sys, 1, n, depth, [&](caf::event_based_actor* self, std::size_t i, auto done) {
+    schedule_request req{name_of(i), when_spec::in(delays[i]), "", 0};
+    self->request(*srv, caf::infinite, schedule_atom::value, std::move(req))
+      .then([&tokens, i, done](std::string& tok) { tokens[i].assign(tok); done(true); },
+            [done](caf::error&) { done(false); });
+  });
+  const auto rss_after = rss_bytes();
+  out.add({"w1", "chronos", "schedules_per_s", n / w1.seconds, "1/s", ""});
+  out.add({"w1", "chronos", "bytes_per_timer", double(rss_after - rss_before) / n, "B", ""});
+  if (cancel_too) {
+    std::shuffle(tokens.begin(), tokens.end(), std::mt19937_64{opts.seed + 1});
+    auto w2 = run_clients(sys, 1, n, depth, [&](caf::event_based_actor* self, std::size_t i, auto done) {
+      self->request(*srv, caf::infinite, cancel_atom::value, tokens[i])
+        .then([done](caf::ok_atom) { done(true); }, [done](caf::error&) { done(false); });
+    });
+    out.add({"w2", "chronos", "cancels_per_s", n / w2.seconds, "1/s", ""});
+    out.add({"w2", "chronos", "rss_after_cancel_per_timer", double(rss_bytes() - rss_before) / n,
+             "B", "memory not returned to the OS by malloc shows here"});
+  }
+  caf::anon_send_exit(*srv, caf::exit_reason::user_shutdown);
+}
+
+// What a CAF user writes without chronos: a delayed_send per timeout, and a map
+// id -> generation so that a "cancelled" message is recognised and dropped.
+void baseline_w1_w2(const options& opts, report& out, bool cancel_too) {
+  const std::size_t n = opts.n ? opts.n : default_n;
+  const auto delays = delays_ms(n, opts.seed);
+  caf::actor_system_config cfg;
+  caf::actor_system sys{configure(cfg)};
+  auto sink = sys.spawn([](caf::event_based_actor*, int) -> caf::behavior {
+    return {[](std::uint64_t, std::uint64_t) {}};
+  }, 0);
+  std::unordered_map<std::uint64_t, std::uint64_t> live; // owned by the scheduling actor
+  const auto rss_before = rss_bytes();
+  std::promise<double> scheduled;
+  sys.spawn([&](caf::event_based_actor* self, int) {
+    auto start = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < n; ++i) {
+      live.emplace(i, 1);
+      self->delayed_send(sink, std::chrono::milliseconds{delays[i]}, std::uint64_t{i},
+                         std::uint64_t{1});
+    }
+    scheduled.set_value(seconds_since(start));
+  }, 0);
+  const double w1 = scheduled.get_future().get();
+  const auto rss_after = rss_bytes();
+  out.add({"w1", "caf_delayed_send", "schedules_per_s", n / w1, "1/s", ""});
+  out.add({"w1", "caf_delayed_send", "bytes_per_timer", double(rss_after - rss_before) / n, "B", ""});
+  if (cancel_too) {
+    std::vector<std::uint64_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), std::mt19937_64{opts.seed + 1});
+    auto start = std::chrono::steady_clock::now();
+    for (auto id : order)
+      live.erase(id); // the delayed message stays queued in CAF's clock
+    out.add({"w2", "caf_delayed_send", "cancels_per_s", n / seconds_since(start), "1/s",
+             ""});
+  }
+  caf::anon_send_exit(sink, caf::exit_reason::kill);
+}
+
+} // namespace
+
+void run_w1(const options& opts, report& out) {
+  chronos_w1_w2(opts, out, false);
+  baseline_w1_w2(opts, out, false);
+}
+
+void run_w2(const options& opts, report& out) {
+  chronos_w1_w2(opts, out, true);
+  baseline_w1_w2(opts, out, true);
+}
+
+} // namespace chronos::bench
