@@ -52,7 +52,9 @@ inline pipeline_result run_clients(caf::actor_system& sys, std::size_t clients, 
     sys.spawn([=](caf::event_based_actor* self, std::size_t base) -> caf::behavior {
       auto sent = std::make_shared<std::size_t>(0);
       auto answered = std::make_shared<std::size_t>(0);
+      // The behavior owns `next`; callbacks hold it weakly (no cycle).
       auto next = std::make_shared<std::function<void()>>();
+      std::weak_ptr<std::function<void()>> again = next;
       *next = [=] {
         if (*sent == n_each)
           return;
@@ -66,12 +68,13 @@ inline pipeline_result run_clients(caf::actor_system& sys, std::size_t clients, 
             self->quit();
             return;
           }
-          (*next)();
+          if (auto n = again.lock())
+            (*n)();
         });
       };
       for (std::size_t k = 0; k < depth; ++k)
         (*next)();
-      return {[](caf::ok_atom) {}};
+      return {[next](caf::ok_atom) {}};
     }, c * n_each);
   }
   sh->all_done.get_future().wait();

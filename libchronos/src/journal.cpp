@@ -33,8 +33,8 @@ std::string base_of(const std::string& state_path) {
   return state_path;
 }
 
-void append_line(std::string& out, const json& j) {
-  const std::string text = j.dump();
+// "CRC32 TEXT\n"
+void append_line(std::string& out, std::string_view text) {
   char crc[10];
   std::snprintf(crc, sizeof crc, "%08x ", crc32(text));
   out += crc;
@@ -42,23 +42,27 @@ void append_line(std::string& out, const json& j) {
   out += '\n';
 }
 
-json record_json(const change& c) {
-  json j{{"op", to_string(c.what)}};
+std::string record_text(const change& c) {
+  std::string text = "{\"op\":\"";
+  text += to_string(c.what);
+  text += '"';
   switch (c.what) {
     case change::op::schedule:
     case change::op::park:
-      j["t"] = detail::to_json(c.entry);
+      text += ",\"t\":";
+      detail::append_json(text, c.entry);
       break;
     case change::op::reschedule:
     case change::op::rearm:
-      j["token"] = c.token.str();
-      j["deadline_ms"] = to_epoch_ms(c.deadline);
+      text += ",\"token\":\"" + c.token.str() + "\",\"deadline_ms\":";
+      text += std::to_string(to_epoch_ms(c.deadline));
       break;
     default:
-      j["token"] = c.token.str();
+      text += ",\"token\":\"" + c.token.str() + '"';
       break;
   }
-  return j;
+  text += '}';
+  return text;
 }
 
 outcome<change> change_from(const json& j, const std::string& where) {
@@ -151,7 +155,7 @@ outcome<std::vector<std::uint64_t>> list_journals(const std::string& state_path)
   return gens;
 }
 
-void append_record(std::string& out, const change& c) { append_line(out, record_json(c)); }
+void append_record(std::string& out, const change& c) { append_line(out, record_text(c)); }
 
 outcome<journal_contents> decode_journal(std::string_view text, const std::string& name) {
   journal_contents out;
@@ -215,7 +219,8 @@ outcome<journal_writer> journal_writer::create(const std::string& path, std::uin
   journal_writer w{fd, path, generation, 0};
   std::string header;
   append_line(header, json{{"format", format_name}, {"version", format_version},
-                           {"generation", generation}});
+                           {"generation", generation}}
+                        .dump());
   if (auto ok = w.append(header); !ok)
     return ok.error();
   if (auto ok = w.sync(); !ok)

@@ -32,9 +32,11 @@ struct server_actor_state {
   std::optional<timestamp> armed_for;
 
   /// The journal's batches (none without a state file or in `shutdown` mode).
-  std::optional<group_commit> commits;
-  /// Replies of client changes, held until their batch is durable.
-  std::vector<std::pair<caf::response_promise, caf::message>> held;
+  std::unique_ptr<group_commit> commits;
+  /// Replies of client changes, held until their batch is durable: those of
+  /// the batch on the disk thread, and those of the batch filling up.
+  std::vector<std::pair<caf::response_promise, caf::message>> inflight_replies;
+  std::vector<std::pair<caf::response_promise, caf::message>> staged_replies;
   bool commit_requested = false;
   bool retry_scheduled = false;
   /// Writes the snapshot of a compaction off the actor's thread.
@@ -106,8 +108,10 @@ void forget_actor(server_actor self, const caf::actor_addr& who) {
 
 // -- the journal ---------------------------------------------------------------------
 
-// Queues a commit behind the messages already in the mailbox: every change
-// they make joins the same batch and shares one fsync.
+bool always(server_actor self) { return self->state.cfg.mode == durability::always; }
+
+// Queues a commit behind the messages already in the mailbox, so that every
+// change they make joins the same batch.
 void request_commit(server_actor self) {
   auto& st = self->state;
   if (st.commit_requested)
@@ -131,14 +135,23 @@ caf::result<T> acknowledge(server_actor self, T reply) {
   auto& st = self->state;
   if (!st.commits)
     return reply;
-  const bool held = st.cfg.mode == durability::always;
-  st.commits->stage(st.core, held);
+  st.commits->stage(st.core, always(self));
   request_commit(self);
-  if (!held)
+  if (!always(self))
     return reply;
   auto rp = self->make_response_promise();
-  st.held.emplace_back(rp, caf::make_message(std::move(reply)));
+  st.staged_replies.emplace_back(rp, caf::make_message(std::move(reply)));
   return rp;
+}
+
+void answer(std::vector<std::pair<caf::response_promise, caf::message>>& replies,
+            const status& written) {
+  for (auto& [rp, reply] : std::exchange(replies, {})) {
+    if (written)
+      rp.deliver(std::move(reply));
+    else
+      rp.deliver(make_error(errc::storage_failure, "change not durable: " + written.error().detail));
+  }
 }
 
 void schedule_retry(server_actor self) {
@@ -149,10 +162,23 @@ void schedule_retry(server_actor self) {
   self->delayed_send(self, seconds{1}, retry_atom::value);
 }
 
+// Hands the batch that filled up to the disk thread, unless one is there.
+void submit(server_actor self) {
+  auto& st = self->state;
+  if (!st.commits || st.commits->busy() || !st.commits->pending())
+    return;
+  st.commits->submit(always(self));
+  st.inflight_replies = std::exchange(st.staged_replies, {});
+}
+
 // Opens the next journal and writes a snapshot of everything before it on
-// another thread; the actor goes on serving meanwhile.
+// another thread; the actor goes on serving meanwhile. Only when everything
+// recorded is durable, so the snapshot holds no change that could be undone.
 void compact(server_actor self) {
   auto& st = self->state;
+  if (st.compacting || st.commits->busy() || st.commits->pending()
+      || st.commits->journal_size() < st.cfg.compact_bytes)
+    return;
   const std::uint64_t next = st.commits->generation() + 1;
   auto journal = journal_writer::create(journal_path(st.cfg.state_path, next), next);
   if (!journal) {
@@ -172,36 +198,50 @@ void compact(server_actor self) {
   }};
 }
 
-// Writes the batch; answers the held replies (or tells them it failed).
-void commit(server_actor self) {
+// Settles the batch on the disk thread (waiting if it is not done yet) and
+// answers its replies. A failed batch takes the staged one down with it.
+void settle(server_actor self) {
   auto& st = self->state;
-  st.commit_requested = false;
+  auto written = st.commits->settle(st.core);
+  answer(st.inflight_replies, written);
+  if (written)
+    return;
+  answer(st.staged_replies, written); // undone too
+  log_error("journal write failed, changes refused until it works again: "
+            + written.error().detail);
+  arm(self); // undone changes may have moved the soonest deadline
+  schedule_retry(self);
+}
+
+// The disk thread finished a batch: answer it and send the next one.
+void on_written(server_actor self) {
+  auto& st = self->state;
+  if (!st.commits || !st.commits->busy())
+    return; // already settled by a drain
+  settle(self);
+  submit(self);
+  compact(self);
+}
+
+// Makes every change durable now, waiting for the disk.
+void drain(server_actor self) {
+  auto& st = self->state;
   if (!st.commits)
     return;
-  auto ok = st.commits->flush(st.core, st.cfg.mode == durability::always);
-  for (auto& [rp, reply] : std::exchange(st.held, {})) {
-    if (ok)
-      rp.deliver(std::move(reply));
-    else
-      rp.deliver(make_error(errc::storage_failure, "change not durable: " + ok.error().detail));
-  }
-  if (!ok) {
-    log_error("journal write failed, changes refused until it works again: "
-              + ok.error().detail);
-    arm(self); // undone changes may have moved the soonest deadline
-    schedule_retry(self);
+  if (st.commits->busy())
+    settle(self);
+  if (!st.commits->pending())
     return;
-  }
-  if (!st.compacting && st.commits->journal_size() >= st.cfg.compact_bytes)
-    compact(self);
+  submit(self);
+  settle(self);
 }
 
 // Before the server changes anything itself, client changes must be durable
 // (or undone): group_commit.hpp explains why.
 void commit_client_changes(server_actor self) {
   auto& st = self->state;
-  if (st.commits && st.commits->has_client_changes())
-    commit(self);
+  if (st.commits && st.commits->undoable())
+    drain(self);
 }
 
 // Stages what the server changed by itself (fires, parks, deliveries).
@@ -247,7 +287,7 @@ void shutdown(server_actor self, const caf::error& reason) {
   }
   if (st.compactor.joinable())
     st.compactor.join(); // its snapshot must not land after ours
-  commit(self);          // held replies learn their fate first
+  drain(self);           // held replies learn their fate first
   auto snap = st.core.save(floor_ms(now(self)));
   snap.generation = st.commits ? st.commits->generation() + 1 : 0;
   auto saved = st.commits ? checkpoint(st.cfg.state_path, snap)
@@ -278,8 +318,16 @@ caf::result<caf::message> ignore_unknown(caf::scheduled_actor* self, caf::messag
 chronos_api::behavior_type server_behavior(server_actor self, recovery restored,
                                            server_config cfg) {
   self->state.core = std::move(restored.state);
-  if (restored.journal)
-    self->state.commits.emplace(std::move(restored.journal));
+  if (restored.journal) {
+    // The disk thread tells the actor when a batch is written. A weak handle:
+    // the actor owns the thread, not the other way round.
+    self->state.commits = std::make_unique<group_commit>(
+      std::move(restored.journal), [addr = self->address()] {
+        if (auto hdl = caf::actor_cast<chronos_api>(addr))
+          caf::anon_send(hdl, written_atom::value);
+      },
+      cfg.disk_thread);
+  }
   self->state.cfg = std::move(cfg);
   self->set_default_handler(ignore_unknown);
   self->set_exit_handler([=](caf::exit_msg& msg) { shutdown(self, msg.reason); });
@@ -376,14 +424,21 @@ chronos_api::behavior_type server_behavior(server_actor self, recovery restored,
       fire_due(self);
       arm(self);
     },
-    // The batch of changes made since the last commit goes to disk.
-    [=](commit_atom) { commit(self); },
+    // The batch of changes made since the last commit goes to the disk thread.
+    [=](commit_atom) {
+      self->state.commit_requested = false;
+      submit(self);
+    },
+    // The disk thread wrote a batch.
+    [=](written_atom) { on_written(self); },
     // A broken journal tries again.
     [=](retry_atom) {
       auto& st = self->state;
       st.retry_scheduled = false;
       if (!st.commits || !st.commits->broken())
         return;
+      if (st.commits->busy())
+        settle(self);
       if (auto ok = st.commits->retry(); !ok)
         schedule_retry(self);
       else
@@ -392,8 +447,8 @@ chronos_api::behavior_type server_behavior(server_actor self, recovery restored,
     // `interval` mode: what was written since the last tick is fsynced.
     [=](sync_atom) {
       auto& st = self->state;
-      if (auto ok = st.commits->sync(); !ok)
-        log_error(ok.error().detail);
+      if (!st.commits->busy())
+        st.commits->submit(true); // an empty batch only syncs
       self->delayed_send(self, st.cfg.sync_interval, sync_atom::value);
     },
     // A compaction's snapshot is written (or failed: the journals stay valid).

@@ -14,7 +14,6 @@ namespace {
 using json = nlohmann::json;
 using detail::corrupt;
 using detail::int_field;
-using detail::to_json;
 
 constexpr const char* format_name = "chronos-state";
 
@@ -25,7 +24,7 @@ void append_list(std::string& out, const char* key, const std::vector<timeout>& 
   const char* sep = "\n";
   for (const auto& t : list) {
     out += sep;
-    out += to_json(t).dump();
+    detail::append_json(out, t);
     sep = ",\n";
   }
   out += "\n]";
@@ -65,9 +64,8 @@ outcome<std::string> encode(const snapshot& s) {
     append_list(out, "parked", s.parked);
     out += "\n}\n";
     return out;
-  } catch (const json::exception& e) {
-    // Only reachable with invalid UTF-8, which requests are checked against.
-    return fail(errc::storage_failure, std::string{"cannot encode state: "} + e.what());
+  } catch (const std::bad_alloc&) {
+    return fail(errc::storage_failure, "cannot encode state: out of memory");
   }
 }
 

@@ -4,12 +4,57 @@ namespace chronos::detail {
 
 using json = nlohmann::json;
 
-json to_json(const timeout& t) {
-  return json{{"token", t.token.str()},
-              {"name", t.name},
-              {"deadline_ms", to_epoch_ms(t.deadline)},
-              {"payload", t.payload},
-              {"interval_ms", t.interval.count()}};
+void append_json_string(std::string& out, std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += "\\u00";
+          out += hex[(c >> 4) & 0xf];
+          out += hex[c & 0xf];
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+void append_json(std::string& out, const timeout& t) {
+  out += "{\"deadline_ms\":";
+  out += std::to_string(to_epoch_ms(t.deadline));
+  out += ",\"interval_ms\":";
+  out += std::to_string(t.interval.count());
+  out += ",\"name\":";
+  append_json_string(out, t.name);
+  out += ",\"payload\":";
+  append_json_string(out, t.payload);
+  out += ",\"token\":\"";
+  out += t.token.str();
+  out += "\"}";
 }
 
 failure corrupt(const std::string& where, const std::string& why) {

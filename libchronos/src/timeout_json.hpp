@@ -4,6 +4,7 @@
 // that both read and write it the same way. Private to libchronos.
 
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -12,7 +13,12 @@
 
 namespace chronos::detail {
 
-nlohmann::json to_json(const timeout& t);
+/// Appends `t` as a JSON object, keys in sorted order: the same text as
+/// nlohmann's dump of the same object, several times faster (no DOM).
+void append_json(std::string& out, const timeout& t);
+
+/// Appends `text` (valid UTF-8) as a JSON string literal.
+void append_json_string(std::string& out, std::string_view text);
 
 /// Reads a timeout; `where` names it in errors ("timeouts[3]").
 outcome<timeout> timeout_from_json(const nlohmann::json& obj, const std::string& where);

@@ -52,7 +52,13 @@ struct ledger {
 caf::behavior load(caf::event_based_actor* self, chronos_api srv, std::shared_ptr<ledger> book,
                    std::uint64_t seed, int depth) {
   auto rng = std::make_shared<std::mt19937_64>(seed);
+  // The behavior owns `next`; callbacks hold it weakly, so no cycle outlives the actor.
   auto next = std::make_shared<std::function<void()>>();
+  std::weak_ptr<std::function<void()>> again = next;
+  auto go_on = [again] {
+    if (auto n = again.lock())
+      (*n)();
+  };
   *next = [=] {
     std::string victim;
     {
@@ -80,7 +86,7 @@ caf::behavior load(caf::event_based_actor* self, chronos_api srv, std::shared_pt
               book->scheduled.insert(tok);
               ++book->acks;
             }
-            (*next)();
+            go_on();
           },
           on_error);
     } else {
@@ -94,12 +100,12 @@ caf::behavior load(caf::event_based_actor* self, chronos_api srv, std::shared_pt
               book->cancelled.insert(victim);
               ++book->acks;
             }
-            (*next)();
+            go_on();
           },
           [=](caf::error& e) {
             // Two cancels of one token may race; the loser is told "unknown token".
             if (code_of(e) == errc::unknown_token) {
-              (*next)();
+              go_on();
               return;
             }
             on_error(e);
@@ -108,7 +114,7 @@ caf::behavior load(caf::event_based_actor* self, chronos_api srv, std::shared_pt
   };
   for (int i = 0; i < depth; ++i)
     (*next)();
-  return {[](caf::ok_atom) {}};
+  return {[next](caf::ok_atom) {}};
 }
 
 } // namespace

@@ -26,17 +26,17 @@ TEST_CASE("a flushed batch is in the journal, server changes first") {
   test::temp_dir dir;
   server_state st{token_generator{1}};
   st.record_changes(true);
-  group_commit gc{open_journal(dir.file("j"))};
+  group_commit gc{open_journal(dir.file("j")), nullptr};
   REQUIRE(st.schedule(in("a", 0), t0));
   gc.stage(st, true);
-  REQUIRE(gc.flush(st, true));
+  REQUIRE(gc.drain(st, true));
   for (auto& t : st.take_due(t0))
     st.park(t);
   gc.stage(st, false);
   REQUIRE(st.schedule(in("b", 10), t0));
   gc.stage(st, true);
-  CHECK(gc.has_client_changes());
-  REQUIRE(gc.flush(st, true));
+  CHECK(gc.undoable());
+  REQUIRE(gc.drain(st, true));
   CHECK_FALSE(gc.pending());
   auto back = read_journal(dir.file("j"));
   REQUIRE(back);
@@ -55,12 +55,12 @@ TEST_CASE("a batch that cannot be written is undone, and the journal recovers") 
   }
   server_state st{token_generator{1}};
   st.record_changes(true);
-  group_commit gc{open_journal(disk.file("j"))};
+  group_commit gc{open_journal(disk.file("j")), nullptr};
   std::string kept;
   for (int i = 0; i < 30; ++i)
     kept = st.schedule(in("a", 5), t0)->str();
   gc.stage(st, true);
-  REQUIRE(gc.flush(st, true));
+  REQUIRE(gc.drain(st, true));
   const auto durable_size = gc.journal_size();
 
   disk.fill();
@@ -73,7 +73,7 @@ TEST_CASE("a batch that cannot be written is undone, and the journal recovers") 
     REQUIRE(st.schedule(in("b", 100), t0));
   REQUIRE(st.cancel(kept));
   gc.stage(st, true);
-  auto failed = gc.flush(st, true);
+  auto failed = gc.drain(st, true);
   REQUIRE_FALSE(failed);
   CHECK(failed.error().code == errc::storage_failure);
   CHECK(gc.broken());

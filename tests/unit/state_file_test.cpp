@@ -50,6 +50,22 @@ TEST_CASE("a snapshot encodes to versioned JSON and decodes to the same") {
   CHECK(back->parked == sample().parked);
 }
 
+TEST_CASE("every character a payload may hold survives the state file") {
+  snapshot s;
+  std::string all;
+  for (int c = 1; c < 128; ++c)
+    all += static_cast<char>(c);
+  all += "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"; // é € U+1F600
+  s.pending.push_back({from_epoch_ms(5), token{1, 2}, "n\"\\ame", all, millis{0}});
+  auto text = encode(s);
+  REQUIRE(text);
+  auto back = decode(*text);
+  REQUIRE(back);
+  REQUIRE(back->pending.size() == 1);
+  CHECK(back->pending[0].payload == all);
+  CHECK(back->pending[0].name == "n\"\\ame");
+}
+
 TEST_CASE("the state file holds one timeout a line") {
   auto text = valid_text();
   CHECK(std::count(text.begin(), text.end(), '\n') == 9);

@@ -15,6 +15,7 @@
 //   client         stats_atom                                stats_info
 //   chronos        wakeup_atom, generation                   (none: internal timer)
 //   chronos        commit_atom / retry_atom / sync_atom      (none: journal writes)
+//   disk thread    written_atom                              (none: a batch is written)
 //   compactor      compacted_atom, generation, error text    (none: snapshot written)
 //   chronos  -->   actor registered under the name:          chronos_timeout
 //
@@ -49,6 +50,7 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using wakeup_atom = caf::atom_constant<caf::atom("wakeup")>;
 // Internal: the actor sends these to itself (journal.hpp, group_commit.hpp).
 using commit_atom = caf::atom_constant<caf::atom("commit")>;
+using written_atom = caf::atom_constant<caf::atom("written")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using sync_atom = caf::atom_constant<caf::atom("sync")>;
 using compacted_atom = caf::atom_constant<caf::atom("compacted")>;
@@ -64,6 +66,7 @@ using chronos_api = caf::typed_actor<
   caf::replies_to<stats_atom>::with<stats_info>,
   caf::reacts_to<wakeup_atom, std::uint64_t>,
   caf::reacts_to<commit_atom>,
+  caf::reacts_to<written_atom>,
   caf::reacts_to<retry_atom>,
   caf::reacts_to<sync_atom>,
   caf::reacts_to<compacted_atom, std::uint64_t, std::string>>;

@@ -34,6 +34,9 @@ struct server_config {
   /// that moves with CAF's test clock.
   wall_clock clock = [] { return std::chrono::system_clock::now(); };
   server_limits limits;
+  /// Journal batches are written on a disk thread while the actor goes on.
+  /// Tests on CAF's test coordinator turn it off: no other thread may run there.
+  bool disk_thread = true;
   /// Seeds the token generator (tests); random when absent.
   std::optional<std::uint64_t> seed;
 };
