@@ -31,6 +31,8 @@ workloads:
   remote   pipelined schedules over 127.0.0.1 from 1 and 8 client actors
   durable  acknowledged schedules/s for each durability mode with 1, 8, 64
            clients, in-process and remote; and this disk's fdatasync cost
+  compact  request latency (one at a time, always mode) while a state of N
+           timeouts (default 1,000,000) is compacted into a snapshot
 
 --json prints one JSON object per figure.
 )";
@@ -38,7 +40,7 @@ workloads:
 const std::map<std::string, void (*)(const options&, report&)> workloads{
   {"w1", run_w1},           {"w2", run_w2},         {"w3", run_w3},
   {"w4", run_w4},           {"restore", run_restore}, {"remote", run_remote},
-  {"durable", run_durable},
+  {"durable", run_durable}, {"compact", run_compact},
 };
 
 } // namespace

@@ -28,7 +28,8 @@ struct scratch {
   std::string file(const char* name) const { return (dir / name).string(); }
 };
 
-snapshot backlog(std::size_t n, std::uint64_t seed, std::size_t& overdue) {
+// N timeouts; every tenth overdue if `with_overdue`.
+snapshot backlog(std::size_t n, std::uint64_t seed, std::size_t& overdue, bool with_overdue = true) {
   std::mt19937_64 rng{seed};
   token_generator tokens{seed};
   const auto now = floor_ms(system_clock::now());
@@ -38,7 +39,7 @@ snapshot backlog(std::size_t n, std::uint64_t seed, std::size_t& overdue) {
   s.pending.reserve(n);
   overdue = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    const bool late = i % 10 == 0;
+    const bool late = with_overdue && i % 10 == 0;
     overdue += late;
     s.pending.push_back({now + millis{late ? -past(rng) : future(rng)}, tokens.next(now),
                          late ? "overdue" : "client-" + std::to_string(i % 100), "", millis{0}});
@@ -151,6 +152,46 @@ void run_durable(const options& opts, report& out) {
       }
     }
   }
+}
+
+void run_compact(const options& opts, report& out) {
+  const std::size_t n = opts.n ? opts.n : 1'000'000;
+  scratch tmp;
+  const auto path = tmp.file("chronos.json");
+  std::size_t overdue = 0;
+  // No overdue backlog: the first requests would wait for it, not for compaction.
+  if (!save_state(path, backlog(n, opts.seed, overdue, false)))
+    return;
+  caf::actor_system_config cfg;
+  caf::actor_system sys{configure(cfg)};
+  server_config config;
+  config.state_path = path;
+  config.compact_bytes = 1 << 20; // reached after a few thousand schedules
+  auto srv = spawn_server(sys, config);
+  if (!srv)
+    return;
+  // One request at a time, each timed, until well after the compaction began.
+  caf::scoped_actor self{sys};
+  std::vector<double> latency_ms;
+  const auto start = std::chrono::steady_clock::now();
+  std::size_t journals_seen = 1;
+  while (seconds_since(start) < 60) {
+    const auto t = std::chrono::steady_clock::now();
+    self->request(*srv, std::chrono::seconds(30), schedule_atom::value,
+                  schedule_request{"probe", when_spec::in(3'600'000), std::string(100, 'p'), 0})
+      .receive([](std::string&) {}, [](caf::error&) {});
+    latency_ms.push_back(seconds_since(t) * 1000);
+    if (latency_ms.size() % 500 == 0) {
+      auto gens = list_journals(path);
+      if (gens && gens->size() == 1 && gens->front() > 1 && journals_seen++ > 4)
+        break; // compacted (older journal removed) a while ago
+    }
+  }
+  out.add({"compact", "chronos", "latency_max_ms", percentile(latency_ms, 100), "ms",
+           std::to_string(n) + " timeouts, compaction during the run"});
+  out.add({"compact", "chronos", "latency_p99_ms", percentile(latency_ms, 99), "ms", ""});
+  out.add({"compact", "chronos", "latency_p50_ms", percentile(latency_ms, 50), "ms", ""});
+  caf::anon_send_exit(*srv, caf::exit_reason::kill);
 }
 
 } // namespace chronos::bench

@@ -12,5 +12,6 @@ void run_w4(const options& opts, report& out);      // steady load, 90% cancelle
 void run_restore(const options& opts, report& out); // 1M-timeout state file
 void run_remote(const options& opts, report& out);  // schedules over 127.0.0.1
 void run_durable(const options& opts, report& out); // acknowledged schedules per mode
+void run_compact(const options& opts, report& out); // request latency during a compaction
 
 } // namespace chronos::bench

@@ -1,6 +1,7 @@
 #include "chronos/atomic_file.hpp"
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <fcntl.h>
 #include <unistd.h>
@@ -20,15 +21,21 @@ std::string folder_of(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
+// Writes in slices, each flushed to disk: one fsync of a large file at the end
+// would hold up every other fsync on the file system (the journal's!) for
+// as long as it takes, which clients would see as a pause.
 bool write_all(int fd, std::string_view data) {
+  constexpr std::size_t slice = 4 << 20;
   while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
+    ssize_t n = ::write(fd, data.data(), std::min(data.size(), slice));
     if (n < 0) {
       if (errno == EINTR)
         continue;
       return false;
     }
     data.remove_prefix(static_cast<std::size_t>(n));
+    if (!data.empty() && ::fdatasync(fd) != 0)
+      return false;
   }
   return true;
 }

@@ -25,21 +25,23 @@ const char* to_string(durability d) {
   return "?";
 }
 
-outcome<recovery> recover(const std::string& state_path, server_state empty, durability mode) {
+outcome<loaded> load(const std::string& state_path, server_state empty,
+                     std::optional<std::uint64_t> last) {
   auto snap = load_state(state_path);
   if (!snap)
     return snap.error();
   const std::uint64_t first = snap->generation;
-  recovery out{std::move(empty), nullptr, 0, 0};
+  loaded out{std::move(empty), first, 0, 0};
   if (auto ok = out.state.restore(std::move(*snap)); !ok)
     return fail(errc::storage_failure, "state file '" + state_path + "': " + ok.error().detail);
   auto gens = list_journals(state_path);
   if (!gens)
     return gens.error();
-  std::uint64_t next = first;
   for (auto gen : *gens) {
     if (gen < first)
-      continue; // made obsolete by the snapshot; removed by the checkpoint below
+      continue; // made obsolete by the snapshot; removed by the next checkpoint
+    if (last && gen > *last)
+      break;
     const auto path = journal_path(state_path, gen);
     auto contents = read_journal(path);
     if (!contents)
@@ -55,8 +57,17 @@ outcome<recovery> recover(const std::string& state_path, server_state empty, dur
                   + std::to_string(contents->valid_bytes) + ")");
     out.replayed += contents->changes.size();
     out.torn_bytes += contents->torn_bytes;
-    next = gen + 1;
+    out.next_generation = gen + 1;
   }
+  return out;
+}
+
+outcome<recovery> recover(const std::string& state_path, server_state empty, durability mode) {
+  auto read = load(state_path, std::move(empty));
+  if (!read)
+    return read.error();
+  const std::uint64_t next = read->next_generation;
+  recovery out{std::move(read->state), nullptr, read->replayed, read->torn_bytes};
   // Everything is read: now it is safe to write.
   auto fresh = out.state.save(floor_ms(std::chrono::system_clock::now()));
   fresh.generation = next;

@@ -171,30 +171,36 @@ void submit(server_actor self) {
   st.inflight_replies = std::exchange(st.staged_replies, {});
 }
 
-// Opens the next journal and writes a snapshot of everything before it on
-// another thread; the actor goes on serving meanwhile. Only when everything
-// recorded is durable, so the snapshot holds no change that could be undone.
+// Opens the next journal; another thread then rebuilds the state from the
+// files (snapshot + journals up to the one just closed) and writes it as the
+// new snapshot. The actor copies nothing and pauses only to open a file. Only
+// when everything recorded is durable, so the closed journals hold it all.
 void compact(server_actor self) {
   auto& st = self->state;
   if (st.compacting || st.commits->busy() || st.commits->pending()
       || st.commits->journal_size() < st.cfg.compact_bytes)
     return;
-  const std::uint64_t next = st.commits->generation() + 1;
-  auto journal = journal_writer::create(journal_path(st.cfg.state_path, next), next);
+  const std::uint64_t closed = st.commits->generation();
+  auto journal = journal_writer::create(journal_path(st.cfg.state_path, closed + 1), closed + 1);
   if (!journal) {
     log_error("cannot compact: " + journal.error().detail);
     return;
   }
   st.commits->switch_to(std::make_shared<journal_writer>(std::move(*journal)));
-  auto snap = std::make_shared<snapshot>(st.core.save(floor_ms(now(self))));
-  snap->generation = next;
-  st.compacting = next;
+  st.compacting = closed + 1;
   if (st.compactor.joinable())
     st.compactor.join();
-  st.compactor = std::thread{[hdl = chronos_api{self}, path = st.cfg.state_path, snap] {
-    auto ok = checkpoint(path, *snap);
-    caf::anon_send(hdl, compacted_atom::value, snap->generation,
-                   ok ? std::string{} : ok.error().detail);
+  st.compactor = std::thread{[hdl = chronos_api{self}, path = st.cfg.state_path, closed] {
+    auto write_snapshot = [&]() -> status {
+      auto rebuilt = load(path, server_state{}, closed);
+      if (!rebuilt)
+        return rebuilt.error();
+      auto snap = rebuilt->state.save(floor_ms(system_clock::now()));
+      snap.generation = closed + 1;
+      return checkpoint(path, snap);
+    }; // freeing the rebuilt state takes long: before the report, not in the actor's join
+    auto ok = write_snapshot();
+    caf::anon_send(hdl, compacted_atom::value, closed + 1, ok ? std::string{} : ok.error().detail);
   }};
 }
 

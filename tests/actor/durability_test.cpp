@@ -106,3 +106,35 @@ TEST_CASE_METHOD(test::actor_fixture, "a full disk refuses changes, keeps reads,
   auto again = start(path);
   CHECK(stats(again).pending == 2);
 }
+
+TEST_CASE_METHOD(test::actor_fixture, "a compacted journal leaves a snapshot that holds everything") {
+  test::temp_dir dir;
+  const auto path = dir.file("chronos.json");
+  auto c = config(path);
+  c.compact_bytes = 2000; // a handful of records
+  auto srv = spawn_server(sys, c);
+  REQUIRE(srv);
+  spawned.push_back(caf::actor_cast<caf::actor_addr>(*srv));
+  sched.run();
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 40; ++i)
+    tokens.push_back(schedule(*srv, "w", 60'000 + i, "p" + std::to_string(i)));
+  REQUIRE(call<caf::ok_atom>(*srv, cancel_atom::value, tokens[3]));
+  // The snapshot is written on a thread of its own; its report arrives by message.
+  for (int i = 0; i < 500 && list_journals(path)->size() > 1; ++i) {
+    std::this_thread::sleep_for(10ms);
+    sched.run();
+  }
+  auto gens = list_journals(path);
+  REQUIRE(gens->size() == 1);
+  CHECK(gens->front() >= 1); // the start-up journal was 0
+  auto snap = load_state(path);
+  REQUIRE(snap);
+  CHECK(snap->generation == gens->front());
+  CHECK(snap->pending.size() > 0);
+  crash(*this, *srv);
+  auto again = start(path);
+  auto rows = call<timeout_list>(again, list_atom::value);
+  REQUIRE(rows);
+  CHECK(rows->size() == 39);
+}

@@ -120,6 +120,26 @@ TEST_CASE("journals older than the snapshot are ignored (a crash mid-compaction)
   CHECK(list_journals(state)->empty());
 }
 
+TEST_CASE("loading up to a generation leaves later journals out (compaction)") {
+  test::temp_dir dir;
+  const auto state = dir.file("chronos.json");
+  server_state live = fresh();
+  live.record_changes(true);
+  REQUIRE(live.schedule(in("a", 10), t0));
+  write_journal(state, 0, live);
+  REQUIRE(live.schedule(in("b", 10), t0));
+  write_journal(state, 1, live);
+  auto upto0 = load(state, fresh(), 0);
+  REQUIRE(upto0);
+  CHECK(upto0->state.stats().pending == 1);
+  CHECK(upto0->next_generation == 1);
+  auto all = load(state, fresh());
+  REQUIRE(all);
+  CHECK(all->state.stats().pending == 2);
+  CHECK(all->next_generation == 2);
+  CHECK(*list_journals(state) == std::vector<std::uint64_t>{0, 1}); // load only reads
+}
+
 TEST_CASE("a torn journal tail is dropped at recovery") {
   test::temp_dir dir;
   const auto state = dir.file("chronos.json");

@@ -106,6 +106,24 @@ TEST_CASE("a damaged state file is rejected with what is wrong") {
                  "parked[0].payload: expected a string");
 }
 
+TEST_CASE("unknown fields of any shape are skipped, known ones must have their type") {
+  auto s = decode(R"({"comment": {"a": [1, {"b": null}], "c": true}, "format": "chronos-state",
+    "version": 1, "extra": [[], {}], "parked": [],
+    "timeouts": [{"token": "000000000010-000000000000000a", "note": {"x": [1.5]},
+                  "name": "a", "deadline_ms": 5, "tags": ["t"]}]})");
+  REQUIRE(s);
+  REQUIRE(s->pending.size() == 1);
+  CHECK(s->pending[0].name == "a");
+  check_rejected("5", "top level: expected a JSON object");
+  check_rejected("\"text\"", "top level: expected a JSON object");
+  check_rejected(replace(valid_text(), "\"name\":\"alice\"", "\"name\":{\"first\":\"alice\"}"),
+                 "timeouts[0].name: expected a string");
+  check_rejected(replace(valid_text(), "\"deadline_ms\":1795302001000", "\"deadline_ms\":[1]"),
+                 "timeouts[0].deadline_ms: expected an integer");
+  check_rejected(replace(valid_text(), "\"timeouts\": [", "\"timeouts\": [7, "), "timeouts[0]: expected an object");
+  check_rejected(replace(valid_text(), "\"parked\": [", "\"parked\": {\"x\": ["), "parked: expected an array");
+}
+
 TEST_CASE("a missing state file loads as an empty start") {
   test::temp_dir dir;
   auto s = load_state(dir.file("chronos.json"));

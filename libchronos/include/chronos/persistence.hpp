@@ -29,6 +29,19 @@ enum class durability {
 std::optional<durability> parse_durability(std::string_view text);
 const char* to_string(durability d);
 
+struct loaded {
+  server_state state;
+  /// The generation after the last journal replayed.
+  std::uint64_t next_generation = 0;
+  std::size_t replayed = 0;
+  std::uint64_t torn_bytes = 0;
+};
+
+/// Reads the snapshot and replays the journals that follow it, up to
+/// generation `last` if given. Reads only.
+outcome<loaded> load(const std::string& state_path, server_state empty,
+                     std::optional<std::uint64_t> last = std::nullopt);
+
 struct recovery {
   server_state state;
   /// The journal new changes go to (none in `shutdown` mode).
@@ -37,7 +50,7 @@ struct recovery {
   std::uint64_t torn_bytes = 0;
 };
 
-/// Start-up: loads the snapshot, replays every journal that follows it, then
+/// Start-up: `load`s the snapshot and every journal that follows it, then
 /// checkpoints (a fresh snapshot holding everything, older journals removed)
 /// and opens the next journal unless `mode` is `shutdown`. Nothing is written
 /// unless everything could be read: an unusable file stops the start untouched.

@@ -1,0 +1,297 @@
+#include "state_reader.hpp"
+
+#include <optional>
+#include <unordered_set>
+
+#include <nlohmann/json.hpp>
+
+namespace chronos::detail {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr const char* format_name = "chronos-state";
+
+// One timeout as it is read; checked when its object closes.
+struct entry_fields {
+  std::optional<std::string> token, name, payload;
+  std::optional<std::int64_t> deadline_ms, interval_ms;
+};
+
+class reader final : public nlohmann::json_sax<json> {
+public:
+  std::optional<failure> error;
+  snapshot result;
+  bool seen_format = false, seen_version = false, seen_timeouts = false, seen_parked = false;
+
+  // -- values ------------------------------------------------------------------
+  bool null() override { return other_value("null"); }
+  bool boolean(bool) override { return other_value("a boolean"); }
+  bool number_float(number_float_t, const string_t&) override { return other_value("a number"); }
+  bool binary(binary_t&) override { return other_value("binary data"); }
+  bool number_integer(number_integer_t v) override { return integer(v); }
+  bool number_unsigned(number_unsigned_t v) override {
+    return integer(v > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX
+                                                             : static_cast<std::int64_t>(v));
+  }
+
+  bool string(string_t& v) override {
+    if (skipping())
+      return true;
+    if (where_ == at::before)
+      return fail_with("top level", "expected a JSON object");
+    if (where_ == at::top) {
+      if (key_ == "format") {
+        seen_format = true;
+        if (v != format_name)
+          return fail_with("top level",
+                           "not a chronos state file (\"format\" is not \"chronos-state\")");
+        return true;
+      }
+      return top_scalar("a string");
+    }
+    if (where_ != at::entry)
+      return fail_with(item(), "expected an object");
+    if (key_ == "token")
+      entry_.token = std::move(v);
+    else if (key_ == "name")
+      entry_.name = std::move(v);
+    else if (key_ == "payload")
+      entry_.payload = std::move(v);
+    else if (key_ == "deadline_ms" || key_ == "interval_ms")
+      return fail_with(item() + "." + key_, "expected an integer");
+    return true;
+  }
+
+  // -- structure ---------------------------------------------------------------
+  bool start_object(std::size_t) override {
+    if (skipping() || where_ == at::entry)
+      return entry_nested();
+    if (where_ == at::before) {
+      where_ = at::top;
+      return true;
+    }
+    if (where_ == at::top)
+      return top_nested(false);
+    where_ = at::entry; // an element of a list
+    entry_ = {};
+    return true;
+  }
+
+  bool start_array(std::size_t) override {
+    if (skipping() || where_ == at::entry)
+      return entry_nested();
+    if (where_ == at::before)
+      return fail_with("top level", "expected a JSON object");
+    if (where_ == at::list)
+      return fail_with(item(), "expected an object");
+    return top_nested(true);
+  }
+
+  bool key(string_t& k) override {
+    if (!skipping())
+      key_ = std::move(k);
+    return true;
+  }
+
+  bool end_object() override {
+    if (skipping())
+      return skip_close();
+    if (where_ == at::entry) {
+      where_ = at::list;
+      if (!finish_entry())
+        return false;
+      ++index_;
+      return true;
+    }
+    where_ = at::after;
+    return true;
+  }
+
+  bool end_array() override {
+    if (skipping())
+      return skip_close();
+    where_ = at::top;
+    return true;
+  }
+
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+    if (!error)
+      error = fail(errc::storage_failure, std::string{"not valid JSON: "} + e.what());
+    return false;
+  }
+
+private:
+  enum class at { before, top, list, entry, after };
+
+  bool skipping() const { return skip_depth_ > 0; }
+  bool skip_open() {
+    ++skip_depth_;
+    return true;
+  }
+  bool skip_close() {
+    --skip_depth_;
+    return true;
+  }
+
+  bool fail_with(const std::string& where, const std::string& why) {
+    if (!error)
+      error = fail(errc::storage_failure, where + ": " + why);
+    return false;
+  }
+
+  std::string item() const { return list_name_ + "[" + std::to_string(index_) + "]"; }
+
+  // A scalar other than a string or an integer.
+  bool other_value(const char* what) {
+    if (skipping())
+      return true;
+    if (where_ == at::before)
+      return fail_with("top level", "expected a JSON object");
+    if (where_ == at::top)
+      return top_scalar(what);
+    if (where_ != at::entry)
+      return fail_with(item(), "expected an object");
+    if (key_ == "deadline_ms" || key_ == "interval_ms")
+      return fail_with(item() + "." + key_, "expected an integer");
+    if (key_ == "token" || key_ == "name" || key_ == "payload")
+      return fail_with(item() + "." + key_, "expected a string");
+    return true;
+  }
+
+  bool integer(std::int64_t v) {
+    if (skipping())
+      return true;
+    if (where_ == at::before)
+      return fail_with("top level", "expected a JSON object");
+    if (where_ == at::top) {
+      if (key_ == "version") {
+        seen_version = true;
+        if (v != snapshot::format_version)
+          return fail_with("top level", "unsupported version " + std::to_string(v)
+                                          + " (this build reads version "
+                                          + std::to_string(snapshot::format_version) + ")");
+        return true;
+      }
+      if (key_ == "saved_ms" || key_ == "generation") {
+        if (v < 0 || (key_ == "saved_ms" && v > max_deadline_ms))
+          return fail_with("top level." + key_, "out of range");
+        if (key_ == "saved_ms")
+          result.saved_at = from_epoch_ms(v);
+        else
+          result.generation = static_cast<std::uint64_t>(v);
+        return true;
+      }
+      return top_scalar("an integer");
+    }
+    if (where_ != at::entry)
+      return fail_with(item(), "expected an object");
+    if (key_ == "deadline_ms")
+      entry_.deadline_ms = v;
+    else if (key_ == "interval_ms")
+      entry_.interval_ms = v;
+    else if (key_ == "token" || key_ == "name" || key_ == "payload")
+      return fail_with(item() + "." + key_, "expected a string");
+    return true;
+  }
+
+  // A scalar at the top level: wrong for the fields we know, ignored otherwise.
+  bool top_scalar(const char* what) {
+    if (key_ == "format")
+      return fail_with("top level",
+                       "not a chronos state file (\"format\" is not \"chronos-state\")");
+    if (key_ == "version")
+      return fail_with("top level", "missing or malformed \"version\"");
+    if (key_ == "saved_ms" || key_ == "generation")
+      return fail_with("top level." + key_, "expected an integer");
+    if (key_ == "timeouts" || key_ == "parked")
+      return fail_with(key_, std::string{"expected an array, not "} + what);
+    return true;
+  }
+
+  // An object or array as a top-level value.
+  bool top_nested(bool is_array) {
+    if (key_ == "timeouts" || key_ == "parked") {
+      if (!is_array)
+        return fail_with(key_, "expected an array");
+      (key_ == "timeouts" ? seen_timeouts : seen_parked) = true;
+      list_name_ = key_;
+      index_ = 0;
+      seen_tokens_.clear();
+      where_ = at::list;
+      return true;
+    }
+    if (key_ == "format" || key_ == "version" || key_ == "saved_ms" || key_ == "generation")
+      return top_scalar(is_array ? "an array" : "an object");
+    return skip_open();
+  }
+
+  // An object or array inside an entry: wrong for known fields, skipped otherwise.
+  bool entry_nested() {
+    if (!skipping() && where_ == at::entry) {
+      if (key_ == "deadline_ms" || key_ == "interval_ms")
+        return fail_with(item() + "." + key_, "expected an integer");
+      if (key_ == "token" || key_ == "name" || key_ == "payload")
+        return fail_with(item() + "." + key_, "expected a string");
+    }
+    return skip_open();
+  }
+
+  bool finish_entry() {
+    const auto where = item();
+    if (!entry_.token)
+      return fail_with(where, "missing field \"token\"");
+    auto tok = token::parse(*entry_.token);
+    if (!tok)
+      return fail_with(where + ".token", "malformed token \"" + *entry_.token + "\"");
+    if (!entry_.name)
+      return fail_with(where, "missing field \"name\"");
+    if (entry_.name->empty())
+      return fail_with(where + ".name", "empty name");
+    if (!entry_.deadline_ms)
+      return fail_with(where, "missing field \"deadline_ms\"");
+    if (*entry_.deadline_ms < 0 || *entry_.deadline_ms > max_deadline_ms)
+      return fail_with(where + ".deadline_ms", "out of range");
+    const auto interval = entry_.interval_ms.value_or(0);
+    if (interval < 0 || interval > max_deadline_ms)
+      return fail_with(where + ".interval_ms", "out of range");
+    if (!seen_tokens_.insert(*tok).second)
+      return fail_with(where + ".token", "duplicate token " + tok->str());
+    auto& list = list_name_ == "timeouts" ? result.pending : result.parked;
+    list.push_back({from_epoch_ms(*entry_.deadline_ms), *tok, std::move(*entry_.name),
+                    entry_.payload.value_or(""), millis{interval}});
+    return true;
+  }
+
+  at where_ = at::before;
+  std::string key_;
+  std::string list_name_;
+  std::size_t index_ = 0;
+  std::size_t skip_depth_ = 0;
+  entry_fields entry_;
+  std::unordered_set<token> seen_tokens_;
+};
+
+} // namespace
+
+outcome<snapshot> read_snapshot(std::string_view text) {
+  reader r;
+  const bool ok = json::sax_parse(text.begin(), text.end(), &r);
+  if (r.error)
+    return *r.error;
+  if (!ok)
+    return fail(errc::storage_failure, "not valid JSON");
+  if (!r.seen_format)
+    return fail(errc::storage_failure,
+                "top level: not a chronos state file (\"format\" is not \"chronos-state\")");
+  if (!r.seen_version)
+    return fail(errc::storage_failure, "top level: missing or malformed \"version\"");
+  if (!r.seen_timeouts)
+    return fail(errc::storage_failure, "top level: missing field \"timeouts\"");
+  if (!r.seen_parked)
+    return fail(errc::storage_failure, "top level: missing field \"parked\"");
+  return std::move(r.result);
+}
+
+} // namespace chronos::detail
