@@ -25,6 +25,18 @@ void write_journal(const std::string& state, std::uint64_t gen, server_state& st
   REQUIRE(w->append(records));
 }
 
+// A live state that scheduled one timeout per generation in `gens`, each
+// change written to that generation's journal.
+server_state journaled(const std::string& state, std::vector<std::uint64_t> gens) {
+  server_state live = fresh();
+  live.record_changes(true);
+  for (auto gen : gens) {
+    REQUIRE(live.schedule(in("n" + std::to_string(gen), 10), t0));
+    write_journal(state, gen, live);
+  }
+  return live;
+}
+
 } // namespace
 
 TEST_CASE("durability modes parse and print") {
@@ -79,13 +91,7 @@ TEST_CASE("undoing client changes newest first restores the state") {
 TEST_CASE("recovery replays the journals that follow the snapshot, then checkpoints") {
   test::temp_dir dir;
   const auto state = dir.file("chronos.json");
-  server_state live = fresh();
-  live.record_changes(true);
-  REQUIRE(live.schedule(in("a", 10), t0));
-  write_journal(state, 0, live);
-  REQUIRE(live.schedule(in("b", 20), t0));
-  write_journal(state, 1, live);
-
+  auto live = journaled(state, {0, 1});
   auto r = recover(state, fresh(), durability::always);
   REQUIRE(r);
   CHECK(r->replayed == 2);
@@ -123,12 +129,7 @@ TEST_CASE("journals older than the snapshot are ignored (a crash mid-compaction)
 TEST_CASE("loading up to a generation leaves later journals out (compaction)") {
   test::temp_dir dir;
   const auto state = dir.file("chronos.json");
-  server_state live = fresh();
-  live.record_changes(true);
-  REQUIRE(live.schedule(in("a", 10), t0));
-  write_journal(state, 0, live);
-  REQUIRE(live.schedule(in("b", 10), t0));
-  write_journal(state, 1, live);
+  journaled(state, {0, 1});
   auto upto0 = load(state, fresh(), 0);
   REQUIRE(upto0);
   CHECK(upto0->state.stats().pending == 1);
