@@ -1,61 +1,10 @@
-#include "chronos/server.hpp"
+#include "server_actor.hpp"
 
-#include <map>
-#include <set>
-#include <thread>
-#include <unordered_map>
-
-#include <caf/all.hpp>
-
-#include "chronos/group_commit.hpp"
 #include "chronos/log.hpp"
-#include "chronos/utf8.hpp"
 
-namespace chronos {
-
-namespace {
+namespace chronos::detail {
 
 using namespace std::chrono;
-
-// -- state ------------------------------------------------------------------
-
-struct server_actor_state {
-  server_state core;
-  server_config cfg;
-  /// client name -> the live actor that receives its timeouts.
-  std::unordered_map<std::string, caf::actor> directory;
-  /// The names each monitored actor holds, to forget them all when it goes down.
-  std::map<caf::actor_addr, std::set<std::string>> names_of;
-  /// Only the wake-up carrying this generation counts; older ones are stale.
-  std::uint64_t generation = 0;
-  /// The deadline the pending wake-up is for, if one is pending.
-  std::optional<timestamp> armed_for;
-
-  /// The journal's batches (none without a state file or in `shutdown` mode).
-  std::unique_ptr<group_commit> commits;
-  /// Replies of client changes, held until their batch is durable: those of
-  /// the batch on the disk thread, and those of the batch filling up.
-  std::vector<std::pair<caf::response_promise, caf::message>> inflight_replies;
-  std::vector<std::pair<caf::response_promise, caf::message>> staged_replies;
-  bool commit_requested = false;
-  bool retry_scheduled = false;
-  /// Writes the snapshot of a compaction off the actor's thread.
-  std::thread compactor;
-  std::optional<std::uint64_t> compacting;
-
-  ~server_actor_state() {
-    if (compactor.joinable())
-      compactor.join();
-  }
-
-  static inline const char* name = "chronos";
-};
-
-using server_actor = chronos_api::stateful_pointer<server_actor_state>;
-
-// -- helpers ------------------------------------------------------------------
-
-system_clock::time_point now(server_actor self) { return self->state.cfg.clock(); }
 
 // Keeps exactly one wake-up pending, for the soonest deadline. CAF 0.17 cannot
 // cancel a delayed message: a newer generation makes the old one harmless.
@@ -72,6 +21,11 @@ void arm(server_actor self) {
   self->delayed_send(self, delay, wakeup_atom::value, st.generation);
 }
 
+
+namespace {
+
+// -- helpers ------------------------------------------------------------------
+
 // Sends `t` to its name's actor, or parks it when the name has no live actor.
 void deliver(server_actor self, const timeout& t, system_clock::time_point at, bool on_time) {
   auto& st = self->state;
@@ -86,14 +40,6 @@ void deliver(server_actor self, const timeout& t, system_clock::time_point at, b
   st.core.record_delivery(duration_cast<microseconds>(at - t.deadline), on_time);
 }
 
-status check_name(const std::string& name, const server_limits& limits) {
-  if (name.empty())
-    return fail(errc::invalid_argument, "empty name");
-  if (name.size() > limits.max_name_bytes || !valid_utf8(name))
-    return fail(errc::invalid_argument, "name too long or not valid UTF-8");
-  return done{};
-}
-
 void forget_actor(server_actor self, const caf::actor_addr& who) {
   auto& st = self->state;
   auto held = st.names_of.find(who);
@@ -104,160 +50,6 @@ void forget_actor(server_actor self, const caf::actor_addr& who) {
     st.directory.erase(name);
   }
   st.names_of.erase(held);
-}
-
-// -- the journal ---------------------------------------------------------------------
-
-bool always(server_actor self) { return self->state.cfg.mode == durability::always; }
-
-// Queues a commit behind the messages already in the mailbox, so that every
-// change they make joins the same batch.
-void request_commit(server_actor self) {
-  auto& st = self->state;
-  if (st.commit_requested)
-    return;
-  st.commit_requested = true;
-  self->send(self, commit_atom::value);
-}
-
-// Client changes are refused while the journal cannot be written; reads go on.
-std::optional<caf::error> refuse_if_broken(server_actor self) {
-  auto& st = self->state;
-  if (st.commits && st.commits->broken())
-    return make_error(errc::storage_failure,
-                      "the journal cannot be written (retrying); change refused");
-  return std::nullopt;
-}
-
-// The reply to a client change: at once, or once its batch is durable.
-template <class T>
-caf::result<T> acknowledge(server_actor self, T reply) {
-  auto& st = self->state;
-  if (!st.commits)
-    return reply;
-  st.commits->stage(st.core, always(self));
-  request_commit(self);
-  if (!always(self))
-    return reply;
-  auto rp = self->make_response_promise();
-  st.staged_replies.emplace_back(rp, caf::make_message(std::move(reply)));
-  return rp;
-}
-
-void answer(std::vector<std::pair<caf::response_promise, caf::message>>& replies,
-            const status& written) {
-  for (auto& [rp, reply] : std::exchange(replies, {})) {
-    if (written)
-      rp.deliver(std::move(reply));
-    else
-      rp.deliver(make_error(errc::storage_failure, "change not durable: " + written.error().detail));
-  }
-}
-
-void schedule_retry(server_actor self) {
-  auto& st = self->state;
-  if (st.retry_scheduled)
-    return;
-  st.retry_scheduled = true;
-  self->delayed_send(self, seconds{1}, retry_atom::value);
-}
-
-// Hands the batch that filled up to the disk thread, unless one is there.
-void submit(server_actor self) {
-  auto& st = self->state;
-  if (!st.commits || st.commits->busy() || !st.commits->pending())
-    return;
-  st.commits->submit(always(self));
-  st.inflight_replies = std::exchange(st.staged_replies, {});
-}
-
-// Opens the next journal; another thread then rebuilds the state from the
-// files (snapshot + journals up to the one just closed) and writes it as the
-// new snapshot. The actor copies nothing and pauses only to open a file. Only
-// when everything recorded is durable, so the closed journals hold it all.
-void compact(server_actor self) {
-  auto& st = self->state;
-  if (st.compacting || st.commits->busy() || st.commits->pending()
-      || st.commits->journal_size() < st.cfg.compact_bytes)
-    return;
-  const std::uint64_t closed = st.commits->generation();
-  auto journal = journal_writer::create(journal_path(st.cfg.state_path, closed + 1), closed + 1);
-  if (!journal) {
-    log_error("cannot compact: " + journal.error().detail);
-    return;
-  }
-  st.commits->switch_to(std::make_shared<journal_writer>(std::move(*journal)));
-  st.compacting = closed + 1;
-  if (st.compactor.joinable())
-    st.compactor.join();
-  st.compactor = std::thread{[hdl = chronos_api{self}, path = st.cfg.state_path, closed] {
-    auto write_snapshot = [&]() -> status {
-      auto rebuilt = load(path, server_state{}, closed);
-      if (!rebuilt)
-        return rebuilt.error();
-      auto snap = rebuilt->state.save(floor_ms(system_clock::now()));
-      snap.generation = closed + 1;
-      return checkpoint(path, snap);
-    }; // freeing the rebuilt state takes long: before the report, not in the actor's join
-    auto ok = write_snapshot();
-    caf::anon_send(hdl, compacted_atom::value, closed + 1, ok ? std::string{} : ok.error().detail);
-  }};
-}
-
-// Settles the batch on the disk thread (waiting if it is not done yet) and
-// answers its replies. A failed batch takes the staged one down with it.
-void settle(server_actor self) {
-  auto& st = self->state;
-  auto written = st.commits->settle(st.core);
-  answer(st.inflight_replies, written);
-  if (written)
-    return;
-  answer(st.staged_replies, written); // undone too
-  log_error("journal write failed, changes refused until it works again: "
-            + written.error().detail);
-  arm(self); // undone changes may have moved the soonest deadline
-  schedule_retry(self);
-}
-
-// The disk thread finished a batch: answer it and send the next one.
-void on_written(server_actor self) {
-  auto& st = self->state;
-  if (!st.commits || !st.commits->busy())
-    return; // already settled by a drain
-  settle(self);
-  submit(self);
-  compact(self);
-}
-
-// Makes every change durable now, waiting for the disk.
-void drain(server_actor self) {
-  auto& st = self->state;
-  if (!st.commits)
-    return;
-  if (st.commits->busy())
-    settle(self);
-  if (!st.commits->pending())
-    return;
-  submit(self);
-  settle(self);
-}
-
-// Before the server changes anything itself, client changes must be durable
-// (or undone): group_commit.hpp explains why.
-void commit_client_changes(server_actor self) {
-  auto& st = self->state;
-  if (st.commits && st.commits->undoable())
-    drain(self);
-}
-
-// Stages what the server changed by itself (fires, parks, deliveries).
-void stage_own_changes(server_actor self) {
-  auto& st = self->state;
-  if (!st.commits)
-    return;
-  st.commits->stage(st.core, false);
-  if (st.commits->pending())
-    request_commit(self);
 }
 
 // Collect, then dispatch: take everything due first, then send.
@@ -438,18 +230,7 @@ chronos_api::behavior_type server_behavior(server_actor self, recovery restored,
     // The disk thread wrote a batch.
     [=](written_atom) { on_written(self); },
     // A broken journal tries again.
-    [=](retry_atom) {
-      auto& st = self->state;
-      st.retry_scheduled = false;
-      if (!st.commits || !st.commits->broken())
-        return;
-      if (st.commits->busy())
-        settle(self);
-      if (auto ok = st.commits->retry(); !ok)
-        schedule_retry(self);
-      else
-        log_info("the journal can be written again; accepting changes");
-    },
+    [=](retry_atom) { retry_journal(self); },
     // `interval` mode: what was written since the last tick is fsynced.
     [=](sync_atom) {
       auto& st = self->state;
@@ -459,20 +240,16 @@ chronos_api::behavior_type server_behavior(server_actor self, recovery restored,
     },
     // A compaction's snapshot is written (or failed: the journals stay valid).
     [=](compacted_atom, std::uint64_t generation, const std::string& failed) {
-      auto& st = self->state;
-      if (st.compacting != generation)
-        return;
-      st.compacting.reset();
-      st.compactor.join();
-      if (failed.empty())
-        log_info("compacted into a snapshot; journal generation " + std::to_string(generation));
-      else
-        log_error("compaction failed, journals kept: " + failed);
+      on_compacted(self, generation, failed);
     },
   };
 }
 
 } // namespace
+
+} // namespace chronos::detail
+
+namespace chronos {
 
 outcome<chronos_api> spawn_server(caf::actor_system& sys, server_config cfg) {
   server_state core{cfg.seed ? token_generator{*cfg.seed} : token_generator{}, cfg.limits};
@@ -487,7 +264,7 @@ outcome<chronos_api> spawn_server(caf::actor_system& sys, server_config cfg) {
   }
   // Spawned with arguments, not a capturing lambda: CAF 0.17 dereferences a null
   // argument tuple for argument-less spawns, which UBSan rightly reports.
-  return sys.spawn(server_behavior, std::move(restored), std::move(cfg));
+  return sys.spawn(detail::server_behavior, std::move(restored), std::move(cfg));
 }
 
 } // namespace chronos

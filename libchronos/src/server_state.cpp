@@ -48,14 +48,20 @@ snapshot server_state::save(timestamp now) const {
   return s;
 }
 
-status server_state::check(const schedule_request& req) const {
-  if (req.name.empty())
+status check_name(const std::string& name, const server_limits& limits) {
+  if (name.empty())
     return fail(errc::invalid_argument, "empty name");
-  if (req.name.size() > limits_.max_name_bytes)
-    return fail(errc::invalid_argument, "name longer than "
-                                          + std::to_string(limits_.max_name_bytes) + " bytes");
-  if (!valid_utf8(req.name))
+  if (name.size() > limits.max_name_bytes)
+    return fail(errc::invalid_argument,
+                "name longer than " + std::to_string(limits.max_name_bytes) + " bytes");
+  if (!valid_utf8(name))
     return fail(errc::invalid_argument, "name is not valid UTF-8");
+  return done{};
+}
+
+status server_state::check(const schedule_request& req) const {
+  if (auto ok = check_name(req.name, limits_); !ok)
+    return ok;
   if (req.payload.size() > limits_.max_payload_bytes)
     return fail(errc::invalid_argument, "payload larger than "
                                           + std::to_string(limits_.max_payload_bytes)

@@ -39,6 +39,9 @@ struct server_limits {
   std::size_t max_timeouts = 10'000'000;
 };
 
+/// A client name is 1 to `max_name_bytes` bytes of UTF-8.
+status check_name(const std::string& name, const server_limits& limits);
+
 class server_state {
 public:
   explicit server_state(token_generator tokens = token_generator{},

@@ -1,0 +1,121 @@
+#pragma once
+
+// The chronos actor's state and the parts of its implementation shared by
+// server.cpp (behavior, start-up, shutdown, delivery) and server_journal.cpp
+// (the journal: group commit, retries, compaction). Private to libchronos.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "chronos/group_commit.hpp"
+#include "chronos/server.hpp"
+
+namespace chronos::detail {
+
+using std::chrono::system_clock;
+
+// -- state ------------------------------------------------------------------
+
+struct server_actor_state {
+  server_state core;
+  server_config cfg;
+  /// client name -> the live actor that receives its timeouts.
+  std::unordered_map<std::string, caf::actor> directory;
+  /// The names each monitored actor holds, to forget them all when it goes down.
+  std::map<caf::actor_addr, std::set<std::string>> names_of;
+  /// Only the wake-up carrying this generation counts; older ones are stale.
+  std::uint64_t generation = 0;
+  /// The deadline the pending wake-up is for, if one is pending.
+  std::optional<timestamp> armed_for;
+
+  /// The journal's batches (none without a state file or in `shutdown` mode).
+  std::unique_ptr<group_commit> commits;
+  /// Replies of client changes, held until their batch is durable: those of
+  /// the batch on the disk thread, and those of the batch filling up.
+  std::vector<std::pair<caf::response_promise, caf::message>> inflight_replies;
+  std::vector<std::pair<caf::response_promise, caf::message>> staged_replies;
+  bool commit_requested = false;
+  bool retry_scheduled = false;
+  /// Writes the snapshot of a compaction off the actor's thread.
+  std::thread compactor;
+  std::optional<std::uint64_t> compacting;
+
+  ~server_actor_state() {
+    if (compactor.joinable())
+      compactor.join();
+  }
+
+  static inline const char* name = "chronos";
+};
+
+using server_actor = chronos_api::stateful_pointer<server_actor_state>;
+
+// -- shared helpers -------------------------------------------------------------
+
+inline system_clock::time_point now(server_actor self) { return self->state.cfg.clock(); }
+
+inline bool always(server_actor self) { return self->state.cfg.mode == durability::always; }
+
+/// Keeps exactly one wake-up pending, for the soonest deadline.
+void arm(server_actor self);
+
+// -- the journal (server_journal.cpp) ---------------------------------------------
+
+// Queues a commit behind the messages already in the mailbox, so that every
+// change they make joins the same batch.
+inline void request_commit(server_actor self) {
+  auto& st = self->state;
+  if (st.commit_requested)
+    return;
+  st.commit_requested = true;
+  self->send(self, commit_atom::value);
+}
+
+// The reply to a client change: at once, or once its batch is durable.
+template <class T>
+caf::result<T> acknowledge(server_actor self, T reply) {
+  auto& st = self->state;
+  if (!st.commits)
+    return reply;
+  st.commits->stage(st.core, always(self));
+  request_commit(self);
+  if (!always(self))
+    return reply;
+  auto rp = self->make_response_promise();
+  st.staged_replies.emplace_back(rp, caf::make_message(std::move(reply)));
+  return rp;
+}
+
+/// Client changes are refused while the journal cannot be written; reads go on.
+std::optional<caf::error> refuse_if_broken(server_actor self);
+
+/// The commit message: hands the batch that filled up to the disk thread.
+void submit(server_actor self);
+
+/// The disk thread finished a batch: answer it, send the next, maybe compact.
+void on_written(server_actor self);
+
+/// Makes every change durable now, waiting for the disk.
+void drain(server_actor self);
+
+/// Before the server changes anything itself, client changes must be durable.
+void commit_client_changes(server_actor self);
+
+/// Stages what the server changed by itself (fires, parks, deliveries).
+void stage_own_changes(server_actor self);
+
+/// The retry timer of a broken journal.
+void retry_journal(server_actor self);
+
+/// A compaction's snapshot is written (or failed).
+void on_compacted(server_actor self, std::uint64_t generation, const std::string& failed);
+
+} // namespace chronos::detail
