@@ -57,6 +57,27 @@ void chronos_w1_w2(const options& opts, report& out, bool cancel_too) {
   caf::anon_send_exit(*srv, caf::exit_reason::user_shutdown);
 }
 
+// W1 through the batch request: the same timeouts, 1,000 a request.
+void chronos_w1_batched(const options& opts, report& out) {
+  const std::size_t n = opts.n ? opts.n : default_n;
+  constexpr std::size_t batch = 1000;
+  const auto delays = delays_ms(n, opts.seed);
+  caf::actor_system_config cfg;
+  caf::actor_system sys{configure(cfg)};
+  auto srv = spawn_server(sys, server_config{});
+  const std::size_t batches = (n + batch - 1) / batch;
+  auto r = run_clients(sys, 1, batches, 4, [&](caf::event_based_actor* self, std::size_t b, auto done) {
+    std::vector<schedule_request> reqs;
+    for (std::size_t i = b * batch; i < std::min(n, (b + 1) * batch); ++i)
+      reqs.push_back({name_of(i), when_spec::in(delays[i]), "", 0});
+    self->request(*srv, caf::infinite, schedule_atom::value, std::move(reqs))
+      .then([done](std::vector<std::string>&) { done(true); },
+            [done](caf::error&) { done(false); });
+  });
+  out.add({"w1", "chronos", "schedules_per_s", n / r.seconds, "1/s", "batches of 1000"});
+  caf::anon_send_exit(*srv, caf::exit_reason::user_shutdown);
+}
+
 // What a CAF user writes without chronos: a delayed_send per timeout, and a map
 // id -> generation so that a "cancelled" message is recognised and dropped.
 void baseline_w1_w2(const options& opts, report& out, bool cancel_too) {
@@ -100,6 +121,7 @@ void baseline_w1_w2(const options& opts, report& out, bool cancel_too) {
 
 void run_w1(const options& opts, report& out) {
   chronos_w1_w2(opts, out, false);
+  chronos_w1_batched(opts, out);
   baseline_w1_w2(opts, out, false);
 }
 

@@ -144,6 +144,9 @@ caf::behavior client_behavior(client_actor self, client_config cfg) {
     [=](schedule_atom atm, const schedule_request& req) {
       return forward<std::string>(self, atm, req);
     },
+    [=](schedule_atom atm, const std::vector<schedule_request>& reqs) {
+      return forward<std::vector<std::string>>(self, atm, reqs);
+    },
     [=](cancel_atom atm, const std::string& tok) { return forward<caf::ok_atom>(self, atm, tok); },
     [=](reschedule_atom atm, const std::string& tok, when_spec when) {
       return forward<caf::ok_atom>(self, atm, tok, when);

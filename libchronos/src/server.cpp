@@ -21,7 +21,6 @@ void arm(server_actor self) {
   self->delayed_send(self, delay, wakeup_atom::value, st.generation);
 }
 
-
 namespace {
 
 // -- helpers ------------------------------------------------------------------
@@ -184,6 +183,21 @@ chronos_api::behavior_type server_behavior(server_actor self, recovery restored,
         return make_error(tok.error());
       arm(self);
       return acknowledge(self, tok->str());
+    },
+    // Adds many timeouts at once, all or none; answers their tokens in order.
+    [=](schedule_atom, const std::vector<schedule_request>& reqs)
+      -> caf::result<std::vector<std::string>> {
+      if (auto refused = refuse_if_broken(self))
+        return *refused;
+      auto toks = self->state.core.schedule_all(reqs, ceil_ms(now(self)));
+      if (!toks)
+        return make_error(toks.error());
+      arm(self);
+      std::vector<std::string> texts;
+      texts.reserve(toks->size());
+      for (auto tok : *toks)
+        texts.push_back(tok.str());
+      return acknowledge(self, std::move(texts));
     },
     // Removes a timeout, pending or parked.
     [=](cancel_atom, const std::string& tok) -> caf::result<caf::ok_atom> {

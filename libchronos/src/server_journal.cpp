@@ -8,6 +8,7 @@ using namespace std::chrono;
 
 namespace {
 
+// Answers held replies: their values once durable, else an error.
 void answer(std::vector<std::pair<caf::response_promise, caf::message>>& replies,
             const status& written) {
   for (auto& [rp, reply] : std::exchange(replies, {})) {
@@ -18,6 +19,7 @@ void answer(std::vector<std::pair<caf::response_promise, caf::message>>& replies
   }
 }
 
+// A broken journal is retried every second until it takes the backlog.
 void schedule_retry(server_actor self) {
   auto& st = self->state;
   if (st.retry_scheduled)
@@ -26,6 +28,10 @@ void schedule_retry(server_actor self) {
   self->delayed_send(self, seconds{1}, retry_atom::value);
 }
 
+// Opens the next journal; another thread then rebuilds the state from the
+// files (snapshot + journals up to the one just closed) and writes it as the
+// new snapshot. The actor copies nothing and pauses only to open a file. Only
+// when everything recorded is durable, so the closed journals hold it all.
 void compact(server_actor self) {
   auto& st = self->state;
   if (st.compacting || st.commits->busy() || st.commits->pending()
@@ -55,6 +61,8 @@ void compact(server_actor self) {
   }};
 }
 
+// Settles the batch on the disk thread (waiting if it is not done yet) and
+// answers its replies. A failed batch takes the staged one down with it.
 void settle(server_actor self) {
   auto& st = self->state;
   auto written = st.commits->settle(st.core);

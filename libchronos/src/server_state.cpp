@@ -106,6 +106,28 @@ outcome<token> server_state::schedule(const schedule_request& req, timestamp now
   return tok;
 }
 
+outcome<std::vector<token>> server_state::schedule_all(const std::vector<schedule_request>& reqs,
+                                                       timestamp now) {
+  if (reqs.size() > limits_.max_batch)
+    return fail(errc::limit_exceeded, "a batch holds at most "
+                                        + std::to_string(limits_.max_batch) + " requests");
+  if (pending_.size() + parked_.size() + reqs.size() > limits_.max_timeouts)
+    return fail(errc::limit_exceeded, "server holds its maximum of "
+                                        + std::to_string(limits_.max_timeouts) + " timeouts");
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    auto ok = check(reqs[i]);
+    auto deadline = ok ? resolve(reqs[i].when, now) : outcome<timestamp>{ok.error()};
+    if (!deadline)
+      return fail(deadline.error().code,
+                  "request " + std::to_string(i) + ": " + deadline.error().detail);
+  }
+  std::vector<token> tokens;
+  tokens.reserve(reqs.size());
+  for (const auto& req : reqs)
+    tokens.push_back(*schedule(req, now)); // validated above: cannot fail
+  return tokens;
+}
+
 std::optional<token> server_state::find_token(std::string_view text) const {
   auto tok = token::parse(text);
   if (tok && (pending_.contains(*tok) || parked_.contains(*tok)))

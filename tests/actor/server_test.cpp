@@ -296,3 +296,24 @@ TEST_CASE_METHOD(test::actor_fixture, "stats count what happened") {
   CHECK(s.names == 1);
   CHECK(s.lateness_count == 1);
 }
+
+TEST_CASE_METHOD(test::actor_fixture, "a batch of schedules answers its tokens in request order") {
+  auto srv = start();
+  auto [client, box] = collector();
+  register_name(srv, "w", client);
+  std::vector<schedule_request> batch{{"w", when_spec::in(300), "c", 0},
+                                      {"w", when_spec::in(100), "a", 0},
+                                      {"w", when_spec::in(200), "b", 0}};
+  auto toks = call<std::vector<std::string>>(srv, schedule_atom::value, batch);
+  REQUIRE(toks);
+  REQUIRE(toks->size() == 3);
+  advance(300ms);
+  CHECK(payloads(box) == std::vector<std::string>{"a", "b", "c"});
+  REQUIRE(box->size() == 3);
+  CHECK(box->at(0).msg.token == (*toks)[1]);
+  batch.push_back({"w", when_spec::in(-1), "bad", 0});
+  auto refused = call<std::vector<std::string>>(srv, schedule_atom::value, batch);
+  REQUIRE_FALSE(refused);
+  CHECK(describe(refused.error()) == "request 3: negative delay");
+  CHECK(stats(srv).pending == 0);
+}

@@ -217,3 +217,23 @@ TEST_CASE("lateness figures count only on-time deliveries") {
   CHECK(s.lateness_mean_us == 200);
   CHECK(s.lateness_max_us == 300);
 }
+
+TEST_CASE("a batch schedules every request, in order, or none of them") {
+  server_state st{token_generator{1}, server_limits{256, 64, 100, 3}};
+  auto toks = st.schedule_all({in("a", 30), in("b", 10), in("c", 20)}, t0);
+  REQUIRE(toks);
+  REQUIRE(toks->size() == 3);
+  CHECK(st.list(std::nullopt)[0].token == (*toks)[1].str());
+  CHECK(st.stats().scheduled == 3);
+
+  auto bad = st.schedule_all({in("d", 5), in("", 5)}, t0);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == errc::invalid_argument);
+  CHECK(bad.error().detail == "request 1: empty name");
+  CHECK(st.stats().pending == 3);
+
+  auto too_many = st.schedule_all({in("d", 1), in("e", 1), in("f", 1), in("g", 1)}, t0);
+  REQUIRE_FALSE(too_many);
+  CHECK(too_many.error().code == errc::limit_exceeded);
+  CHECK(st.schedule_all({}, t0)->empty());
+}

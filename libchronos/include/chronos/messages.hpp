@@ -9,6 +9,8 @@
 //                                                            timeouts are delivered to actor
 //   client         unregister_atom, name                     ok_atom
 //   client         schedule_atom, schedule_request           token (std::string)
+//   client         schedule_atom, vector<schedule_request>   tokens, in request order; all or
+//                                                            none (an invalid one fails the lot)
 //   client         cancel_atom, token                        ok_atom
 //   client         reschedule_atom, token, when_spec         ok_atom
 //   client         list_atom [, name]                        timeout_list (deadline order)
@@ -26,6 +28,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system_config.hpp>
@@ -59,6 +62,7 @@ using chronos_api = caf::typed_actor<
   caf::replies_to<register_atom, std::string, caf::actor>::with<caf::ok_atom>,
   caf::replies_to<unregister_atom, std::string>::with<caf::ok_atom>,
   caf::replies_to<schedule_atom, schedule_request>::with<std::string>,
+  caf::replies_to<schedule_atom, std::vector<schedule_request>>::with<std::vector<std::string>>,
   caf::replies_to<cancel_atom, std::string>::with<caf::ok_atom>,
   caf::replies_to<reschedule_atom, std::string, when_spec>::with<caf::ok_atom>,
   caf::replies_to<list_atom>::with<timeout_list>,

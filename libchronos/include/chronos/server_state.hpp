@@ -37,6 +37,7 @@ struct server_limits {
   std::size_t max_name_bytes = 256;
   std::size_t max_payload_bytes = 64 * 1024;
   std::size_t max_timeouts = 10'000'000;
+  std::size_t max_batch = 100'000;
 };
 
 /// A client name is 1 to `max_name_bytes` bytes of UTF-8.
@@ -56,6 +57,11 @@ public:
 
   /// Validates and adds a timeout; `now` resolves a relative deadline.
   outcome<token> schedule(const schedule_request& req, timestamp now);
+
+  /// Schedules every request, or none: the first invalid one (named by its
+  /// index) fails the lot. Tokens come back in request order.
+  outcome<std::vector<token>> schedule_all(const std::vector<schedule_request>& reqs,
+                                           timestamp now);
 
   /// Removes a timeout, pending or parked.
   status cancel(std::string_view token_text);
