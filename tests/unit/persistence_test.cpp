@@ -25,13 +25,15 @@ void write_journal(const std::string& state, std::uint64_t gen, server_state& st
   REQUIRE(w->append(records));
 }
 
-// A live state that scheduled one timeout per generation in `gens`, each
-// change written to that generation's journal.
-server_state journaled(const std::string& state, std::vector<std::uint64_t> gens) {
+// A live state that scheduled `each` timeouts per generation in `gens`, the
+// changes written to that generation's journal.
+server_state journaled(const std::string& state, std::vector<std::uint64_t> gens,
+                       int each = 1) {
   server_state live = fresh();
   live.record_changes(true);
   for (auto gen : gens) {
-    REQUIRE(live.schedule(in("n" + std::to_string(gen), 10), t0));
+    for (int i = 0; i < each; ++i)
+      REQUIRE(live.schedule(in("n" + std::to_string(gen), 10), t0));
     write_journal(state, gen, live);
   }
   return live;
@@ -144,11 +146,7 @@ TEST_CASE("loading up to a generation leaves later journals out (compaction)") {
 TEST_CASE("a torn journal tail is dropped at recovery") {
   test::temp_dir dir;
   const auto state = dir.file("chronos.json");
-  server_state live = fresh();
-  live.record_changes(true);
-  REQUIRE(live.schedule(in("a", 10), t0));
-  REQUIRE(live.schedule(in("b", 10), t0));
-  write_journal(state, 0, live);
+  journaled(state, {0}, 2);
   auto text = test::slurp(journal_path(state, 0));
   test::spit(journal_path(state, 0), text.substr(0, text.size() - 20));
   auto r = recover(state, fresh(), durability::always);
@@ -160,11 +158,7 @@ TEST_CASE("a torn journal tail is dropped at recovery") {
 TEST_CASE("a corrupt journal stops recovery and nothing is written") {
   test::temp_dir dir;
   const auto state = dir.file("chronos.json");
-  server_state live = fresh();
-  live.record_changes(true);
-  REQUIRE(live.schedule(in("a", 10), t0));
-  REQUIRE(live.schedule(in("b", 10), t0));
-  write_journal(state, 0, live);
+  journaled(state, {0}, 2);
   const auto path = journal_path(state, 0);
   auto text = test::slurp(path);
   const auto first = text.find('\n') + 1;
