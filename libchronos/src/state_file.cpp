@@ -8,8 +8,6 @@ namespace chronos {
 
 namespace {
 
-constexpr const char* format_name = "chronos-state";
-
 void append_list(std::string& out, const char* key, const std::vector<timeout>& list) {
   out += ",\n\"";
   out += key;
@@ -28,7 +26,7 @@ void append_list(std::string& out, const char* key, const std::vector<timeout>& 
 outcome<std::string> encode(const snapshot& s) {
   try {
     std::string out = "{\"format\": \"";
-    out += format_name;
+    out += snapshot::format_name;
     out += "\", \"version\": " + std::to_string(snapshot::format_version);
     out += ", \"saved_ms\": " + std::to_string(to_epoch_ms(s.saved_at));
     out += ", \"generation\": " + std::to_string(s.generation);

@@ -5,19 +5,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "timeout_json.hpp"
+
 namespace chronos::detail {
 
 namespace {
 
 using json = nlohmann::json;
-
-constexpr const char* format_name = "chronos-state";
-
-// One timeout as it is read; checked when its object closes.
-struct entry_fields {
-  std::optional<std::string> token, name, payload;
-  std::optional<std::int64_t> deadline_ms, interval_ms;
-};
 
 class reader final : public nlohmann::json_sax<json> {
 public:
@@ -44,7 +38,7 @@ public:
     if (where_ == at::top) {
       if (key_ == "format") {
         seen_format = true;
-        if (v != format_name)
+        if (v != snapshot::format_name)
           return fail_with("top level",
                            "not a chronos state file (\"format\" is not \"chronos-state\")");
         return true;
@@ -240,27 +234,15 @@ private:
 
   bool finish_entry() {
     const auto where = item();
-    if (!entry_.token)
-      return fail_with(where, "missing field \"token\"");
-    auto tok = token::parse(*entry_.token);
-    if (!tok)
-      return fail_with(where + ".token", "malformed token \"" + *entry_.token + "\"");
-    if (!entry_.name)
-      return fail_with(where, "missing field \"name\"");
-    if (entry_.name->empty())
-      return fail_with(where + ".name", "empty name");
-    if (!entry_.deadline_ms)
-      return fail_with(where, "missing field \"deadline_ms\"");
-    if (*entry_.deadline_ms < 0 || *entry_.deadline_ms > max_deadline_ms)
-      return fail_with(where + ".deadline_ms", "out of range");
-    const auto interval = entry_.interval_ms.value_or(0);
-    if (interval < 0 || interval > max_deadline_ms)
-      return fail_with(where + ".interval_ms", "out of range");
-    if (!seen_tokens_.insert(*tok).second)
-      return fail_with(where + ".token", "duplicate token " + tok->str());
-    auto& list = list_name_ == "timeouts" ? result.pending : result.parked;
-    list.push_back({from_epoch_ms(*entry_.deadline_ms), *tok, std::move(*entry_.name),
-                    entry_.payload.value_or(""), millis{interval}});
+    auto t = make_timeout(std::move(entry_), where);
+    if (!t) {
+      if (!error)
+        error = t.error();
+      return false;
+    }
+    if (!seen_tokens_.insert(t->token).second)
+      return fail_with(where + ".token", "duplicate token " + t->token.str());
+    (list_name_ == "timeouts" ? result.pending : result.parked).push_back(std::move(*t));
     return true;
   }
 
@@ -269,7 +251,7 @@ private:
   std::string list_name_;
   std::size_t index_ = 0;
   std::size_t skip_depth_ = 0;
-  entry_fields entry_;
+  timeout_fields entry_; // checked when its object closes
   std::unordered_set<token> seen_tokens_;
 };
 

@@ -101,28 +101,53 @@ outcome<token> token_field(const json& obj, const std::string& where) {
   return *tok;
 }
 
+outcome<timeout> make_timeout(timeout_fields f, const std::string& where) {
+  if (!f.token)
+    return corrupt(where, "missing field \"token\"");
+  auto tok = token::parse(*f.token);
+  if (!tok)
+    return corrupt(where + ".token", "malformed token \"" + *f.token + "\"");
+  if (!f.name)
+    return corrupt(where, "missing field \"name\"");
+  if (f.name->empty())
+    return corrupt(where + ".name", "empty name");
+  if (!f.deadline_ms)
+    return corrupt(where, "missing field \"deadline_ms\"");
+  if (*f.deadline_ms < 0 || *f.deadline_ms > max_deadline_ms)
+    return corrupt(where + ".deadline_ms", "out of range");
+  const auto interval = f.interval_ms.value_or(0);
+  if (interval < 0 || interval > max_deadline_ms)
+    return corrupt(where + ".interval_ms", "out of range");
+  return timeout{from_epoch_ms(*f.deadline_ms), *tok, std::move(*f.name),
+                 f.payload.value_or(""), millis{interval}};
+}
+
 outcome<timeout> timeout_from_json(const json& obj, const std::string& where) {
   if (!obj.is_object())
     return corrupt(where, "expected an object");
-  auto tok = token_field(obj, where);
-  if (!tok)
-    return tok.error();
-  auto name = string_field(obj, where, "name", true);
-  if (!name)
-    return name.error();
-  if (name->empty())
-    return corrupt(where + ".name", "empty name");
-  auto payload = string_field(obj, where, "payload", false);
-  if (!payload)
-    return payload.error();
-  auto deadline = int_field(obj, where, "deadline_ms", 0, max_deadline_ms);
-  if (!deadline)
-    return deadline.error();
-  auto interval = int_field(obj, where, "interval_ms", 0, max_deadline_ms, 0);
-  if (!interval)
-    return interval.error();
-  return timeout{from_epoch_ms(*deadline), *tok, std::move(*name), std::move(*payload),
-                 millis{*interval}};
+  timeout_fields f;
+  for (auto [key, field] : {std::pair{"token", &f.token}, std::pair{"name", &f.name},
+                            std::pair{"payload", &f.payload}}) {
+    auto it = obj.find(key);
+    if (it == obj.end())
+      continue;
+    if (!it->is_string())
+      return corrupt(where + "." + key, "expected a string");
+    *field = it->get<std::string>();
+  }
+  for (auto [key, field] :
+       {std::pair{"deadline_ms", &f.deadline_ms}, std::pair{"interval_ms", &f.interval_ms}}) {
+    auto it = obj.find(key);
+    if (it == obj.end())
+      continue;
+    if (!it->is_number_integer())
+      return corrupt(where + "." + key, "expected an integer");
+    // Past INT64_MAX is out of range anyway; do not let it wrap to negative.
+    *field = it->is_number_unsigned() && it->get<std::uint64_t>() > INT64_MAX
+               ? INT64_MAX
+               : it->get<std::int64_t>();
+  }
+  return make_timeout(std::move(f), where);
 }
 
 } // namespace chronos::detail

@@ -3,6 +3,7 @@
 // The JSON form of one timeout, shared by the state file and the journal so
 // that both read and write it the same way. Private to libchronos.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,16 @@ void append_json(std::string& out, const timeout& t);
 
 /// Appends `text` (valid UTF-8) as a JSON string literal.
 void append_json_string(std::string& out, std::string_view text);
+
+/// The fields of one stored timeout as read, before their checks.
+struct timeout_fields {
+  std::optional<std::string> token, name, payload;
+  std::optional<std::int64_t> deadline_ms, interval_ms;
+};
+
+/// The one set of rules for a stored timeout, in the state file and the journal
+/// alike; `where` names it in errors ("timeouts[3]").
+outcome<timeout> make_timeout(timeout_fields f, const std::string& where);
 
 /// Reads a timeout; `where` names it in errors ("timeouts[3]").
 outcome<timeout> timeout_from_json(const nlohmann::json& obj, const std::string& where);

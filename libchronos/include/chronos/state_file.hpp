@@ -16,6 +16,7 @@
 namespace chronos {
 
 struct snapshot {
+  static constexpr const char* format_name = "chronos-state";
   static constexpr int format_version = 1;
 
   /// When the snapshot was taken (informational: restore does not need it).
