@@ -1,25 +1,17 @@
 #include "chronos/atomic_file.hpp"
 
-#include <cerrno>
 #include <algorithm>
-#include <cstring>
+#include <cerrno>
 #include <fcntl.h>
 #include <unistd.h>
+
+#include "file_io.hpp"
 
 namespace chronos {
 
 namespace {
 
-failure io_error(const std::string& what, const std::string& path) {
-  return fail(errc::storage_failure, what + " '" + path + "': " + std::strerror(errno));
-}
-
-std::string folder_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos)
-    return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
+using detail::io_error;
 
 // Writes in slices, each flushed to disk: one fsync of a large file at the end
 // would hold up every other fsync on the file system (the journal's!) for
@@ -70,17 +62,7 @@ status write_atomically(const std::string& path, std::string_view contents) {
     ::unlink(tmp.c_str());
     return err;
   }
-  const std::string folder = folder_of(path);
-  int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0)
-    return io_error("cannot open folder", folder);
-  if (::fsync(dir) != 0) {
-    auto err = io_error("cannot sync folder", folder);
-    close_keeping_errno(dir);
-    return err;
-  }
-  ::close(dir);
-  return done{};
+  return detail::sync_folder_of(path);
 }
 
 outcome<std::optional<std::string>> read_file_if_exists(const std::string& path) {

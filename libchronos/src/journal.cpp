@@ -13,6 +13,7 @@
 
 #include "chronos/atomic_file.hpp"
 #include "chronos/crc32.hpp"
+#include "file_io.hpp"
 #include "timeout_json.hpp"
 
 namespace chronos {
@@ -20,6 +21,7 @@ namespace chronos {
 namespace {
 
 using json = nlohmann::json;
+using detail::io_error;
 
 constexpr const char* format_name = "chronos-journal";
 constexpr int format_version = 1;
@@ -119,9 +121,6 @@ std::optional<json> parse_line(std::string_view line) {
   return j;
 }
 
-failure io_error(const std::string& what, const std::string& path) {
-  return fail(errc::storage_failure, what + " '" + path + "': " + std::strerror(errno));
-}
 
 } // namespace
 
@@ -225,13 +224,9 @@ outcome<journal_writer> journal_writer::create(const std::string& path, std::uin
     return ok.error();
   if (auto ok = w.sync(); !ok)
     return ok.error();
-  // The new file's name must survive a crash too.
-  auto slash = path.rfind('/');
-  const std::string folder = slash == std::string::npos ? "." : path.substr(0, slash + 1);
-  if (int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
+  // The new file's name should survive a crash too; the records that matter
+  // are synced by every commit, so a failure here is not fatal.
+  (void)detail::sync_folder_of(path);
   return w;
 }
 
