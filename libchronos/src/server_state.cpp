@@ -154,11 +154,9 @@ status server_state::reschedule(std::string_view token_text, when_spec when, tim
   if (!deadline)
     return deadline.error();
   if (recording_) {
-    const auto* pending = pending_.find(*tok);
-    const auto* parked = pending ? nullptr : parked_.find(*tok);
-    note({change::op::reschedule, *tok, {}, *deadline,
-          pending ? std::optional<timeout>{*pending} : std::nullopt,
-          parked ? std::optional<timeout>{*parked} : std::nullopt});
+    auto pending = pending_.find(*tok);
+    auto parked = pending ? std::nullopt : parked_.find(*tok);
+    note({change::op::reschedule, *tok, {}, *deadline, std::move(pending), std::move(parked)});
   }
   move_to_pending(*tok, *deadline);
   return done{};

@@ -1,98 +1,336 @@
 #include "chronos/timer_table.hpp"
 
+#include <algorithm>
+#include <numeric>
+#include <utility>
+
 namespace chronos {
 
-void timer_table::index(const timeout& t) {
-  by_token_.emplace(t.token, t.deadline);
-  by_name_[t.name].emplace(t.deadline, t.token);
+namespace {
+
+constexpr std::size_t arity = 4;
+
+// Packing below this many slots would save too little to be worth a pass.
+constexpr std::size_t min_slots_to_shrink = 4096;
+
+} // namespace
+
+static_assert(sizeof(std::uint32_t[4]) == sizeof(token), "a token is 128 bits");
+
+// -- slots and heap entries ----------------------------------------------------
+
+token timer_table::slot::token() const {
+  auto word = [this](int i) { return std::uint64_t{token_words[i]}; };
+  return chronos::token{word(0) << 32 | word(1), word(2) << 32 | word(3)};
 }
 
-timeout timer_table::unlink(std::map<key, timeout>::iterator it) {
-  timeout t = std::move(it->second);
-  ordered_.erase(it);
-  by_token_.erase(t.token);
-  auto names = by_name_.find(t.name);
-  names->second.erase({t.deadline, t.token});
-  if (names->second.empty())
-    by_name_.erase(names);
+void timer_table::slot::set_token(chronos::token t) {
+  token_words[0] = static_cast<std::uint32_t>(t.stamp() >> 32);
+  token_words[1] = static_cast<std::uint32_t>(t.stamp());
+  token_words[2] = static_cast<std::uint32_t>(t.random() >> 32);
+  token_words[3] = static_cast<std::uint32_t>(t.random());
+}
+
+std::int64_t timer_table::heap_entry::deadline_ms() const {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(deadline_hi) << 32 | deadline_lo);
+}
+
+void timer_table::heap_entry::set_deadline(timestamp deadline) {
+  const auto ms = static_cast<std::uint64_t>(to_epoch_ms(deadline));
+  deadline_lo = static_cast<std::uint32_t>(ms);
+  deadline_hi = static_cast<std::int32_t>(ms >> 32);
+}
+
+bool timer_table::less(const heap_entry& a, const heap_entry& b) const {
+  const auto da = a.deadline_ms();
+  const auto db = b.deadline_ms();
+  if (da != db)
+    return da < db;
+  return slots_[a.slot].token() < slots_[b.slot].token();
+}
+
+timer_table::slot_id timer_table::slot_of(token tok) const {
+  return index_.find(tok, [this](slot_id s) { return slots_[s].token(); });
+}
+
+timeout timer_table::copy_of(const heap_entry& e) const {
+  const auto& s = slots_[e.slot];
+  timeout t{from_epoch_ms(e.deadline_ms()), s.token(), names_.text(s.name), {}, millis{0}};
+  if (s.extra != none) {
+    t.payload = extras_[s.extra].payload;
+    t.interval = extras_[s.extra].interval;
+  }
   return t;
 }
 
+// -- the public operations -----------------------------------------------------
+
 bool timer_table::insert(timeout t) {
-  if (contains(t.token))
+  auto key_of = [this](slot_id s) { return slots_[s].token(); };
+  if (index_.find(t.token, key_of) != none)
     return false;
-  index(t);
-  key k{t.deadline, t.token};
-  ordered_.emplace(k, std::move(t));
+  const auto s = allocate_slot();
+  slots_[s].set_token(t.token);
+  slots_[s].name = names_.acquire(t.name);
+  slots_[s].extra = t.payload.empty() && !t.recurring()
+                      ? none
+                      : allocate_extra({std::move(t.payload), t.interval});
+  link_name(s);
+  index_.insert(s, key_of);
+  heap_entry e{0, 0, s};
+  e.set_deadline(t.deadline);
+  heap_.emplace_back();
+  place(heap_.size() - 1, e);
+  sift_up(heap_.size() - 1);
   return true;
 }
 
 std::optional<timeout> timer_table::erase(token tok) {
-  auto found = by_token_.find(tok);
-  if (found == by_token_.end())
+  const auto s = slot_of(tok);
+  if (s == none)
     return std::nullopt;
-  return unlink(ordered_.find({found->second, tok}));
+  auto t = unlink(s);
+  shrink_if_sparse();
+  return t;
 }
 
-const timeout* timer_table::find(token tok) const {
-  auto found = by_token_.find(tok);
-  if (found == by_token_.end())
-    return nullptr;
-  return &ordered_.find({found->second, tok})->second;
+std::optional<timeout> timer_table::find(token tok) const {
+  const auto s = slot_of(tok);
+  if (s == none)
+    return std::nullopt;
+  return copy_of(heap_[slots_[s].heap]);
 }
 
 bool timer_table::reschedule(token tok, timestamp deadline) {
-  auto t = erase(tok);
-  if (!t)
+  const auto s = slot_of(tok);
+  if (s == none)
     return false;
-  t->deadline = deadline;
-  insert(std::move(*t));
+  const auto pos = slots_[s].heap;
+  const auto before = heap_[pos];
+  heap_[pos].set_deadline(deadline);
+  if (less(heap_[pos], before))
+    sift_up(pos);
+  else
+    sift_down(pos);
   return true;
 }
 
 std::vector<timeout> timer_table::pop_due(timestamp now) {
   std::vector<timeout> due;
-  while (!ordered_.empty() && ordered_.begin()->first.first <= now)
-    due.push_back(unlink(ordered_.begin()));
+  const auto now_ms = to_epoch_ms(now);
+  while (!heap_.empty() && heap_.front().deadline_ms() <= now_ms)
+    due.push_back(unlink(heap_.front().slot));
+  shrink_if_sparse();
   return due;
 }
 
 std::vector<timeout> timer_table::take(const std::string& name) {
   std::vector<timeout> taken;
-  auto names = by_name_.find(name);
-  if (names == by_name_.end())
-    return taken;
-  // unlink() erases the name's set once it is empty: copy the keys first.
-  std::vector<key> keys(names->second.begin(), names->second.end());
-  taken.reserve(keys.size());
-  for (const auto& k : keys)
-    taken.push_back(unlink(ordered_.find(k)));
+  for (const auto& e : entries_of(name))
+    taken.push_back(unlink(e.slot)); // slot ids stay valid: no shrinking in between
+  shrink_if_sparse();
   return taken;
 }
 
 std::optional<timestamp> timer_table::next_deadline() const {
-  if (ordered_.empty())
+  if (heap_.empty())
     return std::nullopt;
-  return ordered_.begin()->first.first;
+  return from_epoch_ms(heap_.front().deadline_ms());
 }
 
 std::vector<timeout> timer_table::entries() const {
   std::vector<timeout> all;
-  all.reserve(ordered_.size());
-  for (const auto& kv : ordered_)
-    all.push_back(kv.second);
+  all.reserve(heap_.size());
+  for (const auto& e : sorted(heap_))
+    all.push_back(copy_of(e));
   return all;
 }
 
 std::vector<timeout> timer_table::entries(const std::string& name) const {
   std::vector<timeout> some;
-  auto names = by_name_.find(name);
-  if (names == by_name_.end())
-    return some;
-  some.reserve(names->second.size());
-  for (const auto& k : names->second)
-    some.push_back(ordered_.find(k)->second);
+  for (const auto& e : entries_of(name))
+    some.push_back(copy_of(e));
   return some;
+}
+
+std::size_t timer_table::memory_bytes() const {
+  return slots_.capacity() * sizeof(slot) + heap_.capacity() * sizeof(heap_entry)
+         + index_.bucket_count() * sizeof(slot_id) + heads_.capacity() * sizeof(slot_id)
+         + extras_.capacity() * sizeof(extra) + free_extras_.capacity() * sizeof(std::uint32_t);
+}
+
+// -- helpers -------------------------------------------------------------------
+
+std::vector<timer_table::heap_entry> timer_table::sorted(std::vector<heap_entry> entries) const {
+  std::sort(entries.begin(), entries.end(),
+            [this](const heap_entry& a, const heap_entry& b) { return less(a, b); });
+  return entries;
+}
+
+std::vector<timer_table::heap_entry> timer_table::entries_of(const std::string& name) const {
+  std::vector<heap_entry> found;
+  const auto n = names_.find(name);
+  if (!n)
+    return found;
+  for (auto s = heads_[*n]; s != none; s = slots_[s].next)
+    found.push_back(heap_[slots_[s].heap]);
+  return sorted(std::move(found));
+}
+
+timer_table::slot_id timer_table::allocate_slot() {
+  if (free_slots_ == none) {
+    slots_.emplace_back();
+    return static_cast<slot_id>(slots_.size() - 1);
+  }
+  const auto s = free_slots_;
+  free_slots_ = slots_[s].next;
+  return s;
+}
+
+std::uint32_t timer_table::allocate_extra(extra e) {
+  if (free_extras_.empty()) {
+    extras_.push_back(std::move(e));
+    return static_cast<std::uint32_t>(extras_.size() - 1);
+  }
+  const auto x = free_extras_.back();
+  free_extras_.pop_back();
+  extras_[x] = std::move(e);
+  return x;
+}
+
+// Removes slot `s` from every structure and returns its timeout.
+timeout timer_table::unlink(slot_id s) {
+  timeout t = copy_of(heap_[slots_[s].heap]);
+  heap_erase(slots_[s].heap);
+  index_.erase(s, [this](slot_id x) { return slots_[x].token(); });
+  unlink_name(s);
+  names_.release(slots_[s].name);
+  if (slots_[s].extra != none) {
+    extras_[slots_[s].extra] = extra{};
+    free_extras_.push_back(slots_[s].extra);
+  }
+  slots_[s].next = free_slots_;
+  free_slots_ = s;
+  return t;
+}
+
+void timer_table::link_name(slot_id s) {
+  const auto n = slots_[s].name;
+  if (heads_.size() < names_.id_bound())
+    heads_.resize(names_.id_bound(), none);
+  slots_[s].prev = none;
+  slots_[s].next = heads_[n];
+  if (heads_[n] != none)
+    slots_[heads_[n]].prev = s;
+  heads_[n] = s;
+}
+
+void timer_table::unlink_name(slot_id s) {
+  const auto [prev, next] = std::pair{slots_[s].prev, slots_[s].next};
+  if (prev != none)
+    slots_[prev].next = next;
+  else
+    heads_[slots_[s].name] = next;
+  if (next != none)
+    slots_[next].prev = prev;
+}
+
+// -- the 4-ary heap ------------------------------------------------------------
+
+void timer_table::place(std::size_t pos, heap_entry e) {
+  heap_[pos] = e;
+  slots_[e.slot].heap = static_cast<std::uint32_t>(pos);
+}
+
+void timer_table::sift_up(std::size_t pos) {
+  const auto moving = heap_[pos];
+  while (pos > 0) {
+    const auto parent = (pos - 1) / arity;
+    if (!less(moving, heap_[parent]))
+      break;
+    place(pos, heap_[parent]);
+    pos = parent;
+  }
+  place(pos, moving);
+}
+
+void timer_table::sift_down(std::size_t pos) {
+  const auto moving = heap_[pos];
+  const auto n = heap_.size();
+  for (;;) {
+    const auto first = pos * arity + 1;
+    if (first >= n)
+      break;
+    auto best = first;
+    for (auto c = first + 1; c < std::min(first + arity, n); ++c)
+      if (less(heap_[c], heap_[best]))
+        best = c;
+    if (!less(heap_[best], moving))
+      break;
+    place(pos, heap_[best]);
+    pos = best;
+  }
+  place(pos, moving);
+}
+
+void timer_table::heap_erase(std::size_t pos) {
+  const auto last = heap_.back();
+  heap_.pop_back();
+  if (pos == heap_.size())
+    return;
+  const auto removed = heap_[pos];
+  place(pos, last);
+  if (less(last, removed))
+    sift_up(pos);
+  else
+    sift_down(pos);
+}
+
+// -- giving memory back ----------------------------------------------------------
+
+// Packs the live slots (in heap order, which also helps locality) into fresh
+// arrays sized for them, once three quarters of the slots are free; an empty
+// table lets go of everything.
+void timer_table::shrink_if_sparse() {
+  if (heap_.empty() && !slots_.empty()) {
+    *this = timer_table{};
+    return;
+  }
+  if (slots_.size() < min_slots_to_shrink || heap_.size() * 4 >= slots_.size())
+    return;
+  std::vector<slot_id> renumbered(slots_.size(), none);
+  std::vector<slot> packed;
+  packed.reserve(heap_.size());
+  std::vector<extra> packed_extras;
+  for (std::size_t i = 0; i < heap_.size(); ++i) {
+    auto s = slots_[heap_[i].slot];
+    renumbered[heap_[i].slot] = static_cast<slot_id>(i);
+    heap_[i].slot = static_cast<slot_id>(i);
+    s.heap = static_cast<std::uint32_t>(i);
+    if (s.extra != none) {
+      packed_extras.push_back(std::move(extras_[s.extra]));
+      s.extra = static_cast<std::uint32_t>(packed_extras.size() - 1);
+    }
+    packed.push_back(s);
+  }
+  auto renumber = [&](slot_id& s) {
+    if (s != none)
+      s = renumbered[s];
+  };
+  for (auto& s : packed) {
+    renumber(s.prev);
+    renumber(s.next);
+  }
+  for (auto& h : heads_)
+    renumber(h);
+  slots_ = std::move(packed);
+  free_slots_ = none;
+  extras_ = std::move(packed_extras);
+  free_extras_ = {};
+  heap_.shrink_to_fit();
+  std::vector<slot_id> live(slots_.size());
+  std::iota(live.begin(), live.end(), slot_id{0});
+  index_.assign(live, [this](slot_id s) { return slots_[s].token(); });
 }
 
 } // namespace chronos

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <map>
 #include <random>
 
 #include "chronos/timer_table.hpp"
@@ -9,8 +10,17 @@ using namespace chronos;
 
 namespace {
 
-timeout make(std::int64_t deadline_ms, std::uint64_t id, std::string name = "a") {
-  return timeout{from_epoch_ms(deadline_ms), token{1, id}, std::move(name), "", millis{0}};
+timeout make(std::int64_t deadline_ms, std::uint64_t id, std::string name = "a",
+             std::string payload = "", std::int64_t interval_ms = 0) {
+  return timeout{from_epoch_ms(deadline_ms), token{1, id}, std::move(name), std::move(payload),
+                 millis{interval_ms}};
+}
+
+// A payload on every third timeout and a period on every fifth, so that the
+// side array for them is exercised along with the plain ones.
+timeout make_varied(std::int64_t deadline_ms, std::uint64_t id, std::string name) {
+  return make(deadline_ms, id, std::move(name), id % 3 == 0 ? "p" + std::to_string(id) : "",
+              id % 5 == 0 ? static_cast<std::int64_t>(id % 1000 + 1) : 0);
 }
 
 std::vector<std::uint64_t> ids(const std::vector<timeout>& ts) {
@@ -111,7 +121,7 @@ TEST_CASE("100,000 random operations match a naive reference model") {
   for (int step = 0; step < 100'000; ++step) {
     const auto op = pick(100);
     if (op < 40) { // schedule; small deadline range to force ties
-      auto t = make(now + static_cast<std::int64_t>(pick(500)), next_id++, names[pick(4)]);
+      auto t = make_varied(now + static_cast<std::int64_t>(pick(500)), next_id++, names[pick(4)]);
       model.push_back(t);
       REQUIRE(table.insert(t));
     } else if (op < 60) { // cancel an existing or an unknown token
@@ -166,4 +176,104 @@ TEST_CASE("100,000 random operations match a naive reference model") {
       REQUIRE(table.entries(name) == of_name);
     }
   }
+}
+
+TEST_CASE("find returns a copy with the payload and the period") {
+  timer_table table;
+  table.insert(make(100, 1, "a", "hello", 250));
+  table.insert(make(100, 2, "a"));
+  auto found = table.find(token{1, 1});
+  REQUIRE(found);
+  CHECK(*found == make(100, 1, "a", "hello", 250));
+  CHECK(table.find(token{1, 2})->payload.empty());
+  CHECK_FALSE(table.find(token{1, 3}));
+}
+
+TEST_CASE("timeouts at the earliest and latest deadlines keep their order") {
+  timer_table table;
+  table.insert(make(max_deadline_ms, 1));
+  table.insert(make(0, 2));
+  table.insert(make(std::int64_t{1} << 32, 3)); // crosses the split of a stored deadline
+  table.insert(make((std::int64_t{1} << 32) - 1, 4));
+  CHECK(ids(table.entries()) == std::vector<std::uint64_t>{2, 4, 3, 1});
+  CHECK(table.next_deadline() == from_epoch_ms(0));
+  CHECK(table.find(token{1, 1})->deadline == from_epoch_ms(max_deadline_ms));
+}
+
+// The shrinking pass only runs on tables of thousands, so the small model
+// test above never reaches it: this one swings between 30,000 timeouts and a
+// few hundred, many times, and checks every view against a sorted model.
+TEST_CASE("growing and shrinking in waves keeps every timeout and its order") {
+  std::mt19937_64 rng{7};
+  timer_table table;
+  std::map<std::pair<timestamp, token>, timeout> model;
+  const std::vector<std::string> names{"a", "b", "c"};
+  std::uint64_t next_id = 1;
+  auto check_all = [&] {
+    std::vector<timeout> expected;
+    for (const auto& kv : model)
+      expected.push_back(kv.second);
+    REQUIRE(table.entries() == expected);
+    std::vector<timeout> of_b;
+    std::copy_if(expected.begin(), expected.end(), std::back_inserter(of_b),
+                 [](const timeout& t) { return t.name == "b"; });
+    REQUIRE(table.entries("b") == of_b);
+    REQUIRE(table.size() == model.size());
+  };
+  for (int wave = 0; wave < 6; ++wave) {
+    while (model.size() < 30'000) {
+      auto t = make_varied(static_cast<std::int64_t>(rng() % 100'000), next_id++, names[rng() % 3]);
+      model.emplace(std::pair{t.deadline, t.token}, t);
+      REQUIRE(table.insert(t));
+    }
+    check_all();
+    std::vector<token> live;
+    for (const auto& kv : model)
+      live.push_back(kv.second.token);
+    std::shuffle(live.begin(), live.end(), rng);
+    live.resize(live.size() - 400); // all but 400 go
+    for (auto tok : live) {
+      const auto t = table.erase(tok);
+      REQUIRE(t);
+      REQUIRE(model.erase({t->deadline, t->token}) == 1);
+    }
+    check_all();
+    // Reschedules and pops after the pass still see consistent positions.
+    const auto first = model.begin()->second;
+    REQUIRE(table.reschedule(first.token, from_epoch_ms(200'000)));
+    auto moved = first;
+    moved.deadline = from_epoch_ms(200'000);
+    model.erase(model.begin());
+    model.emplace(std::pair{moved.deadline, moved.token}, moved);
+    const auto popped = table.pop_due(from_epoch_ms(10'000));
+    for (const auto& t : popped)
+      REQUIRE(model.erase({t.deadline, t.token}) == 1);
+    REQUIRE(std::is_sorted(popped.begin(), popped.end(), by_key));
+    check_all();
+  }
+}
+
+TEST_CASE("cancelling nearly everything gives the table's memory back") {
+  timer_table table;
+  const auto empty_bytes = table.memory_bytes();
+  for (std::uint64_t id = 1; id <= 100'000; ++id)
+    table.insert(make(static_cast<std::int64_t>(id % 977), id, "n" + std::to_string(id % 50)));
+  const auto full_bytes = table.memory_bytes();
+  CHECK(full_bytes > 100'000 * 48);
+  for (std::uint64_t id = 1; id <= 99'000; ++id)
+    REQUIRE(table.erase(token{1, id}));
+  CHECK(table.memory_bytes() < full_bytes / 10);
+  REQUIRE(table.size() == 1'000);
+  CHECK(table.take("n7").size() == 20);
+  while (!table.empty())
+    table.pop_due(from_epoch_ms(max_deadline_ms));
+  CHECK(table.memory_bytes() <= empty_bytes + 1024);
+}
+
+TEST_CASE("a pending timeout costs at most 64 bytes of table memory at a million") {
+  timer_table table;
+  for (std::uint64_t id = 1; id <= 1'000'000; ++id)
+    table.insert(make(static_cast<std::int64_t>(id * 7919 % 3'600'000), id,
+                      "client-" + std::to_string(id % 100)));
+  CHECK(table.memory_bytes() / table.size() <= 64);
 }

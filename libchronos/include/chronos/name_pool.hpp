@@ -1,0 +1,47 @@
+#pragma once
+
+// Interned client names. A million timeouts usually share a few hundred names;
+// the timer table stores a 4-byte id per timeout and keeps each name's text
+// once, with a count of the timeouts that use it. An id is reused once its
+// last timeout is gone.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace chronos {
+
+class name_pool {
+public:
+  using id = std::uint32_t;
+
+  /// The id of `name`, interning it if new; counts one more user.
+  id acquire(const std::string& name);
+
+  /// Counts one user less; the name is forgotten with its last user.
+  void release(id n);
+
+  std::optional<id> find(const std::string& name) const;
+
+  const std::string& text(id n) const { return *entries_[n].text; }
+
+  /// One past the largest id handed out: a bound for arrays indexed by id.
+  std::size_t id_bound() const { return entries_.size(); }
+
+  /// Names currently in use.
+  std::size_t size() const { return ids_.size(); }
+
+private:
+  struct entry {
+    const std::string* text = nullptr; // the key in ids_ (node-based: stable)
+    std::uint32_t users = 0;
+  };
+
+  std::unordered_map<std::string, id> ids_;
+  std::vector<entry> entries_;
+  std::vector<id> free_;
+};
+
+} // namespace chronos
