@@ -8,6 +8,7 @@
 #include <iterator>
 #include <stdexcept>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace chronos::test {
@@ -44,6 +45,14 @@ inline std::string slurp(const std::string& path) {
 inline void spit(const std::string& path, const std::string& contents) {
   std::ofstream out{path, std::ios::binary | std::ios::trunc};
   out << contents;
+}
+
+/// The file's inode number: a file replaced by rename gets a new one.
+inline ino_t inode_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw std::runtime_error("cannot stat " + path);
+  return st.st_ino;
 }
 
 } // namespace chronos::test

@@ -108,6 +108,37 @@ TEST_CASE("recovery replays the journals that follow the snapshot, then checkpoi
   CHECK(*list_journals(state) == std::vector<std::uint64_t>{2});
 }
 
+TEST_CASE("a state file that holds everything is not rewritten at recovery") {
+  test::temp_dir dir;
+  const auto state = dir.file("chronos.json");
+  server_state live = fresh();
+  REQUIRE(live.schedule(in("a", 10), t0));
+  snapshot s = live.save(t0);
+  s.generation = 3;
+  REQUIRE(save_state(state, s));
+  const auto inode = test::inode_of(state);
+  auto r = recover(state, fresh(), durability::always);
+  REQUIRE(r);
+  CHECK(r->replayed == 0);
+  CHECK(r->state.list(std::nullopt) == live.list(std::nullopt));
+  CHECK(test::inode_of(state) == inode); // a rewrite renames a new file into place
+  REQUIRE(r->journal);
+  CHECK(r->journal->generation() == 3);
+  // What the new journal records then follows the untouched snapshot.
+  r->state.record_changes(true);
+  REQUIRE(r->state.schedule(in("b", 10), t0));
+  std::string records;
+  for (const auto& c : r->state.take_changes())
+    append_record(records, c);
+  REQUIRE(r->journal->append(records));
+  r->journal.reset();
+  auto again = recover(state, fresh(), durability::always);
+  REQUIRE(again);
+  CHECK(again->replayed == 1);
+  CHECK(again->state.stats().pending == 2);
+  CHECK(test::inode_of(state) != inode); // this time there was something to fold in
+}
+
 TEST_CASE("journals older than the snapshot are ignored (a crash mid-compaction)") {
   test::temp_dir dir;
   const auto state = dir.file("chronos.json");

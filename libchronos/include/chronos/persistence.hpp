@@ -52,7 +52,8 @@ struct recovery {
 
 /// Start-up: `load`s the snapshot and every journal that follows it, then
 /// checkpoints (a fresh snapshot holding everything, older journals removed)
-/// and opens the next journal unless `mode` is `shutdown`. Nothing is written
+/// unless the snapshot already holds everything, and opens the next journal
+/// unless `mode` is `shutdown`. Nothing is written
 /// unless everything could be read: an unusable file stops the start untouched.
 outcome<recovery> recover(const std::string& state_path, server_state empty, durability mode);
 
