@@ -1,6 +1,7 @@
 #include "chronos/state_file.hpp"
 
 #include "chronos/atomic_file.hpp"
+#include "canonical_state_reader.hpp"
 #include "state_reader.hpp"
 #include "timeout_json.hpp"
 
@@ -39,7 +40,11 @@ outcome<std::string> encode(const snapshot& s) {
   }
 }
 
-outcome<snapshot> decode(std::string_view text) { return detail::read_snapshot(text); }
+outcome<snapshot> decode(std::string_view text) {
+  if (auto s = detail::read_canonical_snapshot(text))
+    return std::move(*s);
+  return detail::read_snapshot(text);
+}
 
 outcome<snapshot> load_state(const std::string& path) {
   auto text = read_file_if_exists(path);

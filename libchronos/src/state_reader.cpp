@@ -211,6 +211,7 @@ private:
         return fail_with(key_, "expected an array");
       (key_ == "timeouts" ? seen_timeouts : seen_parked) = true;
       list_name_ = key_;
+      in_parked_ = key_ == "parked";
       index_ = 0;
       seen_tokens_.clear();
       where_ = at::list;
@@ -233,22 +234,22 @@ private:
   }
 
   bool finish_entry() {
-    const auto where = item();
-    auto t = make_timeout(std::move(entry_), where);
+    auto t = make_timeout(std::move(entry_), [this] { return item(); });
     if (!t) {
       if (!error)
         error = t.error();
       return false;
     }
     if (!seen_tokens_.insert(t->token).second)
-      return fail_with(where + ".token", "duplicate token " + t->token.str());
-    (list_name_ == "timeouts" ? result.pending : result.parked).push_back(std::move(*t));
+      return fail_with(item() + ".token", "duplicate token " + t->token.str());
+    (in_parked_ ? result.parked : result.pending).push_back(std::move(*t));
     return true;
   }
 
   at where_ = at::before;
   std::string key_;
   std::string list_name_;
+  bool in_parked_ = false;
   std::size_t index_ = 0;
   std::size_t skip_depth_ = 0;
   timeout_fields entry_; // checked when its object closes

@@ -101,25 +101,25 @@ outcome<token> token_field(const json& obj, const std::string& where) {
   return *tok;
 }
 
-outcome<timeout> make_timeout(timeout_fields f, const std::string& where) {
+outcome<timeout> make_timeout(timeout_fields f, const std::function<std::string()>& where) {
   if (!f.token)
-    return corrupt(where, "missing field \"token\"");
+    return corrupt(where(), "missing field \"token\"");
   auto tok = token::parse(*f.token);
   if (!tok)
-    return corrupt(where + ".token", "malformed token \"" + *f.token + "\"");
+    return corrupt(where() + ".token", "malformed token \"" + *f.token + "\"");
   if (!f.name)
-    return corrupt(where, "missing field \"name\"");
+    return corrupt(where(), "missing field \"name\"");
   if (f.name->empty())
-    return corrupt(where + ".name", "empty name");
+    return corrupt(where() + ".name", "empty name");
   if (!f.deadline_ms)
-    return corrupt(where, "missing field \"deadline_ms\"");
+    return corrupt(where(), "missing field \"deadline_ms\"");
   if (*f.deadline_ms < 0 || *f.deadline_ms > max_deadline_ms)
-    return corrupt(where + ".deadline_ms", "out of range");
+    return corrupt(where() + ".deadline_ms", "out of range");
   const auto interval = f.interval_ms.value_or(0);
   if (interval < 0 || interval > max_deadline_ms)
-    return corrupt(where + ".interval_ms", "out of range");
+    return corrupt(where() + ".interval_ms", "out of range");
   return timeout{from_epoch_ms(*f.deadline_ms), *tok, std::move(*f.name),
-                 f.payload.value_or(""), millis{interval}};
+                 std::move(f.payload).value_or(""), millis{interval}};
 }
 
 outcome<timeout> timeout_from_json(const json& obj, const std::string& where) {
@@ -147,7 +147,7 @@ outcome<timeout> timeout_from_json(const json& obj, const std::string& where) {
                ? INT64_MAX
                : it->get<std::int64_t>();
   }
-  return make_timeout(std::move(f), where);
+  return make_timeout(std::move(f), [&where] { return where; });
 }
 
 } // namespace chronos::detail

@@ -3,6 +3,7 @@
 // The JSON form of one timeout, shared by the state file and the journal so
 // that both read and write it the same way. Private to libchronos.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,8 +29,9 @@ struct timeout_fields {
 };
 
 /// The one set of rules for a stored timeout, in the state file and the journal
-/// alike; `where` names it in errors ("timeouts[3]").
-outcome<timeout> make_timeout(timeout_fields f, const std::string& where);
+/// alike; `where()` names it in errors ("timeouts[3]"), and is only called for
+/// one (a million entries need not build a million names).
+outcome<timeout> make_timeout(timeout_fields f, const std::function<std::string()>& where);
 
 /// Reads a timeout; `where` names it in errors ("timeouts[3]").
 outcome<timeout> timeout_from_json(const nlohmann::json& obj, const std::string& where);

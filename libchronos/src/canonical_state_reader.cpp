@@ -1,0 +1,196 @@
+#include "canonical_state_reader.hpp"
+
+#include <charconv>
+
+#include "chronos/token_index.hpp"
+#include "chronos/utf8.hpp"
+#include "timeout_json.hpp"
+
+namespace chronos::detail {
+
+namespace {
+
+// A cursor over the text; every step either matches or leaves `ok` false,
+// after which nothing matches any more.
+class cursor {
+public:
+  explicit cursor(std::string_view text) : text_(text) {}
+
+  bool ok() const { return ok_; }
+  bool at_end() const { return ok_ && pos_ == text_.size(); }
+
+  bool peek(std::string_view lit) const {
+    return ok_ && text_.compare(pos_, lit.size(), lit) == 0;
+  }
+
+  void expect(std::string_view lit) {
+    if (peek(lit))
+      pos_ += lit.size();
+    else
+      ok_ = false;
+  }
+
+  std::int64_t integer() {
+    std::int64_t v = 0;
+    if (!ok_)
+      return v;
+    const char* first = text_.data() + pos_;
+    const char* last = text_.data() + text_.size();
+    // JSON allows no '+' or leading zeros; the encoder writes neither.
+    if (first == last || (*first == '0' && last - first > 1 && first[1] >= '0' && first[1] <= '9')) {
+      ok_ = false;
+      return v;
+    }
+    auto [end, ec] = std::from_chars(first, last, v);
+    if (ec != std::errc{})
+      ok_ = false;
+    else
+      pos_ += static_cast<std::size_t>(end - first);
+    return v;
+  }
+
+  // A string with the escapes append_json_string writes; others give up.
+  std::string string() {
+    std::string out;
+    expect("\"");
+    while (ok_ && pos_ < text_.size()) {
+      const char c = text_[pos_++];
+      if (c == '"') {
+        if (!valid_utf8(out))
+          ok_ = false;
+        return out;
+      }
+      if (static_cast<unsigned char>(c) < 0x20)
+        break;
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
+      if (pos_ >= text_.size())
+        break;
+      switch (text_[pos_++]) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': out += control_char(); break;
+        default: ok_ = false;
+      }
+    }
+    ok_ = false;
+    return out;
+  }
+
+private:
+  // "\u00XX", the form the encoder gives the other control characters.
+  char control_char() {
+    if (!peek("00") || pos_ + 4 > text_.size()) {
+      ok_ = false;
+      return 0;
+    }
+    int v = 0;
+    for (std::size_t i = pos_ + 2; i < pos_ + 4; ++i) {
+      const char h = text_[i];
+      const int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : -1;
+      if (d < 0) {
+        ok_ = false;
+        return 0;
+      }
+      v = v * 16 + d;
+    }
+    pos_ += 4;
+    if (v >= 0x20)
+      ok_ = false; // the encoder writes printable characters as they are
+    return static_cast<char>(v);
+  }
+
+  std::string_view text_;
+  std::size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+std::optional<timeout> entry(cursor& in) {
+  timeout_fields f;
+  in.expect("{\"deadline_ms\":");
+  f.deadline_ms = in.integer();
+  in.expect(",\"interval_ms\":");
+  f.interval_ms = in.integer();
+  in.expect(",\"name\":");
+  f.name = in.string();
+  in.expect(",\"payload\":");
+  f.payload = in.string();
+  in.expect(",\"token\":");
+  f.token = in.string();
+  in.expect("}");
+  if (!in.ok())
+    return std::nullopt;
+  auto t = make_timeout(std::move(f), [] { return std::string{}; });
+  if (!t)
+    return std::nullopt;
+  return std::move(*t);
+}
+
+// `"key": [` then entries one a line, then `\n]`.
+bool list(cursor& in, std::string_view key, std::vector<timeout>& out) {
+  in.expect("\"");
+  in.expect(key);
+  in.expect("\": [");
+  const char* sep = "\n";
+  while (in.ok() && !in.peek("\n]")) {
+    in.expect(sep);
+    auto t = entry(in);
+    if (!t)
+      return false;
+    out.push_back(std::move(*t));
+    sep = ",\n";
+  }
+  in.expect("\n]");
+  return in.ok();
+}
+
+// Tokens are unique within each list; a duplicate is the general reader's to report.
+bool unique_tokens(const std::vector<timeout>& list) {
+  token_index seen;
+  auto key_of = [&list](token_index::slot_id i) { return list[i].token; };
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (seen.find(list[i].token, key_of) != token_index::none)
+      return false;
+    seen.insert(static_cast<token_index::slot_id>(i), key_of);
+  }
+  return true;
+}
+
+} // namespace
+
+std::optional<snapshot> read_canonical_snapshot(std::string_view text) {
+  cursor in{text};
+  snapshot s;
+  in.expect("{\"format\": \"");
+  in.expect(snapshot::format_name);
+  in.expect("\", \"version\": ");
+  if (in.integer() != snapshot::format_version)
+    return std::nullopt;
+  in.expect(", \"saved_ms\": ");
+  const auto saved_ms = in.integer();
+  in.expect(", \"generation\": ");
+  const auto generation = in.integer();
+  in.expect(",\n");
+  if (!in.ok() || saved_ms < 0 || saved_ms > max_deadline_ms || generation < 0)
+    return std::nullopt;
+  s.saved_at = from_epoch_ms(saved_ms);
+  s.generation = static_cast<std::uint64_t>(generation);
+  if (!list(in, "timeouts", s.pending))
+    return std::nullopt;
+  in.expect(",\n");
+  if (!list(in, "parked", s.parked))
+    return std::nullopt;
+  in.expect("\n}\n");
+  if (!in.at_end() || !unique_tokens(s.pending) || !unique_tokens(s.parked))
+    return std::nullopt;
+  return s;
+}
+
+} // namespace chronos::detail

@@ -1,0 +1,89 @@
+#include <catch2/catch.hpp>
+
+#include "canonical_state_reader.hpp"
+#include "state_reader.hpp"
+
+using namespace chronos;
+using detail::read_canonical_snapshot;
+
+namespace {
+
+snapshot sample() {
+  snapshot s;
+  s.saved_at = from_epoch_ms(1'795'302'000'000);
+  s.generation = 7;
+  std::string every_escape = "q\" b\\ \b\f\n\r\t \x01\x1f é€😀";
+  s.pending.push_back({from_epoch_ms(0), token{0x10, 0xa}, "alice", "", millis{0}});
+  s.pending.push_back({from_epoch_ms(max_deadline_ms), token{0x11, 0xb}, "b\"ob", every_escape,
+                       millis{5000}});
+  s.parked.push_back({from_epoch_ms(1'795'301'000'000), token{0x09, 0xc}, "carol", "late", millis{0}});
+  return s;
+}
+
+bool same(const snapshot& a, const snapshot& b) {
+  return a.saved_at == b.saved_at && a.generation == b.generation && a.pending == b.pending
+         && a.parked == b.parked;
+}
+
+} // namespace
+
+TEST_CASE("the fast reader reads what encode writes, as the general reader does") {
+  const auto text = *encode(sample());
+  auto fast = read_canonical_snapshot(text);
+  REQUIRE(fast);
+  CHECK(same(*fast, sample()));
+  auto general = detail::read_snapshot(text);
+  REQUIRE(general);
+  CHECK(same(*fast, *general));
+  auto empty = read_canonical_snapshot(*encode(snapshot{}));
+  REQUIRE(empty);
+  CHECK(same(*empty, snapshot{}));
+}
+
+TEST_CASE("the fast reader gives up on valid JSON in any other layout") {
+  const auto text = *encode(sample());
+  for (auto [from, to] : {std::pair{"\"interval_ms\":0", "\"interval_ms\": 0"},
+                          std::pair{"\"payload\":\"late\",", ""},
+                          std::pair{"\n]", "]"},
+                          std::pair{"\"late\"", "\"l\\u0061te\""},
+                          std::pair{"\"late\"", "\"l\\/te\""}}) {
+    auto variant = text;
+    variant.replace(variant.find(from), std::string{from}.size(), to);
+    INFO(variant);
+    CHECK_FALSE(read_canonical_snapshot(variant));
+    auto general = decode(variant); // and decode still reads it, the slow way
+    REQUIRE(general);
+    CHECK(general->pending.size() == 2);
+  }
+}
+
+TEST_CASE("the fast reader never returns part of a cut file") {
+  const auto text = *encode(sample());
+  for (std::size_t cut = 0; cut < text.size(); ++cut)
+    REQUIRE_FALSE(read_canonical_snapshot(text.substr(0, cut)));
+}
+
+TEST_CASE("the fast reader leaves every damage to the general reader") {
+  const auto text = *encode(sample());
+  auto damaged = [&](const std::string& from, const std::string& to) {
+    auto variant = text;
+    variant.replace(variant.find(from), from.size(), to);
+    return variant;
+  };
+  for (const auto& bad : {
+         damaged("000000000011-000000000000000b", "000000000010-000000000000000a"), // duplicate
+         damaged("\"deadline_ms\":0", "\"deadline_ms\":-1"),
+         damaged("\"deadline_ms\":0", "\"deadline_ms\":00"),
+         damaged("\"interval_ms\":5000", "\"interval_ms\":-5"),
+         damaged("\"name\":\"alice\"", "\"name\":\"\""),
+         damaged("000000000011-000000000000000b", "zz"),
+         damaged("\"version\": 1", "\"version\": 2"),
+         damaged("\"generation\": 7", "\"generation\": -7"),
+         damaged("carol", "car\xc3ol"), // not UTF-8
+         damaged("carol", "car\x01ol"), // a raw control character
+         text + " ",
+       }) {
+    INFO(bad);
+    CHECK_FALSE(read_canonical_snapshot(bad));
+  }
+}
