@@ -1,11 +1,16 @@
 # CAF 0.17 ships neither a CMake config nor a pkg-config file: locate it by hand
 # and expose the target names that newer CAF releases use, so an upgrade is local.
-find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)
-find_library(CAF_CORE_LIBRARY NAMES caf_core REQUIRED)
-find_library(CAF_IO_LIBRARY NAMES caf_io REQUIRED)
-find_package(Threads REQUIRED)
+# Installed with chronos, so that find_package(chronos) finds CAF the same way.
+find_path(CAF_INCLUDE_DIR caf/all.hpp)
+find_library(CAF_CORE_LIBRARY NAMES caf_core)
+find_library(CAF_IO_LIBRARY NAMES caf_io)
 
-if(NOT TARGET CAF::core)
+include(FindPackageHandleStandardArgs)
+find_package_handle_standard_args(CAF
+  REQUIRED_VARS CAF_CORE_LIBRARY CAF_IO_LIBRARY CAF_INCLUDE_DIR)
+
+if(CAF_FOUND AND NOT TARGET CAF::core)
+  find_package(Threads REQUIRED)
   add_library(CAF::core UNKNOWN IMPORTED)
   set_target_properties(CAF::core PROPERTIES
     IMPORTED_LOCATION "${CAF_CORE_LIBRARY}"

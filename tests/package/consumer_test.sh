@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs this build into a scratch prefix, then builds and runs a separate
+# project against it with find_package(chronos).
+#   consumer_test.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$1
+src=$2
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+cmake --install "$build" --prefix "$scratch/prefix" > "$scratch/install.log"
+test -f "$scratch/prefix/include/chronos/server.hpp"
+test -x "$scratch/prefix/bin/chronosd"
+test -x "$scratch/prefix/bin/chronosctl"
+cmake -S "$src/tests/package/consumer" -B "$scratch/build" \
+  -DCMAKE_PREFIX_PATH="$scratch/prefix" -DCMAKE_BUILD_TYPE=Release > "$scratch/configure.log"
+cmake --build "$scratch/build" -j2 > "$scratch/build.log"
+"$scratch/build/consumer"
