@@ -34,13 +34,15 @@ commands:
                           move a timeout to a new deadline
   list [NAME] [--json]    timeouts (all, or NAME's) in deadline order
   stats [--json]          counters of the server
+  health                  exit 0 if chronosd answers and can write its journal, else 1
   watch NAME [--count N] [--json]
                           register as NAME and print each timeout as it arrives
 
 DURATION: a number and a unit, ms s m h d ("250ms", "1.5s", "2h").
 TIME: RFC 3339 ("2026-11-21T23:00:00.250Z", offsets allowed) or epoch milliseconds.
 Defaults: --host 127.0.0.1 --port 4242 --timeout 5s.
-Exit status: 0 ok, 1 refused by chronosd, 2 usage error, 3 chronosd unreachable.
+Exit status: 0 ok, 1 refused by chronosd, 2 usage error, 3 chronosd unreachable
+(health: 0 healthy, 1 not, 2 usage error).
 Run "chronosctl COMMAND --help" for one command.
 )";
 
@@ -55,6 +57,9 @@ const std::map<std::string, const char*> command_usage{
            "deadline order.\nWith --json: one array of {\"token\", \"name\", \"deadline_ms\", "
            "\"payload\", \"interval_ms\", \"parked\"}.\n"},
   {"stats", "usage: chronosctl stats [--json]\n\nPrints the server's counters.\n"},
+  {"health", "usage: chronosctl health\n\nChecks that chronosd answers within --timeout and can "
+             "write its journal.\nPrints one line; exit status 0 if healthy, 1 if not "
+             "(for service\nmanagers and load balancers).\n"},
   {"watch", "usage: chronosctl watch NAME [--count N] [--json]\n\nRegisters as NAME and prints "
             "each timeout as it arrives (parked ones first):\nthe token, then the payload if "
             "any. --count N exits after N timeouts.\nWith --json: one {\"token\", \"payload\", "
@@ -202,7 +207,8 @@ json to_json(const stats_info& s) {
               {"cancelled", s.cancelled},
               {"lateness_count", s.lateness_count},
               {"lateness_mean_us", s.lateness_mean_us},
-              {"lateness_max_us", s.lateness_max_us}};
+              {"lateness_max_us", s.lateness_max_us},
+              {"writable", s.writable}};
 }
 
 // -- commands -----------------------------------------------------------------------------
@@ -257,6 +263,32 @@ int run_list(session& s, const command_line& cl) {
   }
   std::cout.flush();
   return 0;
+}
+
+// Unhealthy (1) covers unreachable and refusing alike: a health check has two answers.
+int run_health(caf::actor_system& sys, const command_line& cl) {
+  allow_only(cl, {}, 0, 0);
+  const auto where = cl.global.host + ":" + std::to_string(cl.global.port);
+  auto srv = connect(sys, cl.global.host, cl.global.port, cl.global.timeout);
+  if (!srv) {
+    std::cout << "unhealthy: cannot reach chronosd at " << where << std::endl;
+    return 1;
+  }
+  session s{sys, cl.global, *srv};
+  try {
+    auto st = s.call<stats_info>(stats_atom::value);
+    if (!st.writable) {
+      std::cout << "unhealthy: chronosd at " << where
+                << " cannot write its journal (changes are refused)" << std::endl;
+      return 1;
+    }
+    std::cout << "healthy: chronosd at " << where << ", " << st.pending << " pending, "
+              << st.parked << " parked" << std::endl;
+    return 0;
+  } catch (const request_failed& e) {
+    std::cout << "unhealthy: " << e.message << std::endl;
+    return 1;
+  }
 }
 
 int run_stats(session& s, const command_line& cl) {
@@ -345,6 +377,8 @@ int dispatch(caf::actor_system& sys, const command_line& cl) {
     session s{sys, cl.global, chronos_api{}};
     return run_watch(s, cl);
   }
+  if (cl.command == "health")
+    return run_health(sys, cl);
   auto srv = connect(sys, cl.global.host, cl.global.port, cl.global.timeout);
   if (!srv)
     throw request_failed{describe(srv.error()), 3};

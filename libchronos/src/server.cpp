@@ -225,6 +225,7 @@ chronos_api::behavior_type server_behavior(server_actor self, recovery restored,
     [=](stats_atom) {
       auto s = self->state.core.stats();
       s.names = self->state.directory.size();
+      s.writable = !refuse_if_broken(self);
       return s;
     },
     // The one pending wake-up; stale generations are ignored.

@@ -96,12 +96,14 @@ TEST_CASE_METHOD(test::actor_fixture, "a full disk refuses changes, keeps reads,
   auto cancel = call<caf::ok_atom>(srv, cancel_atom::value, kept);
   REQUIRE_FALSE(cancel);
   CHECK(code_of(cancel.error()) == errc::storage_failure);
+  CHECK_FALSE(stats(srv).writable); // what `chronosctl health` reports
 
   disk.free();
   advance(1s); // the retry timer
   auto accepted = call<std::string>(srv, schedule_atom::value,
                                     schedule_request{"w", when_spec::in(1000), big, 0});
   CHECK(accepted);
+  CHECK(stats(srv).writable);
   crash(*this, srv);
   auto again = start(path);
   CHECK(stats(again).pending == 2);

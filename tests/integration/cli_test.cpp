@@ -164,6 +164,15 @@ TEST_CASE_METHOD(fixture, "a name held by another watcher is refused") {
   CHECK(first.wait(10s) == 0);
 }
 
+TEST_CASE_METHOD(fixture, "health reports a running chronosd as healthy") {
+  schedule("w", {"--in", "1h"});
+  auto r = ctl(dir, d.port, {"health"});
+  CHECK(r.status == 0);
+  CHECK(r.out.find("healthy: chronosd at 127.0.0.1:" + std::to_string(d.port) + ", 1 pending")
+        == 0);
+  CHECK(fails({"health", "extra"}).status == 2);
+}
+
 TEST_CASE("an unreachable chronosd is reported within seconds, not a hang") {
   temp_dir dir;
   // A port that nothing listens on: bind one, note it, close it.
@@ -176,6 +185,9 @@ TEST_CASE("an unreachable chronosd is reported within seconds, not a hang") {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   ::close(fd);
   const auto port = ntohs(addr.sin_port);
+  auto health = ctl(dir, port, {"health"}, 30s);
+  CHECK(health.status == 1);
+  CHECK(health.out.find("unhealthy: cannot reach chronosd") != std::string::npos);
   for (std::vector<std::string> args : {std::vector<std::string>{"stats"},
                                         std::vector<std::string>{"schedule", "w", "--in", "1s"},
                                         std::vector<std::string>{"watch", "w", "--count", "1"}}) {

@@ -11,6 +11,9 @@ cmake --install "$build" --prefix "$scratch/prefix" > "$scratch/install.log"
 test -f "$scratch/prefix/include/chronos/server.hpp"
 test -x "$scratch/prefix/bin/chronosd"
 test -x "$scratch/prefix/bin/chronosctl"
+# The service unit starts the installed daemon with its state in StateDirectory.
+grep -q "^ExecStart=$scratch/prefix/bin/chronosd --state \${STATE_DIRECTORY}/chronos.json" \
+  "$scratch/prefix/lib/systemd/system/chronosd.service"
 cmake -S "$src/tests/package/consumer" -B "$scratch/build" \
   -DCMAKE_PREFIX_PATH="$scratch/prefix" -DCMAKE_BUILD_TYPE=Release > "$scratch/configure.log"
 cmake --build "$scratch/build" -j2 > "$scratch/build.log"

@@ -102,7 +102,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stats_info& x) {
   return f(caf::meta::type_name("chronos_stats"), x.pending, x.parked, x.names, x.scheduled,
            x.fired, x.delivered, x.cancelled, x.lateness_count, x.lateness_mean_us,
-           x.lateness_max_us);
+           x.lateness_max_us, x.writable);
 }
 
 /// The error category of every chronos error.

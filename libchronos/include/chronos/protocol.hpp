@@ -75,6 +75,9 @@ struct stats_info {
   std::uint64_t lateness_count = 0;
   std::int64_t lateness_mean_us = 0;
   std::int64_t lateness_max_us = 0;
+  /// False while the journal cannot be written: changes are refused (reads
+  /// go on) until a retry succeeds. What `chronosctl health` checks.
+  bool writable = true;
 };
 
 } // namespace chronos
