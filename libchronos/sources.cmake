@@ -1,0 +1,32 @@
+# libchronos's sources in two groups. The pure parts know nothing of CAF
+# (tests/fuzz builds them alone, with clang and libFuzzer); the actor parts
+# are the CAF protocol, the chronos actor and the client.
+set(CHRONOS_PURE_SOURCES
+  src/atomic_file.cpp
+  src/canonical_state_reader.cpp
+  src/change.cpp
+  src/crc32.cpp
+  src/duration.cpp
+  src/errc.cpp
+  src/group_commit.cpp
+  src/journal.cpp
+  src/log.cpp
+  src/name_pool.cpp
+  src/persistence.cpp
+  src/server_state.cpp
+  src/state_file.cpp
+  src/state_reader.cpp
+  src/timer_table.cpp
+  src/timeout_json.cpp
+  src/token.cpp
+  src/utf8.cpp
+)
+set(CHRONOS_ACTOR_SOURCES
+  src/client.cpp
+  src/messages.cpp
+  src/server.cpp
+  src/server_journal.cpp
+)
+list(TRANSFORM CHRONOS_PURE_SOURCES PREPEND ${CMAKE_CURRENT_LIST_DIR}/)
+list(TRANSFORM CHRONOS_ACTOR_SOURCES PREPEND ${CMAKE_CURRENT_LIST_DIR}/)
+set(CHRONOS_INCLUDE_DIR ${CMAKE_CURRENT_LIST_DIR}/include)
