@@ -20,7 +20,8 @@ constexpr const char* usage = R"(usage: chronos-bench WORKLOAD [--n N] [--seed S
 
 workloads:
   w1       schedule N timeouts (default 1,000,000), deadlines uniform in [1h, 2h]:
-           schedules/s and bytes per pending timer
+           schedules/s and bytes per pending timer; caf_echo: the request/response
+           ceiling of CAF itself, driven the same way
   w2       w1, then cancel all of them in random order: cancels/s
   w3       fire storm: N timeouts (default 100,000) due between 0.5 s and 1.5 s:
            deliveries/s and lateness p50/p99/max

@@ -117,12 +117,31 @@ void baseline_w1_w2(const options& opts, report& out, bool cancel_too) {
   caf::anon_send_exit(sink, caf::exit_reason::kill);
 }
 
+// The ceiling of one request at a time: an actor that only echoes an int,
+// driven exactly like chronos above (one client, `depth` in flight).
+void caf_echo(const options& opts, report& out) {
+  const std::size_t n = opts.n ? opts.n : default_n;
+  caf::actor_system_config cfg;
+  caf::actor_system sys{configure(cfg)};
+  auto echo = sys.spawn([](caf::event_based_actor*, int) -> caf::behavior {
+    return {[](std::uint64_t x) { return x; }};
+  }, 0);
+  auto r = run_clients(sys, 1, n, depth, [&](caf::event_based_actor* self, std::size_t i, auto done) {
+    self->request(echo, caf::infinite, std::uint64_t{i})
+      .then([done](std::uint64_t) { done(true); }, [done](caf::error&) { done(false); });
+  });
+  out.add({"w1", "caf_echo", "requests_per_s", n / r.seconds, "1/s",
+           "request/response ceiling: an actor that echoes an integer"});
+  caf::anon_send_exit(echo, caf::exit_reason::kill);
+}
+
 } // namespace
 
 void run_w1(const options& opts, report& out) {
   chronos_w1_w2(opts, out, false);
   chronos_w1_batched(opts, out);
   baseline_w1_w2(opts, out, false);
+  caf_echo(opts, out);
 }
 
 void run_w2(const options& opts, report& out) {
