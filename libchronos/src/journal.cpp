@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chronos/atomic_file.hpp"
+#include "hex.hpp"
 #include "chronos/crc32.hpp"
 #include "file_io.hpp"
 #include "timeout_json.hpp"
@@ -105,15 +106,9 @@ outcome<change> change_from(const json& j, const std::string& where) {
 std::optional<json> parse_line(std::string_view line) {
   if (line.size() < 10 || line[8] != ' ')
     return std::nullopt;
-  std::uint32_t expected = 0;
-  for (char ch : line.substr(0, 8)) {
-    int digit = (ch >= '0' && ch <= '9') ? ch - '0' : (ch >= 'a' && ch <= 'f') ? ch - 'a' + 10 : -1;
-    if (digit < 0)
-      return std::nullopt;
-    expected = (expected << 4) | static_cast<std::uint32_t>(digit);
-  }
+  const auto expected = detail::parse_lower_hex(line.substr(0, 8));
   auto text = line.substr(9);
-  if (crc32(text) != expected)
+  if (!expected || crc32(text) != *expected)
     return std::nullopt;
   auto j = json::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded())

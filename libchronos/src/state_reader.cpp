@@ -1,10 +1,10 @@
 #include "state_reader.hpp"
 
 #include <optional>
-#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
+#include "distinct_tokens.hpp"
 #include "timeout_json.hpp"
 
 namespace chronos::detail {
@@ -135,7 +135,9 @@ private:
     return false;
   }
 
-  std::string item() const { return list_name_ + "[" + std::to_string(index_) + "]"; }
+  std::string item() const {
+    return (in_parked_ ? "parked[" : "timeouts[") + std::to_string(index_) + "]";
+  }
 
   // A scalar other than a string or an integer.
   bool other_value(const char* what) {
@@ -210,10 +212,9 @@ private:
       if (!is_array)
         return fail_with(key_, "expected an array");
       (key_ == "timeouts" ? seen_timeouts : seen_parked) = true;
-      list_name_ = key_;
       in_parked_ = key_ == "parked";
       index_ = 0;
-      seen_tokens_.clear();
+      seen_.emplace(list());
       where_ = at::list;
       return true;
     }
@@ -233,6 +234,8 @@ private:
     return skip_open();
   }
 
+  std::vector<timeout>& list() { return in_parked_ ? result.parked : result.pending; }
+
   bool finish_entry() {
     auto t = make_timeout(std::move(entry_), [this] { return item(); });
     if (!t) {
@@ -240,20 +243,19 @@ private:
         error = t.error();
       return false;
     }
-    if (!seen_tokens_.insert(t->token).second)
-      return fail_with(item() + ".token", "duplicate token " + t->token.str());
-    (in_parked_ ? result.parked : result.pending).push_back(std::move(*t));
+    list().push_back(std::move(*t));
+    if (!seen_->admit(list().size() - 1))
+      return fail_with(item() + ".token", "duplicate token " + list().back().token.str());
     return true;
   }
 
   at where_ = at::before;
   std::string key_;
-  std::string list_name_;
-  bool in_parked_ = false;
+  bool in_parked_ = false; // which list is being read: "parked" or "timeouts"
   std::size_t index_ = 0;
   std::size_t skip_depth_ = 0;
   timeout_fields entry_; // checked when its object closes
-  std::unordered_set<token> seen_tokens_;
+  std::optional<distinct_tokens> seen_; // of the list being read
 };
 
 } // namespace

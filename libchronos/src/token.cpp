@@ -1,5 +1,7 @@
 #include "chronos/token.hpp"
 
+#include "hex.hpp"
+
 namespace chronos {
 
 namespace {
@@ -13,28 +15,13 @@ void put_hex(std::string& out, std::uint64_t value, std::size_t digits) {
     out.push_back(hex_digits[(value >> (4 * i)) & 0xf]);
 }
 
-std::optional<std::uint64_t> get_hex(std::string_view text) {
-  std::uint64_t value = 0;
-  for (char c : text) {
-    int digit;
-    if (c >= '0' && c <= '9')
-      digit = c - '0';
-    else if (c >= 'a' && c <= 'f')
-      digit = c - 'a' + 10;
-    else
-      return std::nullopt;
-    value = (value << 4) | static_cast<std::uint64_t>(digit);
-  }
-  return value;
-}
-
 } // namespace
 
 std::optional<token> token::parse(std::string_view text) {
   if (text.size() != text_size || text[stamp_digits] != '-')
     return std::nullopt;
-  auto stamp = get_hex(text.substr(0, stamp_digits));
-  auto random = get_hex(text.substr(stamp_digits + 1));
+  auto stamp = detail::parse_lower_hex(text.substr(0, stamp_digits));
+  auto random = detail::parse_lower_hex(text.substr(stamp_digits + 1));
   if (!stamp || !random)
     return std::nullopt;
   return token{*stamp, *random};
