@@ -2,22 +2,14 @@
 // or read as records followed by at most a torn tail that together cover the
 // input exactly; the records read encode back to lines that read the same.
 
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
 #include "chronos/journal.hpp"
+#include "check.hpp"
 
 using namespace chronos;
-
-namespace {
-
-void check(bool ok) {
-  if (!ok)
-    std::abort();
-}
-
-} // namespace
+using fuzz::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text{reinterpret_cast<const char*>(data), size};

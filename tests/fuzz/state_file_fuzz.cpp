@@ -3,35 +3,22 @@
 // itself; and the fast reader, when it accepts the bytes, agrees with the
 // general one.
 
-#include <cstdlib>
 #include <string_view>
 
 #include "canonical_state_reader.hpp"
 #include "chronos/state_file.hpp"
 #include "state_reader.hpp"
+#include "check.hpp"
 
 using namespace chronos;
-
-namespace {
-
-bool same(const snapshot& a, const snapshot& b) {
-  return a.saved_at == b.saved_at && a.generation == b.generation && a.pending == b.pending
-         && a.parked == b.parked;
-}
-
-void check(bool ok) {
-  if (!ok)
-    std::abort();
-}
-
-} // namespace
+using fuzz::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text{reinterpret_cast<const char*>(data), size};
   auto general = detail::read_snapshot(text);
   if (auto fast = detail::read_canonical_snapshot(text)) {
     check(static_cast<bool>(general));
-    check(same(*fast, *general));
+    check(*fast == *general);
   }
   if (!general) {
     check(!general.error().detail.empty());
@@ -41,6 +28,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(static_cast<bool>(again));
   auto back = decode(*again);
   check(static_cast<bool>(back));
-  check(same(*back, *general));
+  check(*back == *general);
   return 0;
 }

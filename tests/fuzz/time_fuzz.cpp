@@ -2,21 +2,13 @@
 // error or parsed; whatever is parsed prints to text that parses back to the
 // same value.
 
-#include <cstdlib>
 #include <string_view>
 
 #include "chronos/duration.hpp"
+#include "check.hpp"
 
 using namespace chronos;
-
-namespace {
-
-void check(bool ok) {
-  if (!ok)
-    std::abort();
-}
-
-} // namespace
+using fuzz::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text{reinterpret_cast<const char*>(data), size};

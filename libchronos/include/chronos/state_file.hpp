@@ -27,6 +27,11 @@ struct snapshot {
   std::vector<timeout> pending;
   /// Occurrences that came due while their name had no live actor.
   std::vector<timeout> parked;
+
+  friend bool operator==(const snapshot& a, const snapshot& b) {
+    return a.saved_at == b.saved_at && a.generation == b.generation && a.pending == b.pending
+           && a.parked == b.parked;
+  }
 };
 
 /// One JSON document, one timeout a line, so that `grep` and `diff` work on it.
