@@ -50,7 +50,7 @@ bool timer_table::less(const heap_entry& a, const heap_entry& b) const {
 }
 
 timer_table::slot_id timer_table::slot_of(token tok) const {
-  return index_.find(tok, [this](slot_id s) { return slots_[s].token(); });
+  return index_.find(tok, key_of());
 }
 
 timeout timer_table::copy_of(const heap_entry& e) const {
@@ -66,8 +66,7 @@ timeout timer_table::copy_of(const heap_entry& e) const {
 // -- the public operations -----------------------------------------------------
 
 bool timer_table::insert(timeout t) {
-  auto key_of = [this](slot_id s) { return slots_[s].token(); };
-  if (index_.find(t.token, key_of) != none)
+  if (contains(t.token))
     return false;
   const auto s = allocate_slot();
   slots_[s].set_token(t.token);
@@ -76,7 +75,7 @@ bool timer_table::insert(timeout t) {
                       ? none
                       : allocate_extra({std::move(t.payload), t.interval});
   link_name(s);
-  index_.insert(s, key_of);
+  index_.insert(s, key_of());
   heap_entry e{0, 0, s};
   e.set_deadline(t.deadline);
   heap_.emplace_back();
@@ -202,7 +201,7 @@ std::uint32_t timer_table::allocate_extra(extra e) {
 timeout timer_table::unlink(slot_id s) {
   timeout t = copy_of(heap_[slots_[s].heap]);
   heap_erase(slots_[s].heap);
-  index_.erase(s, [this](slot_id x) { return slots_[x].token(); });
+  index_.erase(s, key_of());
   unlink_name(s);
   names_.release(slots_[s].name);
   if (slots_[s].extra != none) {
@@ -330,7 +329,7 @@ void timer_table::shrink_if_sparse() {
   heap_.shrink_to_fit();
   std::vector<slot_id> live(slots_.size());
   std::iota(live.begin(), live.end(), slot_id{0});
-  index_.assign(live, [this](slot_id s) { return slots_[s].token(); });
+  index_.assign(live, key_of());
 }
 
 } // namespace chronos

@@ -30,9 +30,6 @@ public:
   /// One past the largest id handed out: a bound for arrays indexed by id.
   std::size_t id_bound() const { return entries_.size(); }
 
-  /// Names currently in use.
-  std::size_t size() const { return ids_.size(); }
-
 private:
   struct entry {
     const std::string* text = nullptr; // the key in ids_ (node-based: stable)

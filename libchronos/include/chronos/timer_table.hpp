@@ -107,6 +107,10 @@ private:
     millis interval{0};
   };
 
+  /// How the token index finds a slot's token.
+  auto key_of() const {
+    return [this](slot_id s) { return slots_[s].token(); };
+  }
   slot_id slot_of(token tok) const;
   bool less(const heap_entry& a, const heap_entry& b) const;
   timeout copy_of(const heap_entry& e) const;

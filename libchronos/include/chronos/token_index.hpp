@@ -74,7 +74,6 @@ public:
     }
   }
 
-  std::size_t size() const { return size_; }
   std::size_t bucket_count() const { return buckets_.size(); }
 
 private:
