@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs chronos's build and test dependencies from Debian bookworm, if missing.
+# Installs chronos's build and test dependencies from Debian bookworm, and any
+# further packages named as arguments (tools/fuzz.sh adds clang), if missing.
 # Needs root (or sudo) only when something is missing.
+#   tools/setup.sh [PACKAGE ...]
 set -euo pipefail
 
-packages=(build-essential cmake libcaf-dev nlohmann-json3-dev catch2 libbenchmark-dev iproute2)
+packages=(build-essential cmake libcaf-dev nlohmann-json3-dev catch2 libbenchmark-dev iproute2 "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
