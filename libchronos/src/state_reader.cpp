@@ -211,7 +211,12 @@ private:
     if (key_ == "timeouts" || key_ == "parked") {
       if (!is_array)
         return fail_with(key_, "expected an array");
-      (key_ == "timeouts" ? seen_timeouts : seen_parked) = true;
+      // A second list of the same name would append to the first, unchecked
+      // against it for duplicate tokens (found by tests/fuzz).
+      auto& seen_list = key_ == "timeouts" ? seen_timeouts : seen_parked;
+      if (seen_list)
+        return fail_with(key_, "given twice");
+      seen_list = true;
       in_parked_ = key_ == "parked";
       index_ = 0;
       seen_.emplace(list());

@@ -88,6 +88,8 @@ TEST_CASE("a damaged state file is rejected with what is wrong") {
   check_rejected(replace(valid_text(), "\"version\": 1", "\"version\": 2"), "unsupported version 2");
   check_rejected(replace(valid_text(), "\"version\": 1", "\"version\": \"1\""), "version");
   check_rejected(replace(valid_text(), "\"timeouts\"", "\"timeout\""), "missing field \"timeouts\"");
+  check_rejected(replace(valid_text(), "\"parked\": [", "\"parked\": [], \"parked\": ["),
+                 "parked: given twice");
   check_rejected(replace(valid_text(), "\"name\":\"alice\"", "\"name\":\"\""), "timeouts[0].name");
   check_rejected(replace(valid_text(), "\"name\":\"alice\",", ""), "timeouts[0]: missing field \"name\"");
   check_rejected(replace(valid_text(), "\"token\":\"000000000011-000000000000000b\"",
