@@ -151,12 +151,8 @@ TEST_CASE_METHOD(fixture, "bad input is refused with a message and a non-zero st
 TEST_CASE_METHOD(fixture, "a name held by another watcher is refused") {
   process first{{CHRONOSCTL_PATH, "--port", std::to_string(d.port), "watch", "w"}, dir, "first"};
   // Wait until the first watcher holds the name.
-  for (int i = 0; i < 200; ++i) {
-    auto stats = json::parse(ctl_ok(dir, d.port, {"stats", "--json"}));
-    if (stats["names"] == 1)
-      break;
-    std::this_thread::sleep_for(50ms);
-  }
+  ctl_until(dir, d.port, {"stats", "--json"},
+            [](const std::string& out) { return json::parse(out)["names"] == 1; });
   auto second = fails({"watch", "w", "--count", "1"});
   CHECK(second.status == 1);
   CHECK(second.err.find("in use") != std::string::npos);

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <regex>
+#include <thread>
 
 #include "process.hpp"
 
@@ -56,6 +57,21 @@ inline std::string ctl_ok(const temp_dir& dir, std::uint16_t port, std::vector<s
   INFO("chronosctl stderr: " << r.err);
   REQUIRE(r.status == 0);
   return r.out;
+}
+
+/// Repeats a chronosctl query until `done` accepts its output or `limit` passes:
+/// for effects chronosd applies asynchronously, like a vanished peer's names.
+/// Returns the last output.
+template <class Done>
+std::string ctl_until(const temp_dir& dir, std::uint16_t port, const std::vector<std::string>& args,
+                      Done done, std::chrono::milliseconds limit = std::chrono::seconds{20}) {
+  const auto give_up = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    auto out = ctl_ok(dir, port, args);
+    if (done(out) || std::chrono::steady_clock::now() > give_up)
+      return out;
+    std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  }
 }
 
 inline std::string trim(std::string s) {
