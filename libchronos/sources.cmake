@@ -12,6 +12,7 @@ set(CHRONOS_PURE_SOURCES
   src/journal.cpp
   src/log.cpp
   src/name_pool.cpp
+  src/namespaces.cpp
   src/persistence.cpp
   src/server_state.cpp
   src/state_file.cpp

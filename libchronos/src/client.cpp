@@ -148,12 +148,22 @@ caf::behavior client_behavior(client_actor self, client_config cfg) {
       return forward<std::vector<std::string>>(self, atm, reqs);
     },
     [=](cancel_atom atm, const std::string& tok) { return forward<caf::ok_atom>(self, atm, tok); },
+    [=](cancel_atom atm, const std::vector<std::string>& toks) {
+      return forward<caf::ok_atom>(self, atm, toks);
+    },
+    [=](cancel_atom atm, const name_selector& sel) {
+      return forward<std::uint64_t>(self, atm, sel);
+    },
     [=](reschedule_atom atm, const std::string& tok, when_spec when) {
       return forward<caf::ok_atom>(self, atm, tok, when);
     },
     [=](list_atom atm) { return forward<timeout_list>(self, atm); },
     [=](list_atom atm, const std::string& name) { return forward<timeout_list>(self, atm, name); },
+    [=](count_atom atm, const name_selector& sel) { return forward<timeout_count>(self, atm, sel); },
     [=](stats_atom atm) { return forward<stats_info>(self, atm); },
+    [=](stats_atom atm, const name_selector& sel) {
+      return forward<std::vector<namespace_info>>(self, atm, sel);
+    },
   };
 }
 

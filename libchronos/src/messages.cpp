@@ -39,6 +39,10 @@ caf::actor_system_config& register_types(caf::actor_system_config& cfg) {
   // Also registers std::vector<timeout_info>, i.e. timeout_list.
   cfg.add_message_type<timeout_info>("chronos_timeout_info");
   cfg.add_message_type<stats_info>("chronos_stats");
+  cfg.add_message_type<name_selector>("chronos_name_selector");
+  cfg.add_message_type<timeout_count>("chronos_timeout_count");
+  // Also registers std::vector<namespace_info>.
+  cfg.add_message_type<namespace_info>("chronos_namespace_info");
   cfg.add_error_category(error_category,
                          [](std::uint8_t code, caf::atom_value, const caf::message& ctx) {
                            std::string out = "chronos::";

@@ -1,6 +1,7 @@
 #include "server_actor.hpp"
 
 #include "chronos/log.hpp"
+#include "chronos/namespaces.hpp"
 
 namespace chronos::detail {
 
@@ -49,6 +50,55 @@ void forget_actor(server_actor self, const caf::actor_addr& who) {
     st.directory.erase(name);
   }
   st.names_of.erase(held);
+}
+
+// A client's change: refused while the journal is broken; else made, the
+// wake-up re-armed, and the reply held until durable where that is asked for.
+template <class Reply, class Change>
+caf::result<Reply> client_change(server_actor self, Change change) {
+  if (auto refused = refuse_if_broken(self))
+    return *refused;
+  outcome<Reply> reply = change(self->state.core);
+  if (!reply)
+    return make_error(reply.error());
+  arm(self);
+  return acknowledge(self, std::move(*reply));
+}
+
+outcome<caf::ok_atom> ok_or_error(const status& s) {
+  if (!s)
+    return s.error();
+  return caf::ok_atom::value;
+}
+
+// Selector requests that only read: a bad selector is an error reply.
+template <class Read>
+auto read_selected(const name_selector& sel, const server_config& cfg, Read read)
+  -> caf::result<decltype(read(sel.text))> {
+  if (auto ok = check_selector(sel.text, cfg.limits); !ok)
+    return make_error(ok.error());
+  return read(sel.text);
+}
+
+// Adds the live names of each namespace to the state's gauges.
+std::vector<namespace_info> with_registered(std::vector<namespace_info> gauges,
+                                            const server_actor_state& st,
+                                            const std::string& selector) {
+  std::map<std::string, namespace_info> by_name;
+  for (auto& info : gauges)
+    by_name.emplace(info.name, std::move(info));
+  for (const auto& [name, who] : st.directory) {
+    if (!covers(selector, name))
+      continue;
+    auto& info = by_name[std::string{namespace_of(name)}];
+    info.name = namespace_of(name);
+    ++info.registered;
+  }
+  std::vector<namespace_info> out;
+  out.reserve(by_name.size());
+  for (auto& [name, info] : by_name)
+    out.push_back(std::move(info));
+  return out;
 }
 
 // Collect, then dispatch: take everything due first, then send.
@@ -175,58 +225,73 @@ chronos_api::behavior_type server_behavior(server_actor self, recovery restored,
       return caf::ok_atom::value;
     },
     // Adds a timeout and answers its token.
-    [=](schedule_atom, const schedule_request& req) -> caf::result<std::string> {
-      if (auto refused = refuse_if_broken(self))
-        return *refused;
-      auto tok = self->state.core.schedule(req, ceil_ms(now(self)));
-      if (!tok)
-        return make_error(tok.error());
-      arm(self);
-      return acknowledge(self, tok->str());
+    [=](schedule_atom, const schedule_request& req) {
+      return client_change<std::string>(self, [&](server_state& core) -> outcome<std::string> {
+        auto tok = core.schedule(req, ceil_ms(now(self)));
+        if (!tok)
+          return tok.error();
+        return tok->str();
+      });
     },
     // Adds many timeouts at once, all or none; answers their tokens in order.
-    [=](schedule_atom, const std::vector<schedule_request>& reqs)
-      -> caf::result<std::vector<std::string>> {
-      if (auto refused = refuse_if_broken(self))
-        return *refused;
-      auto toks = self->state.core.schedule_all(reqs, ceil_ms(now(self)));
-      if (!toks)
-        return make_error(toks.error());
-      arm(self);
-      std::vector<std::string> texts;
-      texts.reserve(toks->size());
-      for (auto tok : *toks)
-        texts.push_back(tok.str());
-      return acknowledge(self, std::move(texts));
+    [=](schedule_atom, const std::vector<schedule_request>& reqs) {
+      using texts = std::vector<std::string>;
+      return client_change<texts>(self, [&](server_state& core) -> outcome<texts> {
+        auto toks = core.schedule_all(reqs, ceil_ms(now(self)));
+        if (!toks)
+          return toks.error();
+        texts out;
+        out.reserve(toks->size());
+        for (auto tok : *toks)
+          out.push_back(tok.str());
+        return out;
+      });
     },
     // Removes a timeout, pending or parked.
-    [=](cancel_atom, const std::string& tok) -> caf::result<caf::ok_atom> {
-      if (auto refused = refuse_if_broken(self))
-        return *refused;
-      if (auto ok = self->state.core.cancel(tok); !ok)
-        return make_error(ok.error());
-      arm(self);
-      return acknowledge(self, caf::ok_atom::value);
+    [=](cancel_atom, const std::string& tok) {
+      return client_change<caf::ok_atom>(
+        self, [&](server_state& core) { return ok_or_error(core.cancel(tok)); });
+    },
+    // Removes many timeouts at once, all or none.
+    [=](cancel_atom, const std::vector<std::string>& toks) {
+      return client_change<caf::ok_atom>(
+        self, [&](server_state& core) { return ok_or_error(core.cancel_each(toks)); });
+    },
+    // Removes every timeout of a name or a namespace; answers how many.
+    [=](cancel_atom, const name_selector& sel) {
+      return client_change<std::uint64_t>(
+        self, [&](server_state& core) { return core.cancel_all(sel.text); });
     },
     // Moves a timeout to a new deadline.
-    [=](reschedule_atom, const std::string& tok, when_spec when) -> caf::result<caf::ok_atom> {
-      if (auto refused = refuse_if_broken(self))
-        return *refused;
-      if (auto ok = self->state.core.reschedule(tok, when, ceil_ms(now(self))); !ok)
-        return make_error(ok.error());
-      arm(self);
-      return acknowledge(self, caf::ok_atom::value);
+    [=](reschedule_atom, const std::string& tok, when_spec when) {
+      return client_change<caf::ok_atom>(self, [&](server_state& core) {
+        return ok_or_error(core.reschedule(tok, when, ceil_ms(now(self))));
+      });
     },
     // Every timeout, pending and parked, in deadline order.
-    [=](list_atom) { return self->state.core.list(std::nullopt); },
-    // One name's timeouts in deadline order.
-    [=](list_atom, const std::string& name) { return self->state.core.list(name); },
+    [=](list_atom) { return self->state.core.list(); },
+    // One name's or one namespace's timeouts in deadline order.
+    [=](list_atom, const std::string& selector) {
+      return read_selected(name_selector{selector}, self->state.cfg,
+                           [&](const std::string& text) { return self->state.core.list(text); });
+    },
+    // How many timeouts a name or a namespace holds.
+    [=](count_atom, const name_selector& sel) {
+      return read_selected(sel, self->state.cfg,
+                           [&](const std::string& text) { return self->state.core.count(text); });
+    },
     // Counters and gauges.
     [=](stats_atom) {
       auto s = self->state.core.stats();
       s.names = self->state.directory.size();
       s.writable = !refuse_if_broken(self);
       return s;
+    },
+    // Gauges per namespace.
+    [=](stats_atom, const name_selector& sel) {
+      return read_selected(sel, self->state.cfg, [&](const std::string& text) {
+        return with_registered(self->state.core.namespaces(text), self->state, text);
+      });
     },
     // The one pending wake-up; stale generations are ignored.
     [=](wakeup_atom, std::uint64_t generation) {

@@ -1,6 +1,10 @@
 #include "chronos/server_state.hpp"
 
 #include <algorithm>
+#include <map>
+#include <unordered_set>
+
+#include "chronos/namespaces.hpp"
 
 #include "chronos/utf8.hpp"
 
@@ -56,6 +60,18 @@ status check_name(const std::string& name, const server_limits& limits) {
                 "name longer than " + std::to_string(limits.max_name_bytes) + " bytes");
   if (!valid_utf8(name))
     return fail(errc::invalid_argument, "name is not valid UTF-8");
+  if (name.back() == '/')
+    return fail(errc::invalid_argument,
+                "name '" + name + "' ends in '/', which marks a namespace");
+  return done{};
+}
+
+status check_selector(const std::string& selector, const server_limits& limits) {
+  if (selector.empty() || !is_namespace(selector))
+    return selector.empty() ? status{done{}} : check_name(selector, limits);
+  if (auto ok = check_name(selector.substr(0, selector.size() - 1), limits); !ok)
+    return fail(errc::invalid_argument,
+                "namespace '" + selector + "': " + ok.error().detail);
   return done{};
 }
 
@@ -139,11 +155,75 @@ status server_state::cancel(std::string_view token_text) {
   auto tok = find_token(token_text);
   if (!tok)
     return fail(errc::unknown_token, "unknown token '" + std::string{token_text} + "'");
-  auto was_pending = pending_.erase(*tok);
-  auto was_parked = parked_.erase(*tok);
-  note({change::op::cancel, *tok, {}, {}, std::move(was_pending), std::move(was_parked)});
-  ++counters_.cancelled;
+  remove(*tok);
   return done{};
+}
+
+status server_state::cancel_each(const std::vector<std::string>& token_texts) {
+  if (token_texts.size() > limits_.max_batch)
+    return fail(errc::limit_exceeded, "a batch holds at most "
+                                        + std::to_string(limits_.max_batch) + " requests");
+  std::vector<token> found;
+  found.reserve(token_texts.size());
+  std::unordered_set<token> seen;
+  seen.reserve(token_texts.size());
+  for (std::size_t i = 0; i < token_texts.size(); ++i) {
+    auto tok = find_token(token_texts[i]);
+    if (!tok)
+      return fail(errc::unknown_token, "request " + std::to_string(i) + ": unknown token '"
+                                         + token_texts[i] + "'");
+    if (!seen.insert(*tok).second)
+      return fail(errc::invalid_argument, "request " + std::to_string(i) + ": token '"
+                                            + token_texts[i] + "' given twice");
+    found.push_back(*tok);
+  }
+  for (auto tok : found)
+    remove(tok);
+  return done{};
+}
+
+outcome<std::uint64_t> server_state::cancel_all(const std::string& selector) {
+  if (selector.empty())
+    return fail(errc::invalid_argument, "cancelling by name needs a name or a namespace");
+  if (auto ok = check_selector(selector, limits_); !ok)
+    return ok.error();
+  std::uint64_t removed = 0;
+  for (const auto& name : names_covered(selector)) {
+    // A recurring timeout may be pending and parked at once: one timeout.
+    for (auto& t : pending_.take(name)) {
+      auto was_parked = parked_.erase(t.token);
+      note({change::op::cancel, t.token, {}, {}, std::move(t), std::move(was_parked)});
+      ++removed;
+    }
+    for (auto& t : parked_.take(name)) {
+      note({change::op::cancel, t.token, {}, {}, std::nullopt, std::move(t)});
+      ++removed;
+    }
+  }
+  counters_.cancelled += removed;
+  return removed;
+}
+
+void server_state::remove(token tok) {
+  auto was_pending = pending_.erase(tok);
+  auto was_parked = parked_.erase(tok);
+  note({change::op::cancel, tok, {}, {}, std::move(was_pending), std::move(was_parked)});
+  ++counters_.cancelled;
+}
+
+std::vector<std::string> server_state::names_covered(const std::string& selector) const {
+  if (!selector.empty() && !is_namespace(selector))
+    return {selector};
+  std::vector<std::string> names;
+  const auto pick = [&](const std::string& name, std::size_t) {
+    if (covers(selector, name))
+      names.push_back(name);
+  };
+  pending_.for_each_name(pick);
+  parked_.for_each_name(pick);
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
 }
 
 status server_state::reschedule(std::string_view token_text, when_spec when, timestamp now) {
@@ -260,9 +340,10 @@ void server_state::undo(const change& c) {
   }
 }
 
-timeout_list server_state::list(const std::optional<std::string>& name) const {
-  auto pending = name ? pending_.entries(*name) : pending_.entries();
-  auto parked = name ? parked_.entries(*name) : parked_.entries();
+timeout_list server_state::list(const std::string& selector) const {
+  const auto names = selector.empty() ? std::vector<std::string>{} : names_covered(selector);
+  auto pending = selector.empty() ? pending_.entries() : pending_.entries(names);
+  auto parked = selector.empty() ? parked_.entries() : parked_.entries(names);
   timeout_list out;
   out.reserve(pending.size() + parked.size());
   auto p = pending.begin();
@@ -274,6 +355,43 @@ timeout_list server_state::list(const std::optional<std::string>& name) const {
                                  && std::tie(q->deadline, q->token)
                                       <= std::tie(p->deadline, p->token));
     out.push_back(take_parked ? info_of(*q++, true) : info_of(*p++, false));
+  }
+  return out;
+}
+
+timeout_count server_state::count(const std::string& selector) const {
+  if (selector.empty())
+    return {pending_.size(), parked_.size()};
+  timeout_count n;
+  for (const auto& name : names_covered(selector)) {
+    n.pending += pending_.count(name);
+    n.parked += parked_.count(name);
+  }
+  return n;
+}
+
+std::vector<namespace_info> server_state::namespaces(const std::string& selector) const {
+  std::map<std::string_view, namespace_info> by_namespace;
+  std::unordered_set<std::string_view> named; // names counted once, pending or parked
+  const auto add = [&](const std::string& name, std::size_t n, std::uint64_t namespace_info::*gauge) {
+    if (!covers(selector, name))
+      return;
+    auto& info = by_namespace[namespace_of(name)];
+    info.*gauge += n;
+    if (named.insert(name).second)
+      ++info.names;
+  };
+  pending_.for_each_name([&](const std::string& name, std::size_t n) {
+    add(name, n, &namespace_info::pending);
+  });
+  parked_.for_each_name([&](const std::string& name, std::size_t n) {
+    add(name, n, &namespace_info::parked);
+  });
+  std::vector<namespace_info> out;
+  out.reserve(by_namespace.size());
+  for (auto& [name, info] : by_namespace) {
+    info.name = std::string{name};
+    out.push_back(std::move(info));
   }
   return out;
 }

@@ -124,8 +124,11 @@ std::vector<timeout> timer_table::pop_due(timestamp now) {
 }
 
 std::vector<timeout> timer_table::take(const std::string& name) {
+  std::vector<heap_entry> found;
+  collect(name, found);
   std::vector<timeout> taken;
-  for (const auto& e : entries_of(name))
+  taken.reserve(found.size());
+  for (const auto& e : sorted(std::move(found)))
     taken.push_back(unlink(e.slot)); // slot ids stay valid: no shrinking in between
   shrink_if_sparse();
   return taken;
@@ -146,10 +149,23 @@ std::vector<timeout> timer_table::entries() const {
 }
 
 std::vector<timeout> timer_table::entries(const std::string& name) const {
+  return entries(std::vector<std::string>{name});
+}
+
+std::vector<timeout> timer_table::entries(const std::vector<std::string>& names) const {
+  std::vector<heap_entry> found;
+  for (const auto& name : names)
+    collect(name, found);
   std::vector<timeout> some;
-  for (const auto& e : entries_of(name))
+  some.reserve(found.size());
+  for (const auto& e : sorted(std::move(found)))
     some.push_back(copy_of(e));
   return some;
+}
+
+std::size_t timer_table::count(const std::string& name) const {
+  const auto n = names_.find(name);
+  return n ? names_.users(*n) : 0;
 }
 
 std::size_t timer_table::memory_bytes() const {
@@ -166,14 +182,12 @@ std::vector<timer_table::heap_entry> timer_table::sorted(std::vector<heap_entry>
   return entries;
 }
 
-std::vector<timer_table::heap_entry> timer_table::entries_of(const std::string& name) const {
-  std::vector<heap_entry> found;
+void timer_table::collect(const std::string& name, std::vector<heap_entry>& into) const {
   const auto n = names_.find(name);
   if (!n)
-    return found;
+    return;
   for (auto s = heads_[*n]; s != none; s = slots_[s].next)
-    found.push_back(heap_[slots_[s].heap]);
-  return sorted(std::move(found));
+    into.push_back(heap_[slots_[s].heap]);
 }
 
 timer_table::slot_id timer_table::allocate_slot() {

@@ -62,7 +62,7 @@ TEST_CASE("replaying recorded changes rebuilds the same state") {
   server_state replayed = fresh(2);
   for (const auto& ch : live.take_changes())
     REQUIRE(replayed.apply(ch));
-  CHECK(replayed.list(std::nullopt) == live.list(std::nullopt));
+  CHECK(replayed.list() == live.list());
 }
 
 TEST_CASE("a change that does not fit the state is refused on replay") {
@@ -78,7 +78,7 @@ TEST_CASE("undoing client changes newest first restores the state") {
   REQUIRE((kept && parked));
   for (auto& t : st.take_due(t0 + millis{5}))
     st.park(t);
-  const auto before = st.list(std::nullopt);
+  const auto before = st.list();
   st.record_changes(true);
   REQUIRE(st.schedule(in("c", 1), t0));
   REQUIRE(st.reschedule(kept->str(), when_spec::in(1), t0));
@@ -87,7 +87,7 @@ TEST_CASE("undoing client changes newest first restores the state") {
   auto changes = st.take_changes();
   for (auto c = changes.rbegin(); c != changes.rend(); ++c)
     st.undo(*c);
-  CHECK(st.list(std::nullopt) == before);
+  CHECK(st.list() == before);
 }
 
 TEST_CASE("recovery replays the journals that follow the snapshot, then checkpoints") {
@@ -97,7 +97,7 @@ TEST_CASE("recovery replays the journals that follow the snapshot, then checkpoi
   auto r = recover(state, fresh(), durability::always);
   REQUIRE(r);
   CHECK(r->replayed == 2);
-  CHECK(r->state.list(std::nullopt) == live.list(std::nullopt));
+  CHECK(r->state.list() == live.list());
   // The checkpoint holds everything and the next journal is open.
   REQUIRE(r->journal);
   CHECK(r->journal->generation() == 2);
@@ -120,7 +120,7 @@ TEST_CASE("a state file that holds everything is not rewritten at recovery") {
   auto r = recover(state, fresh(), durability::always);
   REQUIRE(r);
   CHECK(r->replayed == 0);
-  CHECK(r->state.list(std::nullopt) == live.list(std::nullopt));
+  CHECK(r->state.list() == live.list());
   CHECK(test::inode_of(state) == inode); // a rewrite renames a new file into place
   REQUIRE(r->journal);
   CHECK(r->journal->generation() == 3);

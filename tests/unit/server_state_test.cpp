@@ -183,7 +183,7 @@ TEST_CASE("list merges pending and parked timeouts in deadline order") {
   must(st.schedule(in("b", 500), t0));
   must(st.schedule(in("a", 900, "", 1000), t0));
   st.park(st.take_due(at(10)).at(0));
-  auto all = st.list(std::nullopt);
+  auto all = st.list();
   REQUIRE(all.size() == 3);
   CHECK(all[0].parked);
   CHECK(all[0].payload == "p");
@@ -203,7 +203,7 @@ TEST_CASE("save and restore keep every pending and parked timeout") {
   auto snap = st.save(at(20));
   server_state restored{token_generator{2}};
   REQUIRE(restored.restore(snap));
-  CHECK(restored.list(std::nullopt) == st.list(std::nullopt));
+  CHECK(restored.list() == st.list());
 }
 
 TEST_CASE("lateness figures count only on-time deliveries") {
@@ -223,7 +223,7 @@ TEST_CASE("a batch schedules every request, in order, or none of them") {
   auto toks = st.schedule_all({in("a", 30), in("b", 10), in("c", 20)}, t0);
   REQUIRE(toks);
   REQUIRE(toks->size() == 3);
-  CHECK(st.list(std::nullopt)[0].token == (*toks)[1].str());
+  CHECK(st.list()[0].token == (*toks)[1].str());
   CHECK(st.stats().scheduled == 3);
 
   auto bad = st.schedule_all({in("d", 5), in("", 5)}, t0);

@@ -83,6 +83,22 @@ TEST_CASE("erase by token removes the head or any other entry") {
   CHECK(ids(table.entries()) == std::vector<std::uint64_t>{2});
 }
 
+TEST_CASE("names are counted, enumerated and merged for bulk requests") {
+  timer_table table;
+  table.insert(make(300, 1, "x"));
+  table.insert(make(100, 2, "y"));
+  table.insert(make(200, 3, "x"));
+  table.insert(make(150, 4, "z"));
+  CHECK(table.count("x") == 2);
+  CHECK(table.count("nobody") == 0);
+  CHECK(ids(table.entries(std::vector<std::string>{"x", "y"}))
+        == std::vector<std::uint64_t>{2, 3, 1});
+  table.erase(token{1, 4});
+  std::map<std::string, std::size_t> seen;
+  table.for_each_name([&](const std::string& name, std::size_t n) { seen[name] = n; });
+  CHECK(seen == std::map<std::string, std::size_t>{{"x", 2}, {"y", 1}});
+}
+
 TEST_CASE("reschedule moves a timeout earlier or later") {
   timer_table table;
   table.insert(make(100, 1));

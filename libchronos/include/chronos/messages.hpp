@@ -12,9 +12,13 @@
 //   client         schedule_atom, vector<schedule_request>   tokens, in request order; all or
 //                                                            none (an invalid one fails the lot)
 //   client         cancel_atom, token                        ok_atom
+//   client         cancel_atom, vector<token>                ok_atom; all or none
+//   client         cancel_atom, name_selector                how many were cancelled (uint64)
 //   client         reschedule_atom, token, when_spec         ok_atom
-//   client         list_atom [, name]                        timeout_list (deadline order)
+//   client         list_atom [, name or namespace/]          timeout_list (deadline order)
+//   client         count_atom, name_selector                 timeout_count
 //   client         stats_atom                                stats_info
+//   client         stats_atom, name_selector                 vector<namespace_info>, by name
 //   chronos        wakeup_atom, generation                   (none: internal timer)
 //   chronos        commit_atom / retry_atom / sync_atom      (none: journal writes)
 //   disk thread    written_atom                              (none: a batch is written)
@@ -50,6 +54,7 @@ using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using reschedule_atom = caf::atom_constant<caf::atom("reschedule")>;
 using list_atom = caf::atom_constant<caf::atom("list")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using count_atom = caf::atom_constant<caf::atom("count")>;
 using wakeup_atom = caf::atom_constant<caf::atom("wakeup")>;
 // Internal: the actor sends these to itself (journal.hpp, group_commit.hpp).
 using commit_atom = caf::atom_constant<caf::atom("commit")>;
@@ -64,10 +69,14 @@ using chronos_api = caf::typed_actor<
   caf::replies_to<schedule_atom, schedule_request>::with<std::string>,
   caf::replies_to<schedule_atom, std::vector<schedule_request>>::with<std::vector<std::string>>,
   caf::replies_to<cancel_atom, std::string>::with<caf::ok_atom>,
+  caf::replies_to<cancel_atom, std::vector<std::string>>::with<caf::ok_atom>,
+  caf::replies_to<cancel_atom, name_selector>::with<std::uint64_t>,
   caf::replies_to<reschedule_atom, std::string, when_spec>::with<caf::ok_atom>,
   caf::replies_to<list_atom>::with<timeout_list>,
   caf::replies_to<list_atom, std::string>::with<timeout_list>,
+  caf::replies_to<count_atom, name_selector>::with<timeout_count>,
   caf::replies_to<stats_atom>::with<stats_info>,
+  caf::replies_to<stats_atom, name_selector>::with<std::vector<namespace_info>>,
   caf::reacts_to<wakeup_atom, std::uint64_t>,
   caf::reacts_to<commit_atom>,
   caf::reacts_to<written_atom>,
@@ -103,6 +112,22 @@ typename Inspector::result_type inspect(Inspector& f, stats_info& x) {
   return f(caf::meta::type_name("chronos_stats"), x.pending, x.parked, x.names, x.scheduled,
            x.fired, x.delivered, x.cancelled, x.lateness_count, x.lateness_mean_us,
            x.lateness_max_us, x.writable);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, name_selector& x) {
+  return f(caf::meta::type_name("chronos_name_selector"), x.text);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, timeout_count& x) {
+  return f(caf::meta::type_name("chronos_timeout_count"), x.pending, x.parked);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, namespace_info& x) {
+  return f(caf::meta::type_name("chronos_namespace_info"), x.name, x.names, x.registered,
+           x.pending, x.parked);
 }
 
 /// The error category of every chronos error.

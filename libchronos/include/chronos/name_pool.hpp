@@ -27,6 +27,16 @@ public:
 
   const std::string& text(id n) const { return *entries_[n].text; }
 
+  /// How many users (timeouts) `n` has.
+  std::uint32_t users(id n) const { return entries_[n].users; }
+
+  /// Calls `f(text, users)` for every name in use, in no particular order.
+  template <class F>
+  void for_each(F&& f) const {
+    for (const auto& [text, n] : ids_)
+      f(text, entries_[n].users);
+  }
+
   /// One past the largest id handed out: a bound for arrays indexed by id.
   std::size_t id_bound() const { return entries_.size(); }
 

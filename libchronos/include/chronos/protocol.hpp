@@ -62,6 +62,41 @@ struct timeout_info {
 
 using timeout_list = std::vector<timeout_info>;
 
+/// The names a bulk request covers (namespaces.hpp): one name
+/// ("billing/invoice-42"), or a namespace with everything in it ("billing/",
+/// with the trailing '/'). A type of its own, so that a selector is never
+/// mistaken for a token or a name.
+struct name_selector {
+  std::string text;
+};
+
+/// How many timeouts some names hold.
+struct timeout_count {
+  std::uint64_t pending = 0;
+  std::uint64_t parked = 0;
+
+  friend bool operator==(const timeout_count& a, const timeout_count& b) {
+    return a.pending == b.pending && a.parked == b.parked;
+  }
+};
+
+/// One namespace's gauges: the names directly in it ("billing/eu/x" is in
+/// "billing/eu", not in "billing"); "" is the root namespace.
+struct namespace_info {
+  std::string name;
+  /// Names that hold timeouts.
+  std::uint64_t names = 0;
+  /// Names bound to a live actor.
+  std::uint64_t registered = 0;
+  std::uint64_t pending = 0;
+  std::uint64_t parked = 0;
+
+  friend bool operator==(const namespace_info& a, const namespace_info& b) {
+    return a.name == b.name && a.names == b.names && a.registered == b.registered
+           && a.pending == b.pending && a.parked == b.parked;
+  }
+};
+
 struct stats_info {
   std::uint64_t pending = 0;
   std::uint64_t parked = 0;

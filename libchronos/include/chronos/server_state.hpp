@@ -40,8 +40,13 @@ struct server_limits {
   std::size_t max_batch = 100'000;
 };
 
-/// A client name is 1 to `max_name_bytes` bytes of UTF-8.
+/// A client name is 1 to `max_name_bytes` bytes of UTF-8, not ending in '/'
+/// (which would make it a namespace, see namespaces.hpp).
 status check_name(const std::string& name, const server_limits& limits);
+
+/// A selector is a valid name, a valid name followed by '/' (a namespace), or
+/// empty (everything).
+status check_selector(const std::string& selector, const server_limits& limits);
 
 class server_state {
 public:
@@ -66,6 +71,15 @@ public:
   /// Removes a timeout, pending or parked.
   status cancel(std::string_view token_text);
 
+  /// Removes every timeout of the tokens given, or none: an unknown or
+  /// repeated token (named by its index) fails the lot.
+  status cancel_each(const std::vector<std::string>& token_texts);
+
+  /// Removes every timeout, pending or parked, of the names `selector`
+  /// covers; how many. The empty selector is refused: cancelling everything
+  /// takes a namespace or a name.
+  outcome<std::uint64_t> cancel_all(const std::string& selector);
+
   /// Moves a timeout to a new deadline; a parked one-shot becomes pending again.
   status reschedule(std::string_view token_text, when_spec when, timestamp now);
 
@@ -81,8 +95,17 @@ public:
   /// Removes the parked occurrences of `name`, in deadline order.
   std::vector<timeout> take_parked(const std::string& name);
 
-  /// Pending and parked timeouts (all, or one name's) in (deadline, token) order.
-  timeout_list list(const std::optional<std::string>& name) const;
+  /// Pending and parked timeouts of the names `selector` covers (all, one
+  /// name's or a namespace's), in (deadline, token) order.
+  timeout_list list(const std::string& selector = {}) const;
+
+  /// How many timeouts the names `selector` covers hold.
+  timeout_count count(const std::string& selector) const;
+
+  /// Gauges of each namespace that holds a name `selector` covers, by
+  /// namespace name; `registered` is left to the caller, which knows the
+  /// live actors. Visits every name: an inspection, not a hot path.
+  std::vector<namespace_info> namespaces(const std::string& selector) const;
 
   std::optional<timestamp> next_deadline() const { return pending_.next_deadline(); }
 
@@ -111,6 +134,8 @@ private:
   outcome<timestamp> resolve(when_spec when, timestamp now) const;
   status check(const schedule_request& req) const;
   std::optional<token> find_token(std::string_view text) const;
+  std::vector<std::string> names_covered(const std::string& selector) const;
+  void remove(token tok);
   bool move_to_pending(token tok, timestamp deadline);
   void note(change c) {
     if (recording_)

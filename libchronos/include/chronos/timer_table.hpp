@@ -70,6 +70,17 @@ public:
   /// Copies of all timeouts, or those of one name, in (deadline, token) order.
   std::vector<timeout> entries() const;
   std::vector<timeout> entries(const std::string& name) const;
+  std::vector<timeout> entries(const std::vector<std::string>& names) const;
+
+  /// How many timeouts `name` has here.
+  std::size_t count(const std::string& name) const;
+
+  /// Calls `f(name, count)` for every name with timeouts here, in no
+  /// particular order: what bulk requests pick their names from.
+  template <class F>
+  void for_each_name(F&& f) const {
+    names_.for_each(f);
+  }
 
   std::size_t size() const { return heap_.size(); }
   bool empty() const { return heap_.empty(); }
@@ -115,7 +126,7 @@ private:
   bool less(const heap_entry& a, const heap_entry& b) const;
   timeout copy_of(const heap_entry& e) const;
   std::vector<heap_entry> sorted(std::vector<heap_entry> entries) const;
-  std::vector<heap_entry> entries_of(const std::string& name) const;
+  void collect(const std::string& name, std::vector<heap_entry>& into) const;
 
   slot_id allocate_slot();
   std::uint32_t allocate_extra(extra e);
