@@ -7,6 +7,7 @@
 // cannot be reached or did not answer.
 
 #include <csignal>
+#include <iomanip>
 #include <iostream>
 #include <thread>
 
@@ -29,17 +30,25 @@ constexpr const char* usage = R"(usage: chronosctl [--host H] [--port N] [--time
 commands:
   schedule NAME (--in DURATION | --at TIME) [--every DURATION] [--payload TEXT]
                           schedule a timeout for NAME; prints its token
-  cancel TOKEN            cancel a pending or parked timeout
+  cancel TOKEN...         cancel pending or parked timeouts (several: all or none)
+  cancel --name SELECTOR  cancel every timeout of a name or namespace; prints how many
   reschedule TOKEN (--in DURATION | --at TIME)
                           move a timeout to a new deadline
-  list [NAME] [--json]    timeouts (all, or NAME's) in deadline order
+  list [SELECTOR] [--json]
+                          timeouts (all, or a name's or namespace's) in deadline order
+  count [SELECTOR] [--json]
+                          how many timeouts (all, or a name's or namespace's)
   stats [--json]          counters of the server
+  namespaces [SELECTOR] [--json]
+                          per namespace: names, live names, pending, parked
   health                  exit 0 if chronosd answers and can write its journal, else 1
   watch NAME [--count N] [--json]
                           register as NAME and print each timeout as it arrives
 
 DURATION: a number and a unit, ms s m h d ("250ms", "1.5s", "2h").
 TIME: RFC 3339 ("2026-11-21T23:00:00.250Z", offsets allowed) or epoch milliseconds.
+SELECTOR: a name ("billing/invoice-42"), or a namespace with a trailing slash
+("billing/": every name under it). Names are grouped into namespaces by '/'.
 Defaults: --host 127.0.0.1 --port 4242 --timeout 5s.
 Exit status: 0 ok, 1 refused by chronosd, 2 usage error, 3 chronosd unreachable
 (health: 0 healthy, 1 not, 2 usage error).
@@ -50,12 +59,24 @@ const std::map<std::string, const char*> command_usage{
   {"schedule", "usage: chronosctl schedule NAME (--in DURATION | --at TIME) [--every DURATION] "
                "[--payload TEXT]\n\nSchedules a timeout for NAME and prints its token alone.\n"
                "--every makes it recurring with that period (first due at --in/--at).\n"},
-  {"cancel", "usage: chronosctl cancel TOKEN\n\nCancels a pending or parked timeout.\n"},
+  {"cancel", "usage: chronosctl cancel (TOKEN... | --name SELECTOR)\n\nCancels pending or "
+             "parked timeouts: those of the tokens given (all or none: an\nunknown token "
+             "cancels nothing), or every timeout of a name or of a namespace\n(\"billing/\"), "
+             "printing how many.\n"},
   {"reschedule", "usage: chronosctl reschedule TOKEN (--in DURATION | --at TIME)\n\n"
                  "Moves a timeout to a new deadline.\n"},
-  {"list", "usage: chronosctl list [NAME] [--json]\n\nPrints the timeouts (all, or NAME's) in "
-           "deadline order.\nWith --json: one array of {\"token\", \"name\", \"deadline_ms\", "
-           "\"payload\", \"interval_ms\", \"parked\"}.\n"},
+  {"list", "usage: chronosctl list [SELECTOR] [--json]\n\nPrints the timeouts (all, a name's, "
+           "or a namespace's such as \"billing/\") in\ndeadline order.\nWith --json: one array of "
+           "{\"token\", \"name\", \"deadline_ms\", \"payload\", \"interval_ms\", "
+           "\"parked\"}.\n"},
+  {"count", "usage: chronosctl count [SELECTOR] [--json]\n\nPrints how many timeouts (pending "
+            "and parked) there are: all, a name's,\nor a namespace's such as \"billing/\".\n"
+            "With --json: {\"pending\", \"parked\", \"total\"}.\n"},
+  {"namespaces", "usage: chronosctl namespaces [SELECTOR] [--json]\n\nPrints, for each namespace "
+                 "(all, or those a selector covers), the names\nwith timeouts directly in it, how "
+                 "many of them a live actor holds, and its\npending and parked timeouts. The "
+                 "root namespace shows as \"(root)\".\nWith --json: one array of {\"namespace\", "
+                 "\"names\", \"registered\", \"pending\", \"parked\"}.\n"},
   {"stats", "usage: chronosctl stats [--json]\n\nPrints the server's counters.\n"},
   {"health", "usage: chronosctl health\n\nChecks that chronosd answers within --timeout and can "
              "write its journal.\nPrints one line; exit status 0 if healthy, 1 if not "
@@ -229,8 +250,18 @@ int run_schedule(session& s, const command_line& cl) {
 }
 
 int run_cancel(session& s, const command_line& cl) {
-  allow_only(cl, {}, 1, 1);
-  s.call<caf::ok_atom>(cancel_atom::value, cl.positional[0]);
+  if (auto selector = option(cl, "--name")) {
+    allow_only(cl, {"--name"}, 0, 0);
+    if (selector->empty())
+      throw cli::usage_error{"empty name"};
+    std::cout << s.call<std::uint64_t>(cancel_atom::value, name_selector{*selector}) << std::endl;
+    return 0;
+  }
+  allow_only(cl, {}, 1, SIZE_MAX);
+  if (cl.positional.size() == 1)
+    s.call<caf::ok_atom>(cancel_atom::value, cl.positional[0]);
+  else
+    s.call<caf::ok_atom>(cancel_atom::value, cl.positional);
   return 0;
 }
 
@@ -240,10 +271,14 @@ int run_reschedule(session& s, const command_line& cl) {
   return 0;
 }
 
+// The optional SELECTOR of list, count and namespaces; none means everything.
+std::string selector_argument(const command_line& cl) {
+  return cl.positional.empty() ? std::string{} : name_argument(cl);
+}
+
 int run_list(session& s, const command_line& cl) {
   allow_only(cl, {"--json"}, 0, 1);
-  auto rows = cl.positional.empty() ? s.call<timeout_list>(list_atom::value)
-                                    : s.call<timeout_list>(list_atom::value, name_argument(cl));
+  auto rows = s.call<timeout_list>(list_atom::value, selector_argument(cl));
   if (option(cl, "--json")) {
     json out = json::array();
     for (const auto& t : rows)
@@ -261,6 +296,49 @@ int run_list(session& s, const command_line& cl) {
       std::cout << "  " << t.payload;
     std::cout << '\n';
   }
+  std::cout.flush();
+  return 0;
+}
+
+int run_count(session& s, const command_line& cl) {
+  allow_only(cl, {"--json"}, 0, 1);
+  auto n = s.call<timeout_count>(count_atom::value, name_selector{selector_argument(cl)});
+  if (option(cl, "--json"))
+    std::cout << json{{"pending", n.pending}, {"parked", n.parked}, {"total", n.pending + n.parked}}
+                   .dump()
+              << std::endl;
+  else
+    std::cout << n.pending + n.parked << std::endl;
+  return 0;
+}
+
+int run_namespaces(session& s, const command_line& cl) {
+  allow_only(cl, {"--json"}, 0, 1);
+  auto rows = s.call<std::vector<namespace_info>>(stats_atom::value,
+                                                  name_selector{selector_argument(cl)});
+  if (option(cl, "--json")) {
+    json out = json::array();
+    for (const auto& r : rows)
+      out.push_back(json{{"namespace", r.name},
+                         {"names", r.names},
+                         {"registered", r.registered},
+                         {"pending", r.pending},
+                         {"parked", r.parked}});
+    std::cout << out.dump() << std::endl;
+    return 0;
+  }
+  const auto shown = [](const namespace_info& r) { return r.name.empty() ? "(root)" : r.name; };
+  std::size_t width = std::string{"namespace"}.size();
+  for (const auto& r : rows)
+    width = std::max(width, shown(r).size());
+  const auto line = [&](const std::string& ns, const auto&... gauges) {
+    std::cout << std::left << std::setw(static_cast<int>(width)) << ns << std::right;
+    ((std::cout << std::setw(12) << gauges), ...);
+    std::cout << '\n';
+  };
+  line("namespace", "names", "registered", "pending", "parked");
+  for (const auto& r : rows)
+    line(shown(r), r.names, r.registered, r.pending, r.parked);
   std::cout.flush();
   return 0;
 }
@@ -391,6 +469,10 @@ int dispatch(caf::actor_system& sys, const command_line& cl) {
     return run_reschedule(s, cl);
   if (cl.command == "list")
     return run_list(s, cl);
+  if (cl.command == "count")
+    return run_count(s, cl);
+  if (cl.command == "namespaces")
+    return run_namespaces(s, cl);
   return run_stats(s, cl);
 }
 

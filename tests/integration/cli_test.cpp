@@ -1,4 +1,4 @@
-#include "../support/chronosd_process.hpp"
+#include "../support/cli_fixture.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -11,50 +11,20 @@ using namespace chronos::test;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-namespace {
-
-struct fixture {
-  temp_dir dir;
-  chronosd_process d = chronosd_process::start(dir, dir.file("chronos.json"));
-
-  std::string schedule(const std::string& name, std::vector<std::string> more) {
-    std::vector<std::string> args{"schedule", name};
-    args.insert(args.end(), more.begin(), more.end());
-    auto tok = trim(ctl_ok(dir, d.port, args));
-    REQUIRE(tok.size() == 29);
-    return tok;
-  }
-
-  /// Runs `watch NAME --count N`, returns its lines.
-  std::vector<std::string> watch(const std::string& name, int count, bool as_json = false) {
-    std::vector<std::string> args{"watch", name, "--count", std::to_string(count)};
-    if (as_json)
-      args.push_back("--json");
-    auto r = ctl(dir, d.port, args, 60s);
-    INFO("watch stderr: " << r.err);
-    REQUIRE(r.status == 0);
-    return lines(r.out);
-  }
-
-  run_result fails(std::vector<std::string> args) { return ctl(dir, d.port, args); }
-};
-
-} // namespace
-
-TEST_CASE_METHOD(fixture, "timeouts scheduled with chronosctl reach a watcher in deadline order") {
+TEST_CASE_METHOD(cli_fixture, "timeouts scheduled with chronosctl reach a watcher in deadline order") {
   auto c = schedule("w", {"--in", "1500ms", "--payload", "third"});
   auto a = schedule("w", {"--in", "500ms", "--payload", "first"});
   auto b = schedule("w", {"--in", "1s", "--payload", "second"});
   CHECK(watch("w", 3) == std::vector<std::string>{a + " first", b + " second", c + " third"});
 }
 
-TEST_CASE_METHOD(fixture, "an absolute time in the past fires at once; RFC 3339 and epoch ms both work") {
+TEST_CASE_METHOD(cli_fixture, "an absolute time in the past fires at once; RFC 3339 and epoch ms both work") {
   auto a = schedule("w", {"--at", "2020-01-01T00:00:00Z", "--payload", "rfc"});
   auto b = schedule("w", {"--at", "1577836800001", "--payload", "epoch"});
   CHECK(watch("w", 2) == std::vector<std::string>{a + " rfc", b + " epoch"});
 }
 
-TEST_CASE_METHOD(fixture, "a cancelled timeout is never delivered and its token is then unknown") {
+TEST_CASE_METHOD(cli_fixture, "a cancelled timeout is never delivered and its token is then unknown") {
   auto gone = schedule("w", {"--in", "300ms", "--payload", "cancelled"});
   auto kept = schedule("w", {"--in", "600ms", "--payload", "kept"});
   ctl_ok(dir, d.port, {"cancel", gone});
@@ -64,7 +34,7 @@ TEST_CASE_METHOD(fixture, "a cancelled timeout is never delivered and its token 
   CHECK(again.err.find("unknown token") != std::string::npos);
 }
 
-TEST_CASE_METHOD(fixture, "a rescheduled timeout moves ahead of another") {
+TEST_CASE_METHOD(cli_fixture, "a rescheduled timeout moves ahead of another") {
   auto late = schedule("w", {"--in", "1h", "--payload", "moved"});
   auto soon = schedule("w", {"--in", "800ms", "--payload", "soon"});
   ctl_ok(dir, d.port, {"reschedule", late, "--in", "300ms"});
@@ -73,14 +43,14 @@ TEST_CASE_METHOD(fixture, "a rescheduled timeout moves ahead of another") {
   CHECK(unknown.status == 1);
 }
 
-TEST_CASE_METHOD(fixture, "a recurring timeout repeats with the same token until cancelled") {
+TEST_CASE_METHOD(cli_fixture, "a recurring timeout repeats with the same token until cancelled") {
   auto tok = schedule("w", {"--in", "200ms", "--every", "200ms", "--payload", "tick"});
   CHECK(watch("w", 3) == std::vector<std::string>(3, tok + " tick"));
   ctl_ok(dir, d.port, {"cancel", tok});
   CHECK(trim(ctl_ok(dir, d.port, {"list"})).empty());
 }
 
-TEST_CASE_METHOD(fixture, "payloads with spaces and non-ASCII text come back unchanged") {
+TEST_CASE_METHOD(cli_fixture, "payloads with spaces and non-ASCII text come back unchanged") {
   auto tok = schedule("w", {"--in", "10ms", "--payload", "grüße, 世界 \"quoted\""});
   auto got = watch("w", 1, true);
   REQUIRE(got.size() == 1);
@@ -91,7 +61,7 @@ TEST_CASE_METHOD(fixture, "payloads with spaces and non-ASCII text come back unc
   CHECK(line["delivered_ms"].get<std::int64_t>() >= line["deadline_ms"].get<std::int64_t>());
 }
 
-TEST_CASE_METHOD(fixture, "list --json and stats --json have the documented shape") {
+TEST_CASE_METHOD(cli_fixture, "list --json and stats --json have the documented shape") {
   auto b = schedule("b", {"--in", "2h"});
   auto a = schedule("a", {"--in", "1h", "--every", "30m", "--payload", "p"});
   auto rows = json::parse(ctl_ok(dir, d.port, {"list", "--json"}));
@@ -115,7 +85,7 @@ TEST_CASE_METHOD(fixture, "list --json and stats --json have the documented shap
   CHECK(stats["parked"] == 0);
 }
 
-TEST_CASE_METHOD(fixture, "bad input is refused with a message and a non-zero status") {
+TEST_CASE_METHOD(cli_fixture, "bad input is refused with a message and a non-zero status") {
   struct bad_case {
     std::vector<std::string> args;
     int status;
@@ -148,7 +118,7 @@ TEST_CASE_METHOD(fixture, "bad input is refused with a message and a non-zero st
   CHECK(trim(ctl_ok(dir, d.port, {"list"})).empty());
 }
 
-TEST_CASE_METHOD(fixture, "a name held by another watcher is refused") {
+TEST_CASE_METHOD(cli_fixture, "a name held by another watcher is refused") {
   process first{{CHRONOSCTL_PATH, "--port", std::to_string(d.port), "watch", "w"}, dir, "first"};
   // Wait until the first watcher holds the name.
   ctl_until(dir, d.port, {"stats", "--json"},
@@ -160,7 +130,7 @@ TEST_CASE_METHOD(fixture, "a name held by another watcher is refused") {
   CHECK(first.wait(10s) == 0);
 }
 
-TEST_CASE_METHOD(fixture, "health reports a running chronosd as healthy") {
+TEST_CASE_METHOD(cli_fixture, "health reports a running chronosd as healthy") {
   schedule("w", {"--in", "1h"});
   auto r = ctl(dir, d.port, {"health"});
   CHECK(r.status == 0);
@@ -196,7 +166,7 @@ TEST_CASE("an unreachable chronosd is reported within seconds, not a hang") {
   }
 }
 
-TEST_CASE_METHOD(fixture, "garbage from a peer does not disturb chronosd") {
+TEST_CASE_METHOD(cli_fixture, "garbage from a peer does not disturb chronosd") {
   for (int round = 0; round < 3; ++round) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
