@@ -57,8 +57,8 @@ void chronos_w1_w2(const options& opts, report& out, bool cancel_too) {
   caf::anon_send_exit(*srv, caf::exit_reason::user_shutdown);
 }
 
-// W1 through the batch request: the same timeouts, 1,000 a request.
-void chronos_w1_batched(const options& opts, report& out) {
+// W1 (and W2) through the batch requests: the same timeouts, 1,000 a request.
+void chronos_batched(const options& opts, report& out, bool cancel_too) {
   const std::size_t n = opts.n ? opts.n : default_n;
   constexpr std::size_t batch = 1000;
   const auto delays = delays_ms(n, opts.seed);
@@ -66,19 +66,37 @@ void chronos_w1_batched(const options& opts, report& out) {
   caf::actor_system sys{configure(cfg)};
   auto srv = spawn_server(sys, server_config{});
   const std::size_t batches = (n + batch - 1) / batch;
-  auto r = run_clients(sys, 1, batches, 4, [&](caf::event_based_actor* self, std::size_t b, auto done) {
+  const auto range = [&](std::size_t b) {
+    return std::pair{b * batch, std::min(n, (b + 1) * batch)};
+  };
+  std::vector<std::string> tokens(n);
+  auto w1 = run_clients(sys, 1, batches, 4, [&](caf::event_based_actor* self, std::size_t b, auto done) {
+    auto [first, last] = range(b);
     std::vector<schedule_request> reqs;
-    for (std::size_t i = b * batch; i < std::min(n, (b + 1) * batch); ++i)
+    reqs.reserve(last - first);
+    for (std::size_t i = first; i < last; ++i)
       reqs.push_back({name_of(i), when_spec::in(delays[i]), "", 0});
     self->request(*srv, caf::infinite, schedule_atom::value, std::move(reqs))
-      .then([done](std::vector<std::string>&) { done(true); },
+      .then([&tokens, first = first, done](std::vector<std::string>& toks) {
+              std::move(toks.begin(), toks.end(), tokens.begin() + first);
+              done(true);
+            },
             [done](caf::error&) { done(false); });
   });
-  out.add({"w1", "chronos", "schedules_per_s", n / r.seconds, "1/s", "batches of 1000"});
+  out.add({"w1", "chronos", "schedules_per_s", n / w1.seconds, "1/s", "batches of 1000"});
+  if (cancel_too) {
+    std::shuffle(tokens.begin(), tokens.end(), std::mt19937_64{opts.seed + 1});
+    auto w2 = run_clients(sys, 1, batches, 4, [&](caf::event_based_actor* self, std::size_t b, auto done) {
+      auto [first, last] = range(b);
+      std::vector<std::string> some(tokens.begin() + first, tokens.begin() + last);
+      self->request(*srv, caf::infinite, cancel_atom::value, std::move(some))
+        .then([done](caf::ok_atom) { done(true); }, [done](caf::error&) { done(false); });
+    });
+    out.add({"w2", "chronos", "cancels_per_s", n / w2.seconds, "1/s", "batches of 1000"});
+  }
   caf::anon_send_exit(*srv, caf::exit_reason::user_shutdown);
 }
 
-// What a CAF user writes without chronos: a delayed_send per timeout, and a map
 // id -> generation so that a "cancelled" message is recognised and dropped.
 void baseline_w1_w2(const options& opts, report& out, bool cancel_too) {
   const std::size_t n = opts.n ? opts.n : default_n;
@@ -139,13 +157,14 @@ void caf_echo(const options& opts, report& out) {
 
 void run_w1(const options& opts, report& out) {
   chronos_w1_w2(opts, out, false);
-  chronos_w1_batched(opts, out);
+  chronos_batched(opts, out, false);
   baseline_w1_w2(opts, out, false);
   caf_echo(opts, out);
 }
 
 void run_w2(const options& opts, report& out) {
   chronos_w1_w2(opts, out, true);
+  chronos_batched(opts, out, true);
   baseline_w1_w2(opts, out, true);
 }
 

@@ -163,21 +163,27 @@ status server_state::cancel_each(const std::vector<std::string>& token_texts) {
   if (token_texts.size() > limits_.max_batch)
     return fail(errc::limit_exceeded, "a batch holds at most "
                                         + std::to_string(limits_.max_batch) + " requests");
-  std::vector<token> found;
+  std::vector<std::pair<token, std::size_t>> found; // token, index in the request
   found.reserve(token_texts.size());
-  std::unordered_set<token> seen;
-  seen.reserve(token_texts.size());
   for (std::size_t i = 0; i < token_texts.size(); ++i) {
     auto tok = find_token(token_texts[i]);
     if (!tok)
       return fail(errc::unknown_token, "request " + std::to_string(i) + ": unknown token '"
                                          + token_texts[i] + "'");
-    if (!seen.insert(*tok).second)
-      return fail(errc::invalid_argument, "request " + std::to_string(i) + ": token '"
-                                            + token_texts[i] + "' given twice");
-    found.push_back(*tok);
+    found.emplace_back(*tok, i);
   }
-  for (auto tok : found)
+  // Sorted, a repeated token sits next to its first occurrence (no hash set to
+  // allocate); the later index is the one named.
+  std::sort(found.begin(), found.end());
+  auto twice = std::adjacent_find(found.begin(), found.end(), [](const auto& a, const auto& b) {
+    return a.first == b.first;
+  });
+  if (twice != found.end()) {
+    const auto i = std::next(twice)->second;
+    return fail(errc::invalid_argument, "request " + std::to_string(i) + ": token '"
+                                          + token_texts[i] + "' given twice");
+  }
+  for (const auto& [tok, i] : found)
     remove(tok);
   return done{};
 }
