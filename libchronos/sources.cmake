@@ -24,6 +24,7 @@ set(CHRONOS_PURE_SOURCES
 )
 set(CHRONOS_ACTOR_SOURCES
   src/client.cpp
+  src/local_timers.cpp
   src/messages.cpp
   src/server.cpp
   src/server_journal.cpp
