@@ -26,14 +26,14 @@ const char* to_string(durability d) {
   return "?";
 }
 
-outcome<loaded> load(const std::string& state_path, server_state empty,
+outcome<loaded> load(const std::string& state_path, replayable& into,
                      std::optional<std::uint64_t> last) {
   auto snap = load_state(state_path);
   if (!snap)
     return snap.error();
   const std::uint64_t first = snap->generation;
-  loaded out{std::move(empty), first, 0, 0};
-  if (auto ok = out.state.restore(std::move(*snap)); !ok)
+  loaded out{first, 0, 0};
+  if (auto ok = into.restore(std::move(*snap)); !ok)
     return fail(errc::storage_failure, "state file '" + state_path + "': " + ok.error().detail);
   auto gens = list_journals(state_path);
   if (!gens)
@@ -48,7 +48,7 @@ outcome<loaded> load(const std::string& state_path, server_state empty,
     if (!contents)
       return contents.error();
     for (std::size_t i = 0; i < contents->changes.size(); ++i) {
-      if (auto ok = out.state.apply(contents->changes[i]); !ok)
+      if (auto ok = into.apply(contents->changes[i]); !ok)
         return fail(errc::storage_failure, "journal '" + path + "', record "
                                              + std::to_string(i + 1) + ": " + ok.error().detail);
     }
@@ -63,19 +63,19 @@ outcome<loaded> load(const std::string& state_path, server_state empty,
   return out;
 }
 
-outcome<recovery> recover(const std::string& state_path, server_state empty, durability mode) {
-  auto read = load(state_path, std::move(empty));
+outcome<recovery> recover(const std::string& state_path, replayable& into, durability mode) {
+  auto read = load(state_path, into);
   if (!read)
     return read.error();
   const std::uint64_t next = read->next_generation;
-  recovery out{std::move(read->state), nullptr, read->replayed, read->torn_bytes};
+  recovery out{nullptr, read->replayed, read->torn_bytes};
   // Everything is read: now it is safe to write. A state file that already
   // holds everything (nothing replayed, nothing torn) is not written again:
   // at a million timeouts that saves half a second of start-up.
   const bool current = read->replayed == 0 && read->torn_bytes == 0
                        && std::filesystem::exists(state_path);
   if (!current) {
-    auto fresh = out.state.save(floor_ms(std::chrono::system_clock::now()));
+    auto fresh = into.save(floor_ms(std::chrono::system_clock::now()));
     fresh.generation = next;
     if (auto ok = checkpoint(state_path, fresh); !ok)
       return ok.error();

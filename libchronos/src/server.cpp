@@ -162,9 +162,9 @@ caf::result<caf::message> ignore_unknown(caf::scheduled_actor* self, caf::messag
 
 // -- behavior -------------------------------------------------------------------
 
-chronos_api::behavior_type server_behavior(server_actor self, recovery restored,
-                                           server_config cfg) {
-  self->state.core = std::move(restored.state);
+chronos_api::behavior_type server_behavior(server_actor self, server_state core,
+                                           recovery restored, server_config cfg) {
+  self->state.core = std::move(core);
   if (restored.journal) {
     // The disk thread tells the actor when a batch is written. A weak handle:
     // the actor owns the thread, not the other way round.
@@ -333,9 +333,9 @@ namespace chronos {
 
 outcome<chronos_api> spawn_server(caf::actor_system& sys, server_config cfg) {
   server_state core{cfg.seed ? token_generator{*cfg.seed} : token_generator{}, cfg.limits};
-  recovery restored{std::move(core), nullptr, 0, 0};
+  recovery restored;
   if (!cfg.state_path.empty()) {
-    auto recovered = recover(cfg.state_path, std::move(restored.state), cfg.mode);
+    auto recovered = recover(cfg.state_path, core, cfg.mode);
     if (!recovered)
       return recovered.error();
     restored = std::move(*recovered);
@@ -344,7 +344,7 @@ outcome<chronos_api> spawn_server(caf::actor_system& sys, server_config cfg) {
   }
   // Spawned with arguments, not a capturing lambda: CAF 0.17 dereferences a null
   // argument tuple for argument-less spawns, which UBSan rightly reports.
-  return sys.spawn(detail::server_behavior, std::move(restored), std::move(cfg));
+  return sys.spawn(detail::server_behavior, std::move(core), std::move(restored), std::move(cfg));
 }
 
 } // namespace chronos

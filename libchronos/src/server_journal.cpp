@@ -49,10 +49,10 @@ void compact(server_actor self) {
     st.compactor.join();
   st.compactor = std::thread{[hdl = chronos_api{self}, path = st.cfg.state_path, closed] {
     auto write_snapshot = [&]() -> status {
-      auto rebuilt = load(path, server_state{}, closed);
-      if (!rebuilt)
-        return rebuilt.error();
-      auto snap = rebuilt->state.save(floor_ms(system_clock::now()));
+      server_state rebuilt;
+      if (auto read = load(path, rebuilt, closed); !read)
+        return read.error();
+      auto snap = rebuilt.save(floor_ms(system_clock::now()));
       snap.generation = closed + 1;
       return checkpoint(path, snap);
     }; // freeing the rebuilt state takes long: before the report, not in the actor's join

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "chronos/persistence.hpp"
+#include "chronos/server_state.hpp"
 #include "../support/temp_dir.hpp"
 
 using namespace chronos;
@@ -94,10 +95,11 @@ TEST_CASE("recovery replays the journals that follow the snapshot, then checkpoi
   test::temp_dir dir;
   const auto state = dir.file("chronos.json");
   auto live = journaled(state, {0, 1});
-  auto r = recover(state, fresh(), durability::always);
+  server_state r_state = fresh();
+  auto r = recover(state, r_state, durability::always);
   REQUIRE(r);
   CHECK(r->replayed == 2);
-  CHECK(r->state.list() == live.list());
+  CHECK(r_state.list() == live.list());
   // The checkpoint holds everything and the next journal is open.
   REQUIRE(r->journal);
   CHECK(r->journal->generation() == 2);
@@ -117,25 +119,27 @@ TEST_CASE("a state file that holds everything is not rewritten at recovery") {
   s.generation = 3;
   REQUIRE(save_state(state, s));
   const auto inode = test::inode_of(state);
-  auto r = recover(state, fresh(), durability::always);
+  server_state r_state = fresh();
+  auto r = recover(state, r_state, durability::always);
   REQUIRE(r);
   CHECK(r->replayed == 0);
-  CHECK(r->state.list() == live.list());
+  CHECK(r_state.list() == live.list());
   CHECK(test::inode_of(state) == inode); // a rewrite renames a new file into place
   REQUIRE(r->journal);
   CHECK(r->journal->generation() == 3);
   // What the new journal records then follows the untouched snapshot.
-  r->state.record_changes(true);
-  REQUIRE(r->state.schedule(in("b", 10), t0));
+  r_state.record_changes(true);
+  REQUIRE(r_state.schedule(in("b", 10), t0));
   std::string records;
-  for (const auto& c : r->state.take_changes())
+  for (const auto& c : r_state.take_changes())
     append_record(records, c);
   REQUIRE(r->journal->append(records));
   r->journal.reset();
-  auto again = recover(state, fresh(), durability::always);
+  server_state again_state = fresh();
+  auto again = recover(state, again_state, durability::always);
   REQUIRE(again);
   CHECK(again->replayed == 1);
-  CHECK(again->state.stats().pending == 2);
+  CHECK(again_state.stats().pending == 2);
   CHECK(test::inode_of(state) != inode); // this time there was something to fold in
 }
 
@@ -151,10 +155,11 @@ TEST_CASE("journals older than the snapshot are ignored (a crash mid-compaction)
   REQUIRE(save_state(state, s));
   REQUIRE(live.schedule(in("b", 10), t0));
   write_journal(state, 5, live);
-  auto r = recover(state, fresh(), durability::shutdown);
+  server_state r_state = fresh();
+  auto r = recover(state, r_state, durability::shutdown);
   REQUIRE(r);
   CHECK(r->replayed == 1);
-  CHECK(r->state.stats().pending == 2);
+  CHECK(r_state.stats().pending == 2);
   CHECK_FALSE(r->journal);
   CHECK(list_journals(state)->empty());
 }
@@ -163,13 +168,15 @@ TEST_CASE("loading up to a generation leaves later journals out (compaction)") {
   test::temp_dir dir;
   const auto state = dir.file("chronos.json");
   journaled(state, {0, 1});
-  auto upto0 = load(state, fresh(), 0);
+  server_state upto0_state = fresh();
+  auto upto0 = load(state, upto0_state, 0);
   REQUIRE(upto0);
-  CHECK(upto0->state.stats().pending == 1);
+  CHECK(upto0_state.stats().pending == 1);
   CHECK(upto0->next_generation == 1);
-  auto all = load(state, fresh());
+  server_state all_state = fresh();
+  auto all = load(state, all_state);
   REQUIRE(all);
-  CHECK(all->state.stats().pending == 2);
+  CHECK(all_state.stats().pending == 2);
   CHECK(all->next_generation == 2);
   CHECK(*list_journals(state) == std::vector<std::uint64_t>{0, 1}); // load only reads
 }
@@ -180,7 +187,8 @@ TEST_CASE("a torn journal tail is dropped at recovery") {
   journaled(state, {0}, 2);
   auto text = test::slurp(journal_path(state, 0));
   test::spit(journal_path(state, 0), text.substr(0, text.size() - 20));
-  auto r = recover(state, fresh(), durability::always);
+  server_state r_state = fresh();
+  auto r = recover(state, r_state, durability::always);
   REQUIRE(r);
   CHECK(r->replayed == 1);
   CHECK(r->torn_bytes > 0);
@@ -195,7 +203,8 @@ TEST_CASE("a corrupt journal stops recovery and nothing is written") {
   const auto first = text.find('\n') + 1;
   text[first + 20] = text[first + 20] == 'x' ? 'y' : 'x';
   test::spit(path, text);
-  auto r = recover(state, fresh(), durability::always);
+  server_state r_state = fresh();
+  auto r = recover(state, r_state, durability::always);
   REQUIRE_FALSE(r);
   CHECK(r.error().detail.find(path) != std::string::npos);
   CHECK(r.error().detail.find("at byte " + std::to_string(first)) != std::string::npos);

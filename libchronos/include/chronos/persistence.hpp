@@ -11,7 +11,7 @@
 
 #include "chronos/journal.hpp"
 #include "chronos/outcome.hpp"
-#include "chronos/server_state.hpp"
+#include "chronos/replayable.hpp"
 #include "chronos/state_file.hpp"
 
 namespace chronos {
@@ -30,32 +30,30 @@ std::optional<durability> parse_durability(std::string_view text);
 const char* to_string(durability d);
 
 struct loaded {
-  server_state state;
   /// The generation after the last journal replayed.
   std::uint64_t next_generation = 0;
   std::size_t replayed = 0;
   std::uint64_t torn_bytes = 0;
 };
 
-/// Reads the snapshot and replays the journals that follow it, up to
-/// generation `last` if given. Reads only.
-outcome<loaded> load(const std::string& state_path, server_state empty,
+/// Reads the snapshot into `into` (empty) and replays the journals that follow
+/// it, up to generation `last` if given. Reads only.
+outcome<loaded> load(const std::string& state_path, replayable& into,
                      std::optional<std::uint64_t> last = std::nullopt);
 
 struct recovery {
-  server_state state;
   /// The journal new changes go to (none in `shutdown` mode).
   std::shared_ptr<journal_writer> journal;
   std::size_t replayed = 0;
   std::uint64_t torn_bytes = 0;
 };
 
-/// Start-up: `load`s the snapshot and every journal that follows it, then
-/// checkpoints (a fresh snapshot holding everything, older journals removed)
-/// unless the snapshot already holds everything, and opens the next journal
-/// unless `mode` is `shutdown`. Nothing is written
-/// unless everything could be read: an unusable file stops the start untouched.
-outcome<recovery> recover(const std::string& state_path, server_state empty, durability mode);
+/// Start-up: `load`s the snapshot and every journal that follows it into
+/// `into`, then checkpoints (a fresh snapshot holding everything, older
+/// journals removed) unless the snapshot already holds everything, and opens
+/// the next journal unless `mode` is `shutdown`. Nothing is written unless
+/// everything could be read: an unusable file stops the start untouched.
+outcome<recovery> recover(const std::string& state_path, replayable& into, durability mode);
 
 /// Writes `s` atomically as the state file, then removes the journals older
 /// than `s.generation`, which it makes obsolete.

@@ -26,6 +26,7 @@
 #include "chronos/change.hpp"
 #include "chronos/outcome.hpp"
 #include "chronos/protocol.hpp"
+#include "chronos/replayable.hpp"
 #include "chronos/state_file.hpp"
 #include "chronos/timer_table.hpp"
 
@@ -48,17 +49,17 @@ status check_name(const std::string& name, const server_limits& limits);
 /// empty (everything).
 status check_selector(const std::string& selector, const server_limits& limits);
 
-class server_state {
+class server_state final : public replayable {
 public:
   explicit server_state(token_generator tokens = token_generator{},
                         server_limits limits = server_limits{});
 
   /// Start-up: loads `s` into this (empty) state. Due timeouts are not fired
   /// here; the first `take_due` fast-forwards over them, in deadline order.
-  status restore(snapshot s);
+  status restore(snapshot s) override;
 
   /// Shutdown: everything needed to continue after a restart.
-  snapshot save(timestamp now) const;
+  snapshot save(timestamp now) const override;
 
   /// Validates and adds a timeout; `now` resolves a relative deadline.
   outcome<token> schedule(const schedule_request& req, timestamp now);
@@ -124,7 +125,7 @@ public:
 
   /// Replays one journaled change. A change that does not fit the state (an
   /// unknown token, a duplicate) means the files disagree: an error.
-  status apply(const change& c);
+  status apply(const change& c) override;
 
   /// Takes back a client's change (schedule, cancel, reschedule). Changes must
   /// be undone newest first.

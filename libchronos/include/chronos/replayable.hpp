@@ -1,0 +1,34 @@
+#pragma once
+
+// What the state file and its journals restore into (persistence.hpp): a
+// snapshot first, then each journaled change in order. The chronos server's
+// state is one; so is the expiring key/value store, which keeps its entries
+// as timeouts and so shares the files, the journal and the recovery.
+
+#include "chronos/change.hpp"
+#include "chronos/outcome.hpp"
+#include "chronos/state_file.hpp"
+
+namespace chronos {
+
+class replayable {
+public:
+  /// Loads `s` into this (empty) state.
+  virtual status restore(snapshot s) = 0;
+
+  /// Replays one journaled change; an error when it does not fit the state.
+  virtual status apply(const change& c) = 0;
+
+  /// Everything needed to continue after a restart.
+  virtual snapshot save(timestamp now) const = 0;
+
+protected:
+  ~replayable() = default; // never owned through this interface
+  replayable() = default;
+  replayable(const replayable&) = default;
+  replayable(replayable&&) = default;
+  replayable& operator=(const replayable&) = default;
+  replayable& operator=(replayable&&) = default;
+};
+
+} // namespace chronos
