@@ -8,6 +8,7 @@ set(CHRONOS_PURE_SOURCES
   src/crc32.cpp
   src/duration.cpp
   src/errc.cpp
+  src/expiring_store.cpp
   src/group_commit.cpp
   src/journal.cpp
   src/log.cpp

@@ -100,6 +100,13 @@ std::optional<timeout> timer_table::find(token tok) const {
   return copy_of(heap_[slots_[s].heap]);
 }
 
+std::optional<timestamp> timer_table::deadline_of(token tok) const {
+  const auto s = slot_of(tok);
+  if (s == none)
+    return std::nullopt;
+  return from_epoch_ms(heap_[slots_[s].heap].deadline_ms());
+}
+
 bool timer_table::reschedule(token tok, timestamp deadline) {
   const auto s = slot_of(tok);
   if (s == none)

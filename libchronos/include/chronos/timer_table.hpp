@@ -56,6 +56,9 @@ public:
   std::optional<timeout> find(token tok) const;
   bool contains(token tok) const { return slot_of(tok) != none; }
 
+  /// The deadline of `tok`, if present: a lookup without copying the texts.
+  std::optional<timestamp> deadline_of(token tok) const;
+
   /// Moves the timeout `tok` to `deadline`; false if there is no such token.
   bool reschedule(token tok, timestamp deadline);
 
