@@ -22,11 +22,18 @@ namespace chronos::test {
 
 class process {
 public:
-  process(std::vector<std::string> argv, const temp_dir& dir, const std::string& tag)
+  /// Standard input is /dev/null, or `input`: a FIFO the test writes to. It is
+  /// opened read-write, so that opening it does not wait for a writer (the
+  /// child would block before exec, and posix_spawn with it).
+  process(std::vector<std::string> argv, const temp_dir& dir, const std::string& tag,
+          const std::string& input = "")
     : out_path_(dir.file(tag + ".out")), err_path_(dir.file(tag + ".err")) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    if (input.empty())
+      posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    else
+      posix_spawn_file_actions_addopen(&actions, 0, input.c_str(), O_RDWR, 0);
     posix_spawn_file_actions_addopen(&actions, 1, out_path_.c_str(),
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&actions, 2, err_path_.c_str(),
