@@ -28,7 +28,8 @@ namespace {
 constexpr const char* usage = R"(usage: chronosctl [--host H] [--port N] [--timeout DURATION] COMMAND ...
 
 commands:
-  schedule NAME (--in DURATION | --at TIME) [--every DURATION] [--payload TEXT]
+  schedule NAME (--in DURATION | --at TIME) [--every DURATION [--misfire POLICY]]
+          [--payload TEXT]
                           schedule a timeout for NAME; prints its token
   cancel TOKEN...         cancel pending or parked timeouts (several: all or none)
   cancel --name SELECTOR  cancel every timeout of a name or namespace; prints how many
@@ -56,9 +57,12 @@ Run "chronosctl COMMAND --help" for one command.
 )";
 
 const std::map<std::string, const char*> command_usage{
-  {"schedule", "usage: chronosctl schedule NAME (--in DURATION | --at TIME) [--every DURATION] "
-               "[--payload TEXT]\n\nSchedules a timeout for NAME and prints its token alone.\n"
-               "--every makes it recurring with that period (first due at --in/--at).\n"},
+  {"schedule", "usage: chronosctl schedule NAME (--in DURATION | --at TIME) [--every DURATION "
+               "[--misfire POLICY]] [--payload TEXT]\n\nSchedules a timeout for NAME and prints "
+               "its token alone.\n--every makes it recurring with that period (first due at "
+               "--in/--at).\n--misfire says what it does about periods it missed (chronosd down, "
+               "or NAME\naway): once (deliver one, the default), all (deliver each, at most 1,000),"
+               "\nskip (deliver none, and only on time to a live watcher).\n"},
   {"cancel", "usage: chronosctl cancel (TOKEN... | --name SELECTOR)\n\nCancels pending or "
              "parked timeouts: those of the tokens given (all or none: an\nunknown token "
              "cancels nothing), or every timeout of a name or of a namespace\n(\"billing/\"), "
@@ -215,7 +219,8 @@ struct session {
 json to_json(const timeout_info& t) {
   return json{{"token", t.token},     {"name", t.name},
               {"deadline_ms", t.deadline_ms}, {"payload", t.payload},
-              {"interval_ms", t.interval_ms}, {"parked", t.parked}};
+              {"interval_ms", t.interval_ms}, {"parked", t.parked},
+              {"misfire", to_string(t.misfire)}};
 }
 
 json to_json(const stats_info& s) {
@@ -226,6 +231,7 @@ json to_json(const stats_info& s) {
               {"fired", s.fired},
               {"delivered", s.delivered},
               {"cancelled", s.cancelled},
+              {"skipped", s.skipped},
               {"lateness_count", s.lateness_count},
               {"lateness_mean_us", s.lateness_mean_us},
               {"lateness_max_us", s.lateness_max_us},
@@ -235,7 +241,7 @@ json to_json(const stats_info& s) {
 // -- commands -----------------------------------------------------------------------------
 
 int run_schedule(session& s, const command_line& cl) {
-  allow_only(cl, {"--in", "--at", "--every", "--payload"}, 1, 1);
+  allow_only(cl, {"--in", "--at", "--every", "--misfire", "--payload"}, 1, 1);
   schedule_request req{name_argument(cl), when_from(cl), option(cl, "--payload").value_or(""), 0};
   if (auto every = option(cl, "--every")) {
     auto d = parse_duration(*every);
@@ -244,6 +250,14 @@ int run_schedule(session& s, const command_line& cl) {
     if (d->count() == 0)
       throw cli::usage_error{"--every must be longer than 0ms"};
     req.interval_ms = d->count();
+  }
+  if (auto policy = option(cl, "--misfire")) {
+    auto p = parse_misfire(*policy);
+    if (!p)
+      throw cli::usage_error{"unknown misfire policy '" + *policy + "' (once, all or skip)"};
+    if (req.interval_ms == 0)
+      throw cli::usage_error{"--misfire needs --every"};
+    req.misfire = *p;
   }
   std::cout << s.call<std::string>(schedule_atom::value, req) << std::endl;
   return 0;
@@ -290,6 +304,8 @@ int run_list(session& s, const command_line& cl) {
     std::cout << t.token << "  " << format_time(from_epoch_ms(t.deadline_ms)) << "  " << t.name;
     if (t.interval_ms > 0)
       std::cout << "  every " << format_duration(millis{t.interval_ms});
+    if (t.misfire != misfire_policy::once)
+      std::cout << "  misfire " << to_string(t.misfire);
     if (t.parked)
       std::cout << "  (parked)";
     if (!t.payload.empty())

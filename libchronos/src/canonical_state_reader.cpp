@@ -110,6 +110,10 @@ std::optional<timeout> entry(cursor& in) {
   f.deadline_ms = in.integer();
   in.expect(",\"interval_ms\":");
   f.interval_ms = in.integer();
+  if (in.peek(",\"misfire\":")) {
+    in.expect(",\"misfire\":");
+    f.misfire = in.string();
+  }
   in.expect(",\"name\":");
   f.name = in.string();
   in.expect(",\"payload\":");

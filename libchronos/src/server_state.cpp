@@ -13,8 +13,8 @@ namespace chronos {
 namespace {
 
 timeout_info info_of(const timeout& t, bool parked) {
-  return {t.token.str(), t.name,        to_epoch_ms(t.deadline),
-          t.payload,     t.interval.count(), parked};
+  return {t.token.str(),      t.name, to_epoch_ms(t.deadline), t.payload,
+          t.interval.count(), parked, t.misfire};
 }
 
 // The first deadline of a recurring timeout strictly after `now`, clamped so
@@ -88,6 +88,10 @@ status server_state::check(const schedule_request& req) const {
     return fail(errc::invalid_argument, "negative repeat interval");
   if (req.interval_ms > max_deadline_ms)
     return fail(errc::invalid_argument, "repeat interval too large");
+  if (req.misfire > misfire_policy::skip)
+    return fail(errc::invalid_argument, "unknown misfire policy");
+  if (req.misfire != misfire_policy::once && req.interval_ms == 0)
+    return fail(errc::invalid_argument, "a misfire policy needs a repeat interval");
   if (pending_.size() + parked_.size() >= limits_.max_timeouts)
     return fail(errc::limit_exceeded, "server holds its maximum of "
                                         + std::to_string(limits_.max_timeouts) + " timeouts");
@@ -114,7 +118,7 @@ outcome<token> server_state::schedule(const schedule_request& req, timestamp now
   // 64 random bits make a collision all but impossible; retry rather than overwrite.
   while (pending_.contains(tok) || parked_.contains(tok))
     tok = tokens_.next(now);
-  timeout entry{*deadline, tok, req.name, req.payload, millis{req.interval_ms}};
+  timeout entry{*deadline, tok, req.name, req.payload, millis{req.interval_ms}, req.misfire};
   if (recording_)
     note({change::op::schedule, tok, entry, {}, {}, {}});
   pending_.insert(std::move(entry));
@@ -261,34 +265,82 @@ bool server_state::move_to_pending(token tok, timestamp deadline) {
 }
 
 std::vector<timeout> server_state::take_due(timestamp now) {
-  auto due = pending_.pop_due(now);
-  for (const auto& t : due) {
-    if (t.recurring()) {
-      timeout next = t;
-      next.deadline = next_period(t, now);
-      note({change::op::rearm, t.token, {}, next.deadline, {}, {}});
-      pending_.insert(std::move(next));
-    } else {
+  std::vector<timeout> out;
+  for (auto& t : pending_.pop_due(now)) {
+    if (!t.recurring()) {
       note({change::op::fire, t.token, {}, {}, {}, {}});
+      out.push_back(std::move(t));
+      continue;
+    }
+    timeout next = t;
+    next.deadline = next_period(t, now);
+    note({change::op::rearm, t.token, {}, next.deadline, {}, {}});
+    catch_up(t, next.deadline, out);
+    pending_.insert(std::move(next));
+  }
+  counters_.fired += out.size();
+  return out;
+}
+
+// The occurrences of `t` due from its deadline until `until` (exclusive), as
+// its misfire policy wants them. Late by less than a period is one occurrence,
+// delivered under every policy.
+void server_state::catch_up(const timeout& t, timestamp until, std::vector<timeout>& out) {
+  const std::int64_t period = t.interval.count();
+  const std::int64_t due = std::max<std::int64_t>(1, (until - t.deadline).count() / period);
+  if (due == 1) {
+    out.push_back(t);
+    return;
+  }
+  switch (t.misfire) {
+    case misfire_policy::once:
+      out.push_back(t);
+      counters_.skipped += static_cast<std::uint64_t>(due - 1);
+      break;
+    case misfire_policy::skip:
+      counters_.skipped += static_cast<std::uint64_t>(due);
+      break;
+    case misfire_policy::all: {
+      const auto n = std::min<std::int64_t>(due, static_cast<std::int64_t>(limits_.max_catch_up));
+      counters_.skipped += static_cast<std::uint64_t>(due - n);
+      for (std::int64_t j = due - n; j < due; ++j) {
+        out.push_back(t);
+        out.back().deadline = t.deadline + millis{j * period};
+      }
+      break;
     }
   }
-  counters_.fired += due.size();
-  return due;
 }
 
 bool server_state::park(timeout occurrence) {
-  if (parked_.contains(occurrence.token))
+  const bool skip = occurrence.misfire == misfire_policy::skip;
+  if (skip || parked_.contains(occurrence.token)) {
+    // An `all` timeout's parked occurrence stands for the later ones too.
+    if (occurrence.misfire != misfire_policy::all)
+      ++counters_.skipped;
     return false;
+  }
   if (recording_)
     note({change::op::park, occurrence.token, occurrence, {}, {}, {}});
   return parked_.insert(std::move(occurrence));
 }
 
 std::vector<timeout> server_state::take_parked(const std::string& name) {
-  auto taken = parked_.take(name);
-  for (const auto& t : taken)
+  std::vector<timeout> out;
+  for (auto& t : parked_.take(name)) {
     note({change::op::deliver, t.token, {}, {}, {}, {}});
-  return taken;
+    auto pending = t.misfire == misfire_policy::all ? pending_.deadline_of(t.token)
+                                                    : std::nullopt;
+    if (pending && *pending > t.deadline)
+      catch_up(t, *pending, out);
+    else
+      out.push_back(std::move(t));
+  }
+  // Expanded occurrences of several timeouts interleave: deadline order again.
+  std::stable_sort(out.begin(), out.end(), [](const timeout& a, const timeout& b) {
+    return std::tie(a.deadline, a.token) < std::tie(b.deadline, b.token);
+  });
+  return out;
 }
 
 status server_state::apply(const change& c) {

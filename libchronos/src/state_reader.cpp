@@ -13,6 +13,15 @@ namespace {
 
 using json = nlohmann::json;
 
+// The fields of a stored timeout, by the JSON type they must have.
+bool is_string_field(const std::string& key) {
+  return key == "token" || key == "name" || key == "payload" || key == "misfire";
+}
+
+bool is_integer_field(const std::string& key) {
+  return key == "deadline_ms" || key == "interval_ms";
+}
+
 class reader final : public nlohmann::json_sax<json> {
 public:
   std::optional<failure> error;
@@ -53,7 +62,9 @@ public:
       entry_.name = std::move(v);
     else if (key_ == "payload")
       entry_.payload = std::move(v);
-    else if (key_ == "deadline_ms" || key_ == "interval_ms")
+    else if (key_ == "misfire")
+      entry_.misfire = std::move(v);
+    else if (is_integer_field(key_))
       return fail_with(item() + "." + key_, "expected an integer");
     return true;
   }
@@ -149,9 +160,9 @@ private:
       return top_scalar(what);
     if (where_ != at::entry)
       return fail_with(item(), "expected an object");
-    if (key_ == "deadline_ms" || key_ == "interval_ms")
+    if (is_integer_field(key_))
       return fail_with(item() + "." + key_, "expected an integer");
-    if (key_ == "token" || key_ == "name" || key_ == "payload")
+    if (is_string_field(key_))
       return fail_with(item() + "." + key_, "expected a string");
     return true;
   }
@@ -187,7 +198,7 @@ private:
       entry_.deadline_ms = v;
     else if (key_ == "interval_ms")
       entry_.interval_ms = v;
-    else if (key_ == "token" || key_ == "name" || key_ == "payload")
+    else if (is_string_field(key_))
       return fail_with(item() + "." + key_, "expected a string");
     return true;
   }
@@ -231,9 +242,9 @@ private:
   // An object or array inside an entry: wrong for known fields, skipped otherwise.
   bool entry_nested() {
     if (!skipping() && where_ == at::entry) {
-      if (key_ == "deadline_ms" || key_ == "interval_ms")
+      if (is_integer_field(key_))
         return fail_with(item() + "." + key_, "expected an integer");
-      if (key_ == "token" || key_ == "name" || key_ == "payload")
+      if (is_string_field(key_))
         return fail_with(item() + "." + key_, "expected a string");
     }
     return skip_open();

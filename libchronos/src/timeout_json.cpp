@@ -48,6 +48,11 @@ void append_json(std::string& out, const timeout& t) {
   out += std::to_string(to_epoch_ms(t.deadline));
   out += ",\"interval_ms\":";
   out += std::to_string(t.interval.count());
+  if (t.misfire != misfire_policy::once) {
+    out += ",\"misfire\":\"";
+    out += to_string(t.misfire);
+    out += '"';
+  }
   out += ",\"name\":";
   append_json_string(out, t.name);
   out += ",\"payload\":";
@@ -118,8 +123,13 @@ outcome<timeout> make_timeout(timeout_fields f, const std::function<std::string(
   const auto interval = f.interval_ms.value_or(0);
   if (interval < 0 || interval > max_deadline_ms)
     return corrupt(where() + ".interval_ms", "out of range");
+  auto misfire = parse_misfire(f.misfire.value_or("once"));
+  if (!misfire)
+    return corrupt(where() + ".misfire", "unknown misfire policy \"" + *f.misfire + "\"");
+  if (*misfire != misfire_policy::once && interval == 0)
+    return corrupt(where() + ".misfire", "a misfire policy on a one-shot timeout");
   return timeout{from_epoch_ms(*f.deadline_ms), *tok, std::move(*f.name),
-                 std::move(f.payload).value_or(""), millis{interval}};
+                 std::move(f.payload).value_or(""), millis{interval}, *misfire};
 }
 
 outcome<timeout> timeout_from_json(const json& obj, const std::string& where) {
@@ -127,7 +137,7 @@ outcome<timeout> timeout_from_json(const json& obj, const std::string& where) {
     return corrupt(where, "expected an object");
   timeout_fields f;
   for (auto [key, field] : {std::pair{"token", &f.token}, std::pair{"name", &f.name},
-                            std::pair{"payload", &f.payload}}) {
+                            std::pair{"payload", &f.payload}, std::pair{"misfire", &f.misfire}}) {
     auto it = obj.find(key);
     if (it == obj.end())
       continue;

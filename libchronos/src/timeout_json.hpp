@@ -17,6 +17,8 @@ namespace chronos::detail {
 
 /// Appends `t` as a JSON object, keys in sorted order: the same text as
 /// nlohmann's dump of the same object, several times faster (no DOM).
+/// "misfire" is written only when it is not the default ("once"), so files
+/// of timeouts without a policy read the same in older builds.
 void append_json(std::string& out, const timeout& t);
 
 /// Appends `text` (valid UTF-8) as a JSON string literal.
@@ -24,7 +26,7 @@ void append_json_string(std::string& out, std::string_view text);
 
 /// The fields of one stored timeout as read, before their checks.
 struct timeout_fields {
-  std::optional<std::string> token, name, payload;
+  std::optional<std::string> token, name, payload, misfire;
   std::optional<std::int64_t> deadline_ms, interval_ms;
 };
 

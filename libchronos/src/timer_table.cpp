@@ -59,6 +59,7 @@ timeout timer_table::copy_of(const heap_entry& e) const {
   if (s.extra != none) {
     t.payload = extras_[s.extra].payload;
     t.interval = extras_[s.extra].interval;
+    t.misfire = extras_[s.extra].misfire;
   }
   return t;
 }
@@ -73,7 +74,7 @@ bool timer_table::insert(timeout t) {
   slots_[s].name = names_.acquire(t.name);
   slots_[s].extra = t.payload.empty() && !t.recurring()
                       ? none
-                      : allocate_extra({std::move(t.payload), t.interval});
+                      : allocate_extra({std::move(t.payload), t.interval, t.misfire});
   link_name(s);
   index_.insert(s, key_of());
   heap_entry e{0, 0, s};

@@ -1,6 +1,9 @@
 #include "../support/actor_fixture.hpp"
 #include "../support/temp_dir.hpp"
 
+#include <map>
+#include <tuple>
+
 #include "chronos/state_file.hpp"
 
 using namespace chronos;
@@ -105,4 +108,34 @@ TEST_CASE_METHOD(test::actor_fixture, "a missing state file is an empty start") 
   test::temp_dir dir;
   auto srv = start(dir.file("chronos.json"));
   CHECK(stats(srv).pending == 0);
+}
+
+TEST_CASE_METHOD(test::actor_fixture, "after a restart each misfire policy catches up as it says") {
+  test::temp_dir dir;
+  auto path = dir.file("chronos.json");
+  snapshot s;
+  for (auto [id, name, policy] : {std::tuple{1, "once", misfire_policy::once},
+                                  std::tuple{2, "all", misfire_policy::all},
+                                  std::tuple{3, "skip", misfire_policy::skip}}) {
+    s.pending.push_back(at_offset(*this, -10'500, static_cast<std::uint64_t>(id), name, name, 1000));
+    s.pending.back().misfire = policy;
+  }
+  REQUIRE(save_state(path, s));
+  auto srv = start(path);
+  std::map<std::string, test::inbox> boxes;
+  for (const std::string name : {"once", "all", "skip"}) {
+    auto [client, box] = collector();
+    register_name(srv, name, client);
+    boxes[name] = box;
+  }
+  sched.run();
+  CHECK(boxes["once"]->size() == 1);
+  CHECK(boxes["skip"]->empty());
+  REQUIRE(boxes["all"]->size() == 11); // -10.5 s, -9.5 s, ... -0.5 s
+  for (std::size_t i = 0; i < 11; ++i)
+    CHECK(ms_since_start(boxes["all"]->at(i).msg.deadline_ms) == -10'500 + 1000 * std::int64_t(i));
+  CHECK(stats(srv).skipped == 10 + 11);
+  advance(500ms); // back on schedule: every policy delivers
+  for (const std::string name : {"once", "all", "skip"})
+    CHECK(ms_since_start(boxes[name]->back().msg.deadline_ms) == 500);
 }

@@ -101,6 +101,9 @@ TEST_CASE_METHOD(cli_fixture, "bad input is refused with a message and a non-zer
     {{"schedule", "w", "--at", "tomorrow"}, 2, "time 'tomorrow'"},
     {{"schedule", "w", "--in", "1s", "--every", "0s"}, 2, "--every"},
     {{"schedule", "w", "--in", "1s", "--colour", "red"}, 2, "unknown option --colour"},
+    {{"schedule", "w", "--in", "1s", "--every", "1s", "--misfire", "often"}, 2,
+     "unknown misfire policy 'often'"},
+    {{"schedule", "w", "--in", "1s", "--misfire", "all"}, 2, "--misfire needs --every"},
     {{"frobnicate"}, 2, "unknown command"},
     {{}, 2, "no command"},
     {{"cancel"}, 2, "usage"},
@@ -116,6 +119,21 @@ TEST_CASE_METHOD(cli_fixture, "bad input is refused with a message and a non-zer
     CHECK(lines(r.err).size() == 1);
   }
   CHECK(trim(ctl_ok(dir, d.port, {"list"})).empty());
+}
+
+TEST_CASE_METHOD(cli_fixture, "a misfire policy is kept, listed and honoured") {
+  schedule("w", {"--in", "1h", "--every", "1h", "--misfire", "all"});
+  auto rows = json::parse(ctl_ok(dir, d.port, {"list", "--json"}));
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["misfire"] == "all");
+  CHECK(ctl_ok(dir, d.port, {"list"}).find("every 1h  misfire all") != std::string::npos);
+  // skip never parks: with no watcher for "gone", its on-time occurrences are dropped.
+  schedule("gone", {"--in", "100ms", "--every", "100ms", "--misfire", "skip"});
+  const auto skipped = ctl_until(dir, d.port, {"stats", "--json"}, [](const std::string& out) {
+    return json::parse(out)["skipped"] >= 2;
+  });
+  CHECK(json::parse(skipped)["skipped"] >= 2);
+  CHECK(json::parse(skipped)["parked"] == 0);
 }
 
 TEST_CASE_METHOD(cli_fixture, "a name held by another watcher is refused") {

@@ -15,7 +15,7 @@ snapshot sample() {
   std::string every_escape = "q\" b\\ \b\f\n\r\t \x01\x1f é€😀";
   s.pending.push_back({from_epoch_ms(0), token{0x10, 0xa}, "alice", "", millis{0}});
   s.pending.push_back({from_epoch_ms(max_deadline_ms), token{0x11, 0xb}, "b\"ob", every_escape,
-                       millis{5000}});
+                       millis{5000}, misfire_policy::skip});
   s.parked.push_back({from_epoch_ms(1'795'301'000'000), token{0x09, 0xc}, "carol", "late", millis{0}});
   return s;
 }

@@ -22,6 +22,11 @@ std::vector<change> every_kind() {
     {change::op::fire, token{7, 4}, {}, {}, {}, {}},
     {change::op::rearm, token{7, 5}, {}, from_epoch_ms(6000), {}, {}},
     {change::op::park, token{7, 6}, entry(6, 900, 100), {}, {}, {}},
+    {change::op::schedule, token{7, 7}, [] {
+       auto t = entry(7, 2000, 100);
+       t.misfire = misfire_policy::all;
+       return t;
+     }(), {}, {}, {}},
     {change::op::deliver, token{7, 6}, {}, {}, {}, {}},
   };
 }

@@ -15,7 +15,8 @@ snapshot sample() {
   s.saved_at = from_epoch_ms(1'795'302'000'000);
   s.pending.push_back({from_epoch_ms(1'795'302'001'000), token{0x10, 0xa}, "alice", "", millis{0}});
   s.pending.push_back(
-    {from_epoch_ms(1'795'302'002'000), token{0x11, 0xb}, "bob", "wake \"up\"\n\xc3\xa9", millis{5000}});
+    {from_epoch_ms(1'795'302'002'000), token{0x11, 0xb}, "bob", "wake \"up\"\n\xc3\xa9", millis{5000},
+     misfire_policy::all});
   s.parked.push_back({from_epoch_ms(1'795'301'000'000), token{0x09, 0xc}, "carol", "late", millis{0}});
   return s;
 }
@@ -106,6 +107,19 @@ TEST_CASE("a damaged state file is rejected with what is wrong") {
                  "timeouts[1].interval_ms");
   check_rejected(replace(valid_text(), "\"payload\":\"late\"", "\"payload\":7"),
                  "parked[0].payload: expected a string");
+  check_rejected(replace(valid_text(), "\"misfire\":\"all\"", "\"misfire\":\"sometimes\""),
+                 "timeouts[1].misfire: unknown misfire policy \"sometimes\"");
+  check_rejected(replace(valid_text(), "\"misfire\":\"all\"", "\"misfire\":1"),
+                 "timeouts[1].misfire: expected a string");
+  check_rejected(replace(valid_text(), "\"interval_ms\":0,\"name\":\"alice\"",
+                         "\"interval_ms\":0,\"misfire\":\"skip\",\"name\":\"alice\""),
+                 "timeouts[0].misfire: a misfire policy on a one-shot timeout");
+}
+
+TEST_CASE("a timeout with the default misfire policy is written without the field") {
+  const auto text = valid_text();
+  CHECK(text.find("\"misfire\":\"all\"") != std::string::npos);
+  CHECK(text.find("\"misfire\"") == text.rfind("\"misfire\"")); // only bob has one
 }
 
 TEST_CASE("unknown fields of any shape are skipped, known ones must have their type") {

@@ -92,7 +92,7 @@ typename Inspector::result_type inspect(Inspector& f, when_spec& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, schedule_request& x) {
   return f(caf::meta::type_name("chronos_schedule_request"), x.name, x.when, x.payload,
-           x.interval_ms);
+           x.interval_ms, x.misfire);
 }
 
 template <class Inspector>
@@ -104,13 +104,13 @@ typename Inspector::result_type inspect(Inspector& f, chronos_timeout& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, timeout_info& x) {
   return f(caf::meta::type_name("chronos_timeout_info"), x.token, x.name, x.deadline_ms,
-           x.payload, x.interval_ms, x.parked);
+           x.payload, x.interval_ms, x.parked, x.misfire);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stats_info& x) {
   return f(caf::meta::type_name("chronos_stats"), x.pending, x.parked, x.names, x.scheduled,
-           x.fired, x.delivered, x.cancelled, x.lateness_count, x.lateness_mean_us,
+           x.fired, x.delivered, x.cancelled, x.skipped, x.lateness_count, x.lateness_mean_us,
            x.lateness_max_us, x.writable);
 }
 

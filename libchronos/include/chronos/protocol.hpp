@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "chronos/misfire.hpp"
+
 namespace chronos {
 
 /// When a timeout is due: an absolute deadline, or a delay from the moment
@@ -27,11 +29,15 @@ struct schedule_request {
   std::string payload;
   /// Zero for a one-shot timeout, else the repeat period in ms.
   std::int64_t interval_ms = 0;
+  /// What a recurring timeout does about missed periods (misfire.hpp).
+  misfire_policy misfire = misfire_policy::once;
 };
 
 /// What chronos sends to the actor registered under `name` when a timeout is due.
 /// `token` and `deadline_ms` together identify one occurrence of a timeout, so a
-/// client can drop a duplicate delivery.
+/// client can drop a duplicate delivery. `deadline_ms` is the instant this
+/// occurrence was due: a late delivery (after a restart, or parked while the
+/// name was away) shows how late it is against the receiver's clock.
 struct chronos_timeout {
   std::string token;
   std::string payload;
@@ -53,10 +59,12 @@ struct timeout_info {
   std::int64_t interval_ms = 0;
   /// Came due while its name had no live actor; waits for the name to register.
   bool parked = false;
+  misfire_policy misfire = misfire_policy::once;
 
   friend bool operator==(const timeout_info& a, const timeout_info& b) {
     return a.token == b.token && a.name == b.name && a.deadline_ms == b.deadline_ms
-           && a.payload == b.payload && a.interval_ms == b.interval_ms && a.parked == b.parked;
+           && a.payload == b.payload && a.interval_ms == b.interval_ms && a.parked == b.parked
+           && a.misfire == b.misfire;
   }
 };
 
@@ -105,6 +113,9 @@ struct stats_info {
   std::uint64_t fired = 0;
   std::uint64_t delivered = 0;
   std::uint64_t cancelled = 0;
+  /// Occurrences of recurring timeouts not delivered because of their misfire
+  /// policy (misfire.hpp).
+  std::uint64_t skipped = 0;
   /// Delivery lateness (delivery time - deadline) of timeouts delivered on
   /// time, i.e. not parked and not from a restore backlog.
   std::uint64_t lateness_count = 0;

@@ -39,6 +39,9 @@ struct server_limits {
   std::size_t max_payload_bytes = 64 * 1024;
   std::size_t max_timeouts = 10'000'000;
   std::size_t max_batch = 100'000;
+  /// Occurrences a recurring timeout with misfire policy `all` delivers at
+  /// most when it catches up (the latest ones).
+  std::size_t max_catch_up = 1000;
 };
 
 /// A client name is 1 to `max_name_bytes` bytes of UTF-8, not ending in '/'
@@ -85,15 +88,19 @@ public:
   status reschedule(std::string_view token_text, when_spec when, timestamp now);
 
   /// Removes every occurrence due at `now`, in deadline order, and re-arms the
-  /// recurring ones. When a recurring timeout is late by several periods it
-  /// fires once and re-arms to its first deadline after `now`.
+  /// recurring ones to their first deadline after `now`. A recurring timeout
+  /// late by several periods gives the occurrences its misfire policy asks for
+  /// (misfire.hpp): one, all (bounded), or, with `skip`, none.
   std::vector<timeout> take_due(timestamp now);
 
-  /// Keeps an occurrence whose name has no live actor. False when this token
-  /// already has a parked occurrence (it is then dropped, see above).
+  /// Keeps an occurrence whose name has no live actor. False when it is not
+  /// kept: its token already has a parked occurrence (see above), or its
+  /// policy is `skip`.
   bool park(timeout occurrence);
 
-  /// Removes the parked occurrences of `name`, in deadline order.
+  /// Removes the parked occurrences of `name`, in deadline order. A parked
+  /// timeout with policy `all` stands for every period it missed until its
+  /// pending deadline, and comes back as that many occurrences.
   std::vector<timeout> take_parked(const std::string& name);
 
   /// Pending and parked timeouts of the names `selector` covers (all, one
@@ -135,6 +142,7 @@ private:
   outcome<timestamp> resolve(when_spec when, timestamp now) const;
   status check(const schedule_request& req) const;
   std::optional<token> find_token(std::string_view text) const;
+  void catch_up(const timeout& t, timestamp until, std::vector<timeout>& out);
   std::vector<std::string> names_covered(const std::string& selector) const;
   void remove(token tok);
   bool move_to_pending(token tok, timestamp deadline);

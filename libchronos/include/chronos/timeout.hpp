@@ -6,6 +6,7 @@
 #include <string>
 
 #include "chronos/clock.hpp"
+#include "chronos/misfire.hpp"
 #include "chronos/token.hpp"
 
 namespace chronos {
@@ -19,12 +20,14 @@ struct timeout {
   std::string payload;
   /// Zero for a one-shot timeout, else the repeat period.
   millis interval{0};
+  /// What a recurring timeout does about missed periods (misfire.hpp).
+  misfire_policy misfire = misfire_policy::once;
 
   bool recurring() const { return interval.count() > 0; }
 
   friend bool operator==(const timeout& a, const timeout& b) {
     return a.deadline == b.deadline && a.token == b.token && a.name == b.name
-           && a.payload == b.payload && a.interval == b.interval;
+           && a.payload == b.payload && a.interval == b.interval && a.misfire == b.misfire;
   }
 };
 

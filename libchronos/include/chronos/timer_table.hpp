@@ -119,6 +119,7 @@ private:
   struct extra {
     std::string payload;
     millis interval{0};
+    misfire_policy misfire = misfire_policy::once;
   };
 
   /// How the token index finds a slot's token.
