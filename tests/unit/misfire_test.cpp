@@ -3,29 +3,16 @@
 
 #include <catch2/catch.hpp>
 
-#include "chronos/server_state.hpp"
+#include "../support/server_state_helpers.hpp"
 
 using namespace chronos;
+using namespace chronos::test;
 
 namespace {
 
-const timestamp t0 = from_epoch_ms(1'795'302'000'000);
-
-timestamp at(std::int64_t ms_after_t0) { return t0 + millis{ms_after_t0}; }
-
 std::string every(server_state& st, std::string name, std::int64_t period_ms,
                   misfire_policy policy) {
-  auto tok = st.schedule({std::move(name), when_spec::in(period_ms), "", period_ms, policy}, t0);
-  INFO((tok ? "" : tok.error().detail));
-  REQUIRE(tok);
-  return tok->str();
-}
-
-std::vector<std::int64_t> deadlines(const std::vector<timeout>& ts) {
-  std::vector<std::int64_t> out;
-  for (const auto& t : ts)
-    out.push_back((t.deadline - t0).count());
-  return out;
+  return must(st.schedule({std::move(name), when_spec::in(period_ms), "", period_ms, policy}, t0));
 }
 
 } // namespace

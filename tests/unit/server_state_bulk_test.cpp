@@ -5,19 +5,12 @@
 
 #include <algorithm>
 
-#include "chronos/server_state.hpp"
+#include "../support/server_state_helpers.hpp"
 
 using namespace chronos;
+using namespace chronos::test;
 
 namespace {
-
-const timestamp t0 = from_epoch_ms(1'795'302'000'000);
-
-std::string must(outcome<token> tok) {
-  INFO((tok ? "" : tok.error().detail));
-  REQUIRE(tok);
-  return tok->str();
-}
 
 std::string add(server_state& st, std::string name, std::int64_t delay_ms,
                 std::int64_t interval_ms = 0) {

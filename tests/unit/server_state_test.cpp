@@ -1,31 +1,15 @@
 #include <catch2/catch.hpp>
 
-#include "chronos/server_state.hpp"
+#include "../support/server_state_helpers.hpp"
 
 using namespace chronos;
+using namespace chronos::test;
 
 namespace {
-
-const timestamp t0 = from_epoch_ms(1'795'302'000'000);
-
-timestamp at(std::int64_t ms_after_t0) { return t0 + millis{ms_after_t0}; }
 
 schedule_request in(std::string name, std::int64_t delay_ms, std::string payload = "",
                     std::int64_t interval_ms = 0) {
   return {std::move(name), when_spec::in(delay_ms), std::move(payload), interval_ms};
-}
-
-std::string must(outcome<token> tok) {
-  INFO((tok ? "" : tok.error().detail));
-  REQUIRE(tok);
-  return tok->str();
-}
-
-std::vector<std::int64_t> deadlines(const std::vector<timeout>& ts) {
-  std::vector<std::int64_t> out;
-  for (const auto& t : ts)
-    out.push_back((t.deadline - t0).count());
-  return out;
 }
 
 } // namespace
