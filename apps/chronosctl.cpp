@@ -43,8 +43,9 @@ commands:
   namespaces [SELECTOR] [--json]
                           per namespace: names, live names, pending, parked
   health                  exit 0 if chronosd answers and can write its journal, else 1
-  watch NAME [--count N] [--json]
-                          register as NAME and print each timeout as it arrives
+  watch NAME [--count N] [--json] [--group [--ack DURATION]]
+                          register as NAME (or join the group NAME) and print each
+                          timeout as it arrives
 
 DURATION: a number and a unit, ms s m h d ("250ms", "1.5s", "2h").
 TIME: RFC 3339 ("2026-11-21T23:00:00.250Z", offsets allowed) or epoch milliseconds.
@@ -85,11 +86,14 @@ const std::map<std::string, const char*> command_usage{
   {"health", "usage: chronosctl health\n\nChecks that chronosd answers within --timeout and can "
              "write its journal.\nPrints one line; exit status 0 if healthy, 1 if not "
              "(for service\nmanagers and load balancers).\n"},
-  {"watch", "usage: chronosctl watch NAME [--count N] [--json]\n\nRegisters as NAME and prints "
-            "each timeout as it arrives (parked ones first):\nthe token, then the payload if "
-            "any. --count N exits after N timeouts.\nWith --json: one {\"token\", \"payload\", "
-            "\"deadline_ms\", \"delivered_ms\", \"name\"} a line.\nSurvives chronosd restarts "
-            "(reconnects and registers again).\n"},
+  {"watch", "usage: chronosctl watch NAME [--count N] [--json] [--group [--ack DURATION]]\n\n"
+            "Registers as NAME and prints each timeout as it arrives (parked ones first):\nthe "
+            "token, then the payload if any. --count N exits after N timeouts.\nWith --json: one "
+            "{\"token\", \"payload\", \"deadline_ms\", \"delivered_ms\", \"name\"} a line.\n"
+            "--group joins NAME as one member of a group instead: the members take turns.\n--ack "
+            "makes the group expect each delivery acknowledged within DURATION (this\nwatcher "
+            "acknowledges after printing); one that is not goes to another member.\nSurvives "
+            "chronosd restarts (reconnects and registers again).\n"},
 };
 
 /// chronosd answered with an error (exit 1) or could not be reached (exit 3).
@@ -111,7 +115,7 @@ struct command_line {
   std::map<std::string, std::string> options; // "--in" -> "5s"; flags map to ""
 };
 
-bool is_flag(const std::string& arg) { return arg == "--json"; }
+bool is_flag(const std::string& arg) { return arg == "--json" || arg == "--group"; }
 
 command_line parse(int argc, char** argv) {
   command_line cl;
@@ -232,6 +236,8 @@ json to_json(const stats_info& s) {
               {"delivered", s.delivered},
               {"cancelled", s.cancelled},
               {"skipped", s.skipped},
+              {"unacked", s.unacked},
+              {"redelivered", s.redelivered},
               {"lateness_count", s.lateness_count},
               {"lateness_mean_us", s.lateness_mean_us},
               {"lateness_max_us", s.lateness_max_us},
@@ -399,9 +405,16 @@ int run_stats(session& s, const command_line& cl) {
   return 0;
 }
 
-// Prints each delivered timeout; quits after `count` of them (0: never).
-caf::behavior printer(caf::event_based_actor* self, bool as_json, std::uint64_t count) {
+// Prints each delivered timeout; quits after `count` of them (0: never). With
+// an `acks` handle, acknowledges each after printing, and counts it once the
+// acknowledgement is answered, so that the last one is not lost on exit.
+caf::behavior printer(caf::event_based_actor* self, bool as_json, std::uint64_t count,
+                      caf::actor acks) {
   auto left = std::make_shared<std::uint64_t>(count);
+  auto one_done = [=] {
+    if (*left > 0 && --*left == 0)
+      self->quit();
+  };
   return {[=](const chronos_timeout& t) {
     if (as_json) {
       json line{{"token", t.token},
@@ -413,13 +426,21 @@ caf::behavior printer(caf::event_based_actor* self, bool as_json, std::uint64_t 
     } else {
       std::cout << t.token << (t.payload.empty() ? "" : " " + t.payload) << std::endl;
     }
-    if (*left > 0 && --*left == 0)
-      self->quit();
+    if (!acks) {
+      one_done();
+      return;
+    }
+    self->request(acks, std::chrono::seconds{10}, ack_atom::value, t.token, t.deadline_ms)
+      .then([=](caf::ok_atom) { one_done(); },
+            [=](const caf::error& e) {
+              log_warning("cannot acknowledge " + t.token + ": " + describe(e));
+              one_done();
+            });
   }};
 }
 
 int run_watch(session& s, const command_line& cl) {
-  allow_only(cl, {"--count", "--json"}, 1, 1);
+  allow_only(cl, {"--count", "--json", "--group", "--ack"}, 1, 1);
   std::uint64_t count = 0;
   if (auto text = option(cl, "--count")) {
     auto n = cli::parse_uint(*text, UINT64_MAX);
@@ -428,12 +449,23 @@ int run_watch(session& s, const command_line& cl) {
     count = *n;
   }
   const auto name = name_argument(cl);
-  auto out = s.sys.spawn(printer, option(cl, "--json").has_value(), count);
+  const bool group = option(cl, "--group").has_value();
+  std::int64_t ack_ms = 0;
+  if (auto ack = option(cl, "--ack")) {
+    auto d = parse_duration(*ack);
+    if (!d || d->count() == 0)
+      throw cli::usage_error{d ? "--ack must be longer than 0ms" : d.error().detail};
+    if (!group)
+      throw cli::usage_error{"--ack needs --group"};
+    ack_ms = d->count();
+  }
   client_config ccfg;
   ccfg.host = s.opts.host;
   ccfg.port = s.opts.port;
   ccfg.request_timeout = s.opts.timeout;
   auto client = spawn_client(s.sys, ccfg);
+  auto out = s.sys.spawn(printer, option(cl, "--json").has_value(), count,
+                         ack_ms > 0 ? client : caf::actor{});
   // The actor system waits for every actor on exit: stop both on every path.
   struct stopper {
     std::vector<caf::actor> actors;
@@ -457,8 +489,9 @@ int run_watch(session& s, const command_line& cl) {
                            + std::to_string(s.opts.port),
                          3};
   std::optional<caf::error> refused;
-  self->request(client, s.opts.timeout, register_atom::value, name, out)
-    .receive([](caf::ok_atom) {}, [&](caf::error& e) { refused = e; });
+  auto bound = group ? self->request(client, s.opts.timeout, join_atom::value, name, out, ack_ms)
+                     : self->request(client, s.opts.timeout, register_atom::value, name, out);
+  std::move(bound).receive([](caf::ok_atom) {}, [&](caf::error& e) { refused = e; });
   if (refused)
     throw request_failed{describe(*refused), code_of(*refused) == errc::unavailable ? 3 : 1};
   self->wait_for(out);

@@ -28,7 +28,9 @@ set(CHRONOS_ACTOR_SOURCES
   src/client.cpp
   src/local_timers.cpp
   src/messages.cpp
+  src/name_directory.cpp
   src/server.cpp
+  src/server_delivery.cpp
   src/server_journal.cpp
 )
 list(TRANSFORM CHRONOS_PURE_SOURCES PREPEND ${CMAKE_CURRENT_LIST_DIR}/)

@@ -1,6 +1,9 @@
 #include "chronos/client.hpp"
 
-#include <map>
+#include <algorithm>
+#include <optional>
+#include <set>
+#include <vector>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -34,11 +37,20 @@ caf::expected<chronos_api> as_chronos(caf::actor_system& sys, caf::strong_actor_
 
 // -- the client actor ---------------------------------------------------------------
 
+/// A name held through this client: registered by one actor, or (with `ack`)
+/// joined as a member of a group.
+struct binding {
+  std::string name;
+  caf::actor who;
+  std::optional<std::int64_t> ack;
+};
+
 struct client_state {
   client_config cfg;
   std::optional<chronos_api> server;
-  /// Names this client keeps registered, for re-registering after a reconnect.
-  std::map<std::string, caf::actor> names;
+  /// Names this client keeps registered or joined, for binding them again
+  /// after a reconnect.
+  std::vector<binding> bindings;
   std::chrono::milliseconds backoff{0};
 
   static inline const char* name = "chronos-client";
@@ -46,15 +58,54 @@ struct client_state {
 
 using client_actor = caf::stateful_actor<client_state>*;
 
-void register_all(client_actor self) {
+// Sends the register or join of `b` to chronosd.
+template <class OnOk, class OnError>
+void send_binding(client_actor self, const binding& b, OnOk on_ok, OnError on_error) {
   auto& st = self->state;
-  for (const auto& [name, who] : st.names) {
-    self->request(*st.server, st.cfg.request_timeout, register_atom::value, name, who)
-      .then([](caf::ok_atom) {},
-            [name = name](caf::error& e) {
-              log_warning("chronos client: cannot register '" + name + "': " + describe(e));
-            });
+  if (b.ack)
+    self->request(*st.server, st.cfg.request_timeout, join_atom::value, b.name, b.who, *b.ack)
+      .then(std::move(on_ok), std::move(on_error));
+  else
+    self->request(*st.server, st.cfg.request_timeout, register_atom::value, b.name, b.who)
+      .then(std::move(on_ok), std::move(on_error));
+}
+
+void bind_all(client_actor self) {
+  for (const auto& b : self->state.bindings)
+    send_binding(self, b, [](caf::ok_atom) {}, [name = b.name](caf::error& e) {
+      log_warning("chronos client: cannot register '" + name + "': " + describe(e));
+    });
+}
+
+// Remembers `b` and sends it, if connected; a refusal forgets it again.
+caf::result<caf::ok_atom> bind(client_actor self, binding b) {
+  auto& st = self->state;
+  if (!b.who)
+    return make_error(errc::invalid_argument, "no actor to register");
+  const auto same = [&](const binding& x) { return x.name == b.name && x.who == b.who; };
+  if (std::none_of(st.bindings.begin(), st.bindings.end(), same)) {
+    st.bindings.push_back(b);
+    self->monitor(b.who);
   }
+  if (!st.server)
+    return caf::ok_atom::value; // takes effect on connect
+  auto rp = self->make_response_promise<caf::ok_atom>();
+  send_binding(self, b, [rp](caf::ok_atom ok) mutable { rp.deliver(ok); },
+               [=](caf::error& e) mutable {
+                 if (code_of(e) == errc::name_in_use || code_of(e) == errc::invalid_argument) {
+                   auto& all = self->state.bindings;
+                   all.erase(std::remove_if(all.begin(), all.end(), same), all.end());
+                 }
+                 rp.deliver(std::move(e));
+               });
+  return rp;
+}
+
+// Forgets the bindings `drop` picks.
+template <class Pred>
+void forget(client_actor self, Pred drop) {
+  auto& all = self->state.bindings;
+  all.erase(std::remove_if(all.begin(), all.end(), drop), all.end());
 }
 
 void retry_later(client_actor self) {
@@ -80,7 +131,7 @@ void try_connect(client_actor self) {
         st.backoff = std::chrono::milliseconds{0};
         self->monitor(*srv);
         log_info("chronos client: connected to " + where(st.cfg.host, st.cfg.port));
-        register_all(self);
+        bind_all(self);
       },
       [=](caf::error&) { retry_later(self); });
 }
@@ -95,8 +146,7 @@ void on_down(client_actor self, const caf::down_msg& msg) {
     return;
   }
   // One of our registered actors is gone: stop registering it after reconnects.
-  for (auto i = st.names.begin(); i != st.names.end();)
-    i = i->second.address() == msg.source ? st.names.erase(i) : std::next(i);
+  forget(self, [&](const binding& b) { return b.who.address() == msg.source; });
 }
 
 template <class Reply, class... Ts>
@@ -119,27 +169,22 @@ caf::behavior client_behavior(client_actor self, client_config cfg) {
   return {
     [=](reconnect_atom) { try_connect(self); },
     [=](status_atom) { return self->state.server.has_value(); },
-    [=](register_atom, const std::string& name, const caf::actor& who) -> caf::result<caf::ok_atom> {
-      auto& st = self->state;
-      if (!who)
-        return make_error(errc::invalid_argument, "no actor to register");
-      if (st.names.emplace(name, who).second)
-        self->monitor(who);
-      if (!st.server)
-        return caf::ok_atom::value; // takes effect on connect
-      auto rp = self->make_response_promise<caf::ok_atom>();
-      self->request(*st.server, st.cfg.request_timeout, register_atom::value, name, who)
-        .then([rp](caf::ok_atom ok) mutable { rp.deliver(ok); },
-              [=](caf::error& e) mutable {
-                if (code_of(e) == errc::name_in_use || code_of(e) == errc::invalid_argument)
-                  self->state.names.erase(name);
-                rp.deliver(std::move(e));
-              });
-      return rp;
+    [=](register_atom, const std::string& name, const caf::actor& who) {
+      return bind(self, binding{name, who, std::nullopt});
+    },
+    [=](join_atom, const std::string& name, const caf::actor& who, std::int64_t ack_ms) {
+      return bind(self, binding{name, who, ack_ms});
     },
     [=](unregister_atom atm, const std::string& name) {
-      self->state.names.erase(name);
+      forget(self, [&](const binding& b) { return b.name == name; });
       return forward<caf::ok_atom>(self, atm, name);
+    },
+    [=](leave_atom atm, const std::string& name, const caf::actor& who) {
+      forget(self, [&](const binding& b) { return b.name == name && b.who == who; });
+      return forward<caf::ok_atom>(self, atm, name, who);
+    },
+    [=](ack_atom atm, const std::string& tok, std::int64_t deadline_ms) {
+      return forward<caf::ok_atom>(self, atm, tok, deadline_ms);
     },
     [=](schedule_atom atm, const schedule_request& req) {
       return forward<std::string>(self, atm, req);

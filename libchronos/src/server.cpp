@@ -24,33 +24,10 @@ void arm(server_actor self) {
 
 namespace {
 
+// The longest a group may give a member to acknowledge a delivery: a day.
+constexpr std::int64_t max_ack_ms = 86'400'000;
+
 // -- helpers ------------------------------------------------------------------
-
-// Sends `t` to its name's actor, or parks it when the name has no live actor.
-void deliver(server_actor self, const timeout& t, system_clock::time_point at, bool on_time) {
-  auto& st = self->state;
-  auto who = st.directory.find(t.name);
-  if (who == st.directory.end()) {
-    st.core.park(t);
-    return;
-  }
-  // Typed actors may send() only to typed actors; clients are dynamically typed.
-  caf::anon_send(who->second,
-                 chronos_timeout{t.token.str(), t.payload, t.name, to_epoch_ms(t.deadline)});
-  st.core.record_delivery(duration_cast<microseconds>(at - t.deadline), on_time);
-}
-
-void forget_actor(server_actor self, const caf::actor_addr& who) {
-  auto& st = self->state;
-  auto held = st.names_of.find(who);
-  if (held == st.names_of.end())
-    return;
-  for (const auto& name : held->second) {
-    log_info("actor of '" + name + "' is down; its timeouts will wait");
-    st.directory.erase(name);
-  }
-  st.names_of.erase(held);
-}
 
 // A client's change: refused while the journal is broken; else made, the
 // wake-up re-armed, and the reply held until durable where that is asked for.
@@ -87,18 +64,50 @@ std::vector<namespace_info> with_registered(std::vector<namespace_info> gauges,
   std::map<std::string, namespace_info> by_name;
   for (auto& info : gauges)
     by_name.emplace(info.name, std::move(info));
-  for (const auto& [name, who] : st.directory) {
+  st.directory.for_each_name([&](const std::string& name) {
     if (!covers(selector, name))
-      continue;
+      return;
     auto& info = by_name[std::string{namespace_of(name)}];
     info.name = namespace_of(name);
     ++info.registered;
-  }
+  });
   std::vector<namespace_info> out;
   out.reserve(by_name.size());
   for (auto& [name, info] : by_name)
     out.push_back(std::move(info));
   return out;
+}
+
+// What register and join check before binding.
+std::optional<caf::error> check_binding(server_actor self, const std::string& name,
+                                        const caf::actor& who) {
+  if (auto ok = check_name(name, self->state.cfg.limits); !ok)
+    return make_error(ok.error());
+  if (!who)
+    return make_error(errc::invalid_argument, "no actor to register");
+  return std::nullopt;
+}
+
+// The reply to a register or join goes first; then what waited for the name.
+caf::result<caf::ok_atom> hand_over_parked(server_actor self, const std::string& name) {
+  auto rp = self->make_response_promise<caf::ok_atom>();
+  rp.deliver(caf::ok_atom::value);
+  commit_client_changes(self);
+  const auto at = now(self);
+  for (const auto& t : self->state.core.take_parked(name))
+    deliver(self, t, at, false);
+  stage_own_changes(self);
+  return rp;
+}
+
+// After leave and unregister: actors that hold no name are not watched.
+caf::result<caf::ok_atom> released(server_actor self,
+                                   const outcome<std::vector<caf::actor>>& idle) {
+  if (!idle)
+    return make_error(idle.error());
+  for (const auto& who : *idle)
+    self->demonitor(who);
+  return caf::ok_atom::value;
 }
 
 // Collect, then dispatch: take everything due first, then send.
@@ -184,45 +193,56 @@ chronos_api::behavior_type server_behavior(server_actor self, server_state core,
     // Binds a name, then hands over what waited for it, oldest first.
     [=](register_atom, const std::string& name,
         const caf::actor& who) -> caf::result<caf::ok_atom> {
-      auto& st = self->state;
-      if (auto ok = check_name(name, st.cfg.limits); !ok)
-        return make_error(ok.error());
-      if (!who)
-        return make_error(errc::invalid_argument, "no actor to register");
-      auto bound = st.directory.find(name);
-      if (bound != st.directory.end() && bound->second != who)
-        return make_error(errc::name_in_use, "name '" + name + "' is in use by another live actor");
-      if (bound == st.directory.end()) {
-        log_debug("registered '" + name + "'");
-        st.directory.emplace(name, who);
-        auto& names = st.names_of[who.address()];
-        if (names.empty())
-          self->monitor(who);
-        names.insert(name);
-      }
-      auto rp = self->make_response_promise<caf::ok_atom>();
-      rp.deliver(caf::ok_atom::value);
-      commit_client_changes(self);
-      const auto at = now(self);
-      for (const auto& t : st.core.take_parked(name))
-        deliver(self, t, at, false);
-      stage_own_changes(self);
-      return rp;
+      if (auto refused = check_binding(self, name, who))
+        return *refused;
+      auto bound = self->state.directory.bind(name, who);
+      if (!bound)
+        return make_error(bound.error());
+      if (*bound)
+        self->monitor(who);
+      return hand_over_parked(self, name);
     },
-    // Unbinds a name; its timeouts stay and park when due.
+    // Adds a member to a group, then hands over what waited for the name.
+    [=](join_atom, const std::string& name, const caf::actor& member,
+        std::int64_t ack_ms) -> caf::result<caf::ok_atom> {
+      if (auto refused = check_binding(self, name, member))
+        return *refused;
+      if (ack_ms < 0 || ack_ms > max_ack_ms)
+        return make_error(errc::invalid_argument,
+                          "acknowledgement time must be 0 (none) to " + std::to_string(max_ack_ms) + " ms");
+      auto joined = self->state.directory.join(name, member, millis{ack_ms});
+      if (!joined)
+        return make_error(joined.error());
+      if (*joined)
+        self->monitor(member);
+      return hand_over_parked(self, name);
+    },
+    // Takes a member out of a group.
+    [=](leave_atom, const std::string& name, const caf::actor& member) -> caf::result<caf::ok_atom> {
+      return released(self, self->state.directory.leave(name, member));
+    },
+    // Unbinds a name (a group with all its members); its timeouts stay and park when due.
     [=](unregister_atom, const std::string& name) -> caf::result<caf::ok_atom> {
-      auto& st = self->state;
-      auto bound = st.directory.find(name);
-      if (bound == st.directory.end())
-        return make_error(errc::unknown_name, "name '" + name + "' is not registered");
-      auto held = st.names_of.find(bound->second.address());
-      held->second.erase(name);
-      if (held->second.empty()) {
-        self->demonitor(bound->second);
-        st.names_of.erase(held);
-      }
-      st.directory.erase(bound);
-      return caf::ok_atom::value;
+      return released(self, self->state.directory.unbind(name));
+    },
+    // A group member took a delivery: it is done.
+    [=](ack_atom, const std::string& tok, std::int64_t deadline_ms) {
+      return client_change<caf::ok_atom>(self, [&](server_state& core) {
+        auto& awaiting = self->state.awaiting_ack;
+        auto parsed = token::parse(tok);
+        auto waiting = parsed ? awaiting.find(*parsed) : awaiting.end();
+        if (waiting == awaiting.end() || waiting->second.deadline_ms != deadline_ms)
+          return outcome<caf::ok_atom>{fail(errc::unknown_token,
+                                            "no delivery of token '" + tok + "' due at "
+                                              + std::to_string(deadline_ms)
+                                              + " awaits an acknowledgement")};
+        awaiting.erase(waiting);
+        return ok_or_error(core.acknowledge(tok, deadline_ms));
+      });
+    },
+    // An acknowledgement is late.
+    [=](redeliver_atom, const std::string& tok, std::int64_t deadline_ms) {
+      redeliver(self, tok, deadline_ms);
     },
     // Adds a timeout and answers its token.
     [=](schedule_atom, const schedule_request& req) {
@@ -284,6 +304,8 @@ chronos_api::behavior_type server_behavior(server_actor self, server_state core,
     [=](stats_atom) {
       auto s = self->state.core.stats();
       s.names = self->state.directory.size();
+      s.unacked = self->state.awaiting_ack.size();
+      s.redelivered = self->state.redelivered;
       s.writable = !refuse_if_broken(self);
       return s;
     },

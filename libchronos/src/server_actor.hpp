@@ -17,6 +17,7 @@
 
 #include "chronos/group_commit.hpp"
 #include "chronos/server.hpp"
+#include "name_directory.hpp"
 
 namespace chronos::detail {
 
@@ -27,10 +28,16 @@ using std::chrono::system_clock;
 struct server_actor_state {
   server_state core;
   server_config cfg;
-  /// client name -> the live actor that receives its timeouts.
-  std::unordered_map<std::string, caf::actor> directory;
-  /// The names each monitored actor holds, to forget them all when it goes down.
-  std::map<caf::actor_addr, std::set<std::string>> names_of;
+  /// Who receives each name's timeouts: one actor, or a group's members in turn.
+  name_directory directory;
+  /// Group deliveries waiting for an acknowledgement (their occurrence is
+  /// parked meanwhile): the deadline sent and the member it went to.
+  struct unacked {
+    std::int64_t deadline_ms;
+    caf::actor_addr member;
+  };
+  std::unordered_map<token, unacked> awaiting_ack;
+  std::uint64_t redelivered = 0;
   /// Only the wake-up carrying this generation counts; older ones are stale.
   std::uint64_t generation = 0;
   /// The deadline the pending wake-up is for, if one is pending.
@@ -66,6 +73,20 @@ inline bool always(server_actor self) { return self->state.cfg.mode == durabilit
 
 /// Keeps exactly one wake-up pending, for the soonest deadline.
 void arm(server_actor self);
+
+// -- delivery (server_delivery.cpp) ------------------------------------------------
+
+/// Sends `t` to its name's actor, or to its group's next member (parked until
+/// acknowledged, where the group wants that), or parks it when the name has
+/// no live actor.
+void deliver(server_actor self, const timeout& t, system_clock::time_point at, bool on_time);
+
+/// An acknowledgement is late: the delivery goes to another member, or waits,
+/// parked, for the name to have one.
+void redeliver(server_actor self, const std::string& tok, std::int64_t deadline_ms);
+
+/// `who` went down: its names are free, its unacknowledged deliveries go on.
+void forget_actor(server_actor self, const caf::actor_addr& who);
 
 // -- the journal (server_journal.cpp) ---------------------------------------------
 

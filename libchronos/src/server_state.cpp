@@ -325,6 +325,18 @@ bool server_state::park(timeout occurrence) {
   return parked_.insert(std::move(occurrence));
 }
 
+status server_state::acknowledge(std::string_view token_text, std::int64_t deadline_ms) {
+  auto tok = token::parse(token_text);
+  auto waiting = tok ? parked_.deadline_of(*tok) : std::nullopt;
+  if (!waiting || to_epoch_ms(*waiting) != deadline_ms)
+    return fail(errc::unknown_token, "no delivery of token '" + std::string{token_text}
+                                       + "' due at " + std::to_string(deadline_ms)
+                                       + " awaits an acknowledgement");
+  parked_.erase(*tok);
+  note({change::op::deliver, *tok, {}, {}, {}, {}});
+  return done{};
+}
+
 std::vector<timeout> server_state::take_parked(const std::string& name) {
   std::vector<timeout> out;
   for (auto& t : parked_.take(name)) {

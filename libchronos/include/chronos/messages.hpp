@@ -8,6 +8,12 @@
 //   client         register_atom, name, actor                ok_atom, then that name's parked
 //                                                            timeouts are delivered to actor
 //   client         unregister_atom, name                     ok_atom
+//   client         join_atom, name, actor, ack_ms            ok_atom; the actor is one more member
+//                                                            of the group `name` (ack_ms 0: no
+//                                                            acknowledgements), then parked
+//                                                            timeouts are delivered
+//   client         leave_atom, name, actor                   ok_atom
+//   group member   ack_atom, token, deadline_ms              ok_atom: that delivery is done
 //   client         schedule_atom, schedule_request           token (std::string)
 //   client         schedule_atom, vector<schedule_request>   tokens, in request order; all or
 //                                                            none (an invalid one fails the lot)
@@ -20,6 +26,7 @@
 //   client         stats_atom                                stats_info
 //   client         stats_atom, name_selector                 vector<namespace_info>, by name
 //   chronos        wakeup_atom, generation                   (none: internal timer)
+//   chronos        redeliver_atom, token, deadline_ms        (none: an acknowledgement is late)
 //   chronos        commit_atom / retry_atom / sync_atom      (none: journal writes)
 //   disk thread    written_atom                              (none: a batch is written)
 //   compactor      compacted_atom, generation, error text    (none: snapshot written)
@@ -55,6 +62,10 @@ using reschedule_atom = caf::atom_constant<caf::atom("reschedule")>;
 using list_atom = caf::atom_constant<caf::atom("list")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using count_atom = caf::atom_constant<caf::atom("count")>;
+using join_atom = caf::atom_constant<caf::atom("join")>;
+using leave_atom = caf::atom_constant<caf::atom("leave")>;
+using ack_atom = caf::atom_constant<caf::atom("ack")>;
+using redeliver_atom = caf::atom_constant<caf::atom("redeliver")>;
 using wakeup_atom = caf::atom_constant<caf::atom("wakeup")>;
 // Internal: the actor sends these to itself (journal.hpp, group_commit.hpp).
 using commit_atom = caf::atom_constant<caf::atom("commit")>;
@@ -66,6 +77,9 @@ using compacted_atom = caf::atom_constant<caf::atom("compacted")>;
 using chronos_api = caf::typed_actor<
   caf::replies_to<register_atom, std::string, caf::actor>::with<caf::ok_atom>,
   caf::replies_to<unregister_atom, std::string>::with<caf::ok_atom>,
+  caf::replies_to<join_atom, std::string, caf::actor, std::int64_t>::with<caf::ok_atom>,
+  caf::replies_to<leave_atom, std::string, caf::actor>::with<caf::ok_atom>,
+  caf::replies_to<ack_atom, std::string, std::int64_t>::with<caf::ok_atom>,
   caf::replies_to<schedule_atom, schedule_request>::with<std::string>,
   caf::replies_to<schedule_atom, std::vector<schedule_request>>::with<std::vector<std::string>>,
   caf::replies_to<cancel_atom, std::string>::with<caf::ok_atom>,
@@ -78,6 +92,7 @@ using chronos_api = caf::typed_actor<
   caf::replies_to<stats_atom>::with<stats_info>,
   caf::replies_to<stats_atom, name_selector>::with<std::vector<namespace_info>>,
   caf::reacts_to<wakeup_atom, std::uint64_t>,
+  caf::reacts_to<redeliver_atom, std::string, std::int64_t>,
   caf::reacts_to<commit_atom>,
   caf::reacts_to<written_atom>,
   caf::reacts_to<retry_atom>,
@@ -110,7 +125,8 @@ typename Inspector::result_type inspect(Inspector& f, timeout_info& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stats_info& x) {
   return f(caf::meta::type_name("chronos_stats"), x.pending, x.parked, x.names, x.scheduled,
-           x.fired, x.delivered, x.cancelled, x.skipped, x.lateness_count, x.lateness_mean_us,
+           x.fired, x.delivered, x.cancelled, x.skipped, x.unacked, x.redelivered,
+           x.lateness_count, x.lateness_mean_us,
            x.lateness_max_us, x.writable);
 }
 

@@ -116,6 +116,10 @@ struct stats_info {
   /// Occurrences of recurring timeouts not delivered because of their misfire
   /// policy (misfire.hpp).
   std::uint64_t skipped = 0;
+  /// Deliveries to groups that wait for an acknowledgement (they are parked
+  /// meanwhile), and deliveries sent again because one was late.
+  std::uint64_t unacked = 0;
+  std::uint64_t redelivered = 0;
   /// Delivery lateness (delivery time - deadline) of timeouts delivered on
   /// time, i.e. not parked and not from a restore backlog.
   std::uint64_t lateness_count = 0;

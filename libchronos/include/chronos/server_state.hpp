@@ -98,6 +98,14 @@ public:
   /// policy is `skip`.
   bool park(timeout occurrence);
 
+  /// Ends the wait for an acknowledgement: removes the parked occurrence of
+  /// `token_text` due at `deadline_ms` (group deliveries that expect an
+  /// acknowledgement stay parked until it comes).
+  status acknowledge(std::string_view token_text, std::int64_t deadline_ms);
+
+  /// The parked occurrence of `tok`, if any.
+  std::optional<timeout> parked(token tok) const { return parked_.find(tok); }
+
   /// Removes the parked occurrences of `name`, in deadline order. A parked
   /// timeout with policy `all` stands for every period it missed until its
   /// pending deadline, and comes back as that many occurrences.
