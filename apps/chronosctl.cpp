@@ -241,6 +241,11 @@ json to_json(const stats_info& s) {
               {"lateness_count", s.lateness_count},
               {"lateness_mean_us", s.lateness_mean_us},
               {"lateness_max_us", s.lateness_max_us},
+              {"lateness_sum_us", s.lateness_sum_us},
+              {"journal_bytes", s.journal_bytes},
+              {"compactions", s.compactions},
+              {"last_compaction_ms", s.last_compaction_ms},
+              {"client_nodes", s.client_nodes},
               {"writable", s.writable}};
 }
 

@@ -15,6 +15,9 @@
 #include "chronos/log.hpp"
 #include "chronos/server.hpp"
 #include "cli.hpp"
+#ifdef CHRONOS_WITH_METRICS
+#include "chronosd_metrics.hpp"
+#endif
 
 using namespace chronos;
 
@@ -34,6 +37,8 @@ options:
                          shutdown  no journal; state file written on orderly shutdown
   --sync-interval DURATION   fsync period in interval mode (default 100ms)
   --compact-bytes N    compact the journal into a snapshot past N bytes (default 64 MiB)
+  --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (off by
+                       default; port 0 for any free one)
   --log-level LEVEL    error, warning, info (default) or debug
   --help               this text
 
@@ -48,6 +53,7 @@ struct options {
   durability mode = durability::always;
   millis sync_interval{100};
   std::uint64_t compact_bytes = std::uint64_t{64} << 20;
+  std::string metrics; // empty: no metrics endpoint
 };
 
 options parse(int argc, char** argv) {
@@ -84,6 +90,13 @@ options parse(int argc, char** argv) {
       if (!n || *n == 0)
         throw cli::usage_error{"--compact-bytes needs a positive integer, not '" + text + "'"};
       opts.compact_bytes = *n;
+    } else if (arg == "--metrics") {
+      opts.metrics = args.value(arg);
+#ifndef CHRONOS_WITH_METRICS
+      throw cli::usage_error{"this chronosd is built without metrics (needs prometheus-cpp-dev)"};
+#endif
+      if (opts.metrics.rfind(':') == std::string::npos)
+        throw cli::usage_error{"--metrics needs ADDR:PORT, not '" + opts.metrics + "'"};
     } else if (arg == "--log-level") {
       log_level level;
       auto text = args.value(arg);
@@ -154,6 +167,21 @@ int serve(const options& opts, const sigset_t& signals) {
     return 1;
   }
   const std::string where = opts.bind + ":" + std::to_string(*port);
+#ifdef CHRONOS_WITH_METRICS
+  std::unique_ptr<metrics_endpoint> metrics;
+  if (!opts.metrics.empty()) {
+    auto started = metrics_endpoint::start(sys, *srv, opts.metrics);
+    if (!started) {
+      log_error(started.error().detail);
+      caf::anon_send_exit(*srv, caf::exit_reason::kill);
+      return 1;
+    }
+    metrics = std::move(*started);
+    const auto host = opts.metrics.substr(0, opts.metrics.rfind(':'));
+    std::cout << "chronosd: metrics on http://" << host << ":" << metrics->port() << "/metrics"
+              << std::endl;
+  }
+#endif
   std::cout << "chronosd: listening on " << where << std::endl;
   log_info("listening on " + where + ", state file " + opts.state + ", durability "
            + to_string(opts.mode));
@@ -162,6 +190,9 @@ int serve(const options& opts, const sigset_t& signals) {
   log_info(std::string{"received "} + (sig == SIGINT ? "SIGINT" : "SIGTERM")
            + ", shutting down");
   sys.middleman().unpublish(*srv, *port);
+#ifdef CHRONOS_WITH_METRICS
+  metrics.reset(); // no scrape waits on an actor that is going away
+#endif
   return stop(sys, *srv) ? 0 : 1;
 }
 

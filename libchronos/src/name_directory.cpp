@@ -96,6 +96,13 @@ std::optional<name_directory::target> name_directory::next(const std::string& na
   return target{pick, b.ack};
 }
 
+std::size_t name_directory::nodes() const {
+  std::set<caf::node_id> seen;
+  for (const auto& [who, names] : names_of_)
+    seen.insert(who.node());
+  return seen.size();
+}
+
 bool name_directory::add_name(const caf::actor& who, const std::string& name) {
   auto& names = names_of_[who.address()];
   names.insert(name);

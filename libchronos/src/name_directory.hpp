@@ -59,6 +59,9 @@ public:
   /// Bound names (a group counts once).
   std::size_t size() const { return bindings_.size(); }
 
+  /// Distinct nodes whose actors hold names.
+  std::size_t nodes() const;
+
   /// Calls `f(name)` for every bound name.
   template <class F>
   void for_each_name(F&& f) const {

@@ -304,8 +304,13 @@ chronos_api::behavior_type server_behavior(server_actor self, server_state core,
     [=](stats_atom) {
       auto s = self->state.core.stats();
       s.names = self->state.directory.size();
-      s.unacked = self->state.awaiting_ack.size();
-      s.redelivered = self->state.redelivered;
+      const auto& st = self->state;
+      s.unacked = st.awaiting_ack.size();
+      s.redelivered = st.redelivered;
+      s.journal_bytes = st.commits ? st.commits->journal_size() : 0;
+      s.compactions = st.compactions;
+      s.last_compaction_ms = st.last_compaction.count();
+      s.client_nodes = st.directory.nodes();
       s.writable = !refuse_if_broken(self);
       return s;
     },

@@ -54,6 +54,9 @@ struct server_actor_state {
   /// Writes the snapshot of a compaction off the actor's thread.
   std::thread compactor;
   std::optional<std::uint64_t> compacting;
+  std::chrono::steady_clock::time_point compaction_started;
+  std::chrono::milliseconds last_compaction{0};
+  std::uint64_t compactions = 0;
 
   ~server_actor_state() {
     if (compactor.joinable())

@@ -45,6 +45,7 @@ void compact(server_actor self) {
   }
   st.commits->switch_to(std::make_shared<journal_writer>(std::move(*journal)));
   st.compacting = closed + 1;
+  st.compaction_started = std::chrono::steady_clock::now();
   if (st.compactor.joinable())
     st.compactor.join();
   st.compactor = std::thread{[hdl = chronos_api{self}, path = st.cfg.state_path, closed] {
@@ -149,10 +150,15 @@ void on_compacted(server_actor self, std::uint64_t generation, const std::string
     return; // not the compaction under way (or a forged report)
   st.compacting.reset();
   st.compactor.join();
-  if (failed.empty())
+  st.last_compaction = std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::steady_clock::now() - st.compaction_started);
+  if (failed.empty()) {
+    ++st.compactions;
     log_info("compacted into a snapshot; journal generation " + std::to_string(generation));
-  else
+  }
+  else {
     log_error("compaction failed, journals kept: " + failed);
+  }
 }
 
 } // namespace chronos::detail

@@ -472,8 +472,14 @@ void server_state::record_delivery(std::chrono::microseconds lateness, bool on_t
     return;
   const std::int64_t us = std::max<std::int64_t>(0, lateness.count());
   ++counters_.lateness_count;
-  lateness_sum_us_ += us;
+  counters_.lateness_sum_us += us;
   counters_.lateness_max_us = std::max(counters_.lateness_max_us, us);
+  auto& buckets = counters_.lateness_buckets;
+  buckets.resize(std::size(lateness_bounds_us) + 1);
+  const auto bucket = std::lower_bound(std::begin(lateness_bounds_us),
+                                       std::end(lateness_bounds_us), us)
+                      - std::begin(lateness_bounds_us);
+  ++buckets[static_cast<std::size_t>(bucket)];
 }
 
 stats_info server_state::stats() const {
@@ -482,7 +488,8 @@ stats_info server_state::stats() const {
   s.parked = parked_.size();
   s.lateness_mean_us = s.lateness_count == 0
                          ? 0
-                         : lateness_sum_us_ / static_cast<std::int64_t>(s.lateness_count);
+                         : s.lateness_sum_us / static_cast<std::int64_t>(s.lateness_count);
+  s.lateness_buckets.resize(std::size(lateness_bounds_us) + 1);
   return s;
 }
 

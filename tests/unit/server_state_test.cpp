@@ -202,6 +202,22 @@ TEST_CASE("lateness figures count only on-time deliveries") {
   CHECK(s.lateness_max_us == 300);
 }
 
+TEST_CASE("lateness falls into histogram buckets by their upper bounds") {
+  server_state st{token_generator{1}};
+  CHECK(st.stats().lateness_buckets == std::vector<std::uint64_t>(std::size(lateness_bounds_us) + 1));
+  for (std::int64_t us : {0, 100, 101, 250, 999'999, 1'000'001, 5'000'000})
+    st.record_delivery(std::chrono::microseconds{us}, true);
+  st.record_delivery(std::chrono::microseconds{-5}, true); // a clock step: counted as 0
+  auto s = st.stats();
+  std::vector<std::uint64_t> expected(std::size(lateness_bounds_us) + 1);
+  expected[0] = 3; // 0, 100 and the negative one: <= 100 us
+  expected[1] = 2; // 101, 250
+  expected[std::size(lateness_bounds_us) - 1] = 1; // 999,999 <= 1 s
+  expected.back() = 2;                             // above the last bound
+  CHECK(s.lateness_buckets == expected);
+  CHECK(s.lateness_sum_us == 0 + 100 + 101 + 250 + 999'999 + 1'000'001 + 5'000'000);
+}
+
 TEST_CASE("a batch schedules every request, in order, or none of them") {
   server_state st{token_generator{1}, server_limits{256, 64, 100, 3}};
   auto toks = st.schedule_all({in("a", 30), in("b", 10), in("c", 20)}, t0);

@@ -105,6 +105,11 @@ struct namespace_info {
   }
 };
 
+/// The upper bounds, in microseconds, of the lateness histogram's buckets.
+inline constexpr std::int64_t lateness_bounds_us[] = {100,    250,    500,    1'000,  2'500,
+                                                      5'000,  10'000, 25'000, 50'000, 100'000,
+                                                      250'000, 1'000'000};
+
 struct stats_info {
   std::uint64_t pending = 0;
   std::uint64_t parked = 0;
@@ -125,6 +130,17 @@ struct stats_info {
   std::uint64_t lateness_count = 0;
   std::int64_t lateness_mean_us = 0;
   std::int64_t lateness_max_us = 0;
+  std::int64_t lateness_sum_us = 0;
+  /// How many of those fell in each bucket of `lateness_bounds_us` (a
+  /// lateness <= the bound, > the one before), and one more for the rest.
+  std::vector<std::uint64_t> lateness_buckets;
+  /// Journal bytes since the last snapshot (0 without a journal).
+  std::uint64_t journal_bytes = 0;
+  /// Compactions done, and how long the last one took to write its snapshot.
+  std::uint64_t compactions = 0;
+  std::int64_t last_compaction_ms = 0;
+  /// Distinct nodes (this one included) whose actors hold names.
+  std::uint64_t client_nodes = 0;
   /// False while the journal cannot be written: changes are refused (reads
   /// go on) until a retry succeeds. What `chronosctl health` checks.
   bool writable = true;

@@ -164,7 +164,6 @@ private:
   token_generator tokens_;
   server_limits limits_;
   stats_info counters_;
-  std::int64_t lateness_sum_us_ = 0;
   bool recording_ = false;
   std::vector<change> changes_;
 };
