@@ -41,7 +41,7 @@ TEST_CASE_METHOD(test::actor_fixture, "a batch of cancels removes all its tokens
   CHECK(left->at(0).token == b);
 }
 
-TEST_CASE_METHOD(test::actor_fixture, "list and count take a namespace; a bad selector is an error") {
+TEST_CASE_METHOD(test::actor_fixture, "list and count take a namespace, a bad selector is an error") {
   auto srv = start();
   schedule(srv, "billing/a", 100);
   schedule(srv, "billing/eu/b", 50);

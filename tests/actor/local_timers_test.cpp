@@ -87,7 +87,7 @@ TEST_CASE_METHOD(fixture, "a one-shot timer runs once, after its delay") {
   CHECK_FALSE(timers().cancel(h)); // already ran
 }
 
-TEST_CASE_METHOD(fixture, "timers run in deadline order; natural units read as they say") {
+TEST_CASE_METHOD(fixture, "timers run in deadline order, natural units read as they say") {
   timers().after(2 * sec, note("2s"));
   timers().after(1500 * msec, note("1.5s"));
   timers().after(1 * min, note("1min"));
@@ -127,7 +127,7 @@ TEST_CASE_METHOD(fixture, "a first delay and a period can differ") {
   CHECK(ran.size() == 2);
 }
 
-TEST_CASE_METHOD(fixture, "reschedule moves a timer; cancel stops it; stale wake-ups are ignored") {
+TEST_CASE_METHOD(fixture, "reschedule moves a timer, cancel stops it, stale wake-ups are ignored") {
   auto moved = timers().after(1s, note("moved"));
   auto gone = timers().after(500ms, note("gone"));
   CHECK(timers().reschedule(moved, 3s));

@@ -194,7 +194,7 @@ TEST_CASE_METHOD(test::actor_fixture, "when a registered actor dies its name is 
   CHECK(payloads(box2) == std::vector<std::string>{"while-down"});
 }
 
-TEST_CASE_METHOD(test::actor_fixture, "an unregistered name parks its timeouts; unknown names are errors") {
+TEST_CASE_METHOD(test::actor_fixture, "an unregistered name parks its timeouts, unknown names are errors") {
   auto srv = start();
   auto [client, box] = collector();
   register_name(srv, "w", client);

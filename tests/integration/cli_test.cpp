@@ -18,7 +18,7 @@ TEST_CASE_METHOD(cli_fixture, "timeouts scheduled with chronosctl reach a watche
   CHECK(watch("w", 3) == std::vector<std::string>{a + " first", b + " second", c + " third"});
 }
 
-TEST_CASE_METHOD(cli_fixture, "an absolute time in the past fires at once; RFC 3339 and epoch ms both work") {
+TEST_CASE_METHOD(cli_fixture, "an absolute time in the past fires at once, RFC 3339 and epoch ms both work") {
   auto a = schedule("w", {"--at", "2020-01-01T00:00:00Z", "--payload", "rfc"});
   auto b = schedule("w", {"--at", "1577836800001", "--payload", "epoch"});
   CHECK(watch("w", 2) == std::vector<std::string>{a + " rfc", b + " epoch"});

@@ -83,7 +83,7 @@ TEST_CASE("sessions expire on time and are reported as they go") {
   CHECK(s.proc->out().find("expired " + bob) == std::string::npos); // logged out, not expired
 }
 
-TEST_CASE("sessions survive SIGKILL; one that expired meanwhile is never served") {
+TEST_CASE("sessions survive SIGKILL, one that expired meanwhile is never served") {
   temp_dir dir;
   const auto file = dir.file("sessions.json");
   std::string keeps, lapses;

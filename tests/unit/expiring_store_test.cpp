@@ -50,7 +50,7 @@ TEST_CASE("expired keys leave in expiry order, and only those") {
   CHECK(store.get("c", at(200)) == "3");
 }
 
-TEST_CASE("set replaces a value and its expiry; touch extends; erase removes") {
+TEST_CASE("set replaces a value and its expiry, touch extends, erase removes") {
   expiring_store store{token_generator{1}};
   REQUIRE(store.set("k", "old", millis{100}, t0));
   REQUIRE(store.set("k", "new", millis{500}, at(50)));

@@ -63,7 +63,7 @@ TEST_CASE("skip: nothing for missed periods, and never parked") {
   CHECK(st.stats().skipped == 5);
 }
 
-TEST_CASE("once parks one occurrence; all parks one that stands for every missed period") {
+TEST_CASE("once parks one occurrence, all parks one that stands for every missed period") {
   server_state st{token_generator{1}};
   every(st, "once", 100, misfire_policy::once);
   every(st, "all", 100, misfire_policy::all);

@@ -28,7 +28,7 @@ TEST_CASE("a selector covers its name, or everything below its namespace") {
   CHECK_FALSE(is_namespace(""));
 }
 
-TEST_CASE("names may not end in a slash; selectors are names, namespaces or empty") {
+TEST_CASE("names may not end in a slash, selectors are names, namespaces or empty") {
   const server_limits limits{8, 4, 100};
   CHECK_FALSE(check_name("billing/", limits));
   CHECK(check_name("a/b", limits));

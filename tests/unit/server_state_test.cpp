@@ -61,7 +61,7 @@ TEST_CASE("bad schedule requests are refused with a reason and change nothing") 
   CHECK(full.error().code == errc::limit_exceeded);
 }
 
-TEST_CASE("cancelling removes a pending timeout; an unknown token is an error") {
+TEST_CASE("cancelling removes a pending timeout, an unknown token is an error") {
   server_state st{token_generator{1}};
   auto tok = must(st.schedule(in("a", 100), t0));
   REQUIRE(st.cancel(tok));
@@ -81,7 +81,7 @@ TEST_CASE("a fired one-shot timeout is gone") {
   CHECK(st.reschedule(tok, when_spec::in(5), at(10)).error().code == errc::unknown_token);
 }
 
-TEST_CASE("reschedule moves a timeout; bad deadlines are refused") {
+TEST_CASE("reschedule moves a timeout, bad deadlines are refused") {
   server_state st{token_generator{1}};
   auto tok = must(st.schedule(in("a", 1000), t0));
   REQUIRE(st.reschedule(tok, when_spec::in(100), t0));
