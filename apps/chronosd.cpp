@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <pthread.h>
 
@@ -40,6 +41,8 @@ options:
   --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (off by
                        default; port 0 for any free one)
   --log-level LEVEL    error, warning, info (default) or debug
+  --config PATH        read options from PATH first: "name = value" lines with the
+                       names above ("port = 4242"), '#' comments; flags win
   --help               this text
 
 chronosd prints "listening on ADDR:PORT" once it accepts requests, and exits 0
@@ -56,56 +59,111 @@ struct options {
   std::string metrics; // empty: no metrics endpoint
 };
 
+// Every option takes a value.
+bool known_option(const std::string& name) {
+  for (const char* known : {"--bind", "--port", "--state", "--durability", "--sync-interval",
+                            "--compact-bytes", "--metrics", "--log-level", "--config"})
+    if (name == known)
+      return true;
+  return false;
+}
+
+// Sets option `name` ("--port") from `value`; the same rules for the command
+// line and the configuration file.
+void apply(options& opts, const std::string& name, const std::string& value) {
+  if (name == "--bind") {
+    opts.bind = value;
+  } else if (name == "--port") {
+    opts.port = cli::parse_port(value);
+  } else if (name == "--state") {
+    if (value.empty())
+      throw cli::usage_error{"--state needs a path"};
+    opts.state = value;
+  } else if (name == "--durability") {
+    auto mode = parse_durability(value);
+    if (!mode)
+      throw cli::usage_error{"unknown durability '" + value
+                             + "' (expected always, interval or shutdown)"};
+    opts.mode = *mode;
+  } else if (name == "--sync-interval") {
+    auto d = parse_duration(value);
+    if (!d || d->count() == 0)
+      throw cli::usage_error{d ? "--sync-interval must be positive" : d.error().detail};
+    opts.sync_interval = *d;
+  } else if (name == "--compact-bytes") {
+    auto n = cli::parse_uint(value, UINT64_MAX);
+    if (!n || *n == 0)
+      throw cli::usage_error{"--compact-bytes needs a positive integer, not '" + value + "'"};
+    opts.compact_bytes = *n;
+  } else if (name == "--metrics") {
+#ifndef CHRONOS_WITH_METRICS
+    throw cli::usage_error{"this chronosd is built without metrics (needs prometheus-cpp-dev)"};
+#endif
+    if (value.rfind(':') == std::string::npos)
+      throw cli::usage_error{"--metrics needs ADDR:PORT, not '" + value + "'"};
+    opts.metrics = value;
+  } else if (name == "--log-level") {
+    log_level level;
+    if (!parse_log_level(value, level))
+      throw cli::usage_error{"unknown log level '" + value + "'"};
+    set_log_level(level);
+  } else {
+    throw cli::usage_error{"unknown option '" + name + "' (see --help)"};
+  }
+}
+
+// The configuration file: `name = value` lines with the options' long names
+// ("port = 4242"), '#' comments and blank lines. Errors name the line.
+void apply_file(options& opts, const std::string& path) {
+  std::ifstream in{path};
+  if (!in)
+    throw cli::usage_error{"cannot read the configuration file '" + path + "'"};
+  const auto trimmed = [](std::string text) {
+    const auto first = text.find_first_not_of(" \t\r");
+    const auto last = text.find_last_not_of(" \t\r");
+    return first == std::string::npos ? std::string{} : text.substr(first, last - first + 1);
+  };
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    line = trimmed(line.substr(0, line.find('#')));
+    if (line.empty())
+      continue;
+    const auto where = path + ":" + std::to_string(number) + ": ";
+    const auto eq = line.find('=');
+    if (eq == std::string::npos)
+      throw cli::usage_error{where + "expected 'name = value', not '" + line + "'"};
+    const auto name = trimmed(line.substr(0, eq));
+    if (name == "config")
+      throw cli::usage_error{where + "a configuration file cannot name another"};
+    try {
+      apply(opts, "--" + name, trimmed(line.substr(eq + 1)));
+    } catch (const cli::usage_error& e) {
+      throw cli::usage_error{where + e.message};
+    }
+  }
+}
+
+// The configuration file first (wherever --config stands), then the command
+// line, whose options win.
 options parse(int argc, char** argv) {
   options opts;
+  for (cli::args args{argc, argv}; !args.done();) {
+    auto arg = args.next();
+    if (arg == "--config")
+      apply_file(opts, args.value(arg));
+  }
   cli::args args{argc, argv};
   while (!args.done()) {
     auto arg = args.next();
     if (arg == "--help" || arg == "-h") {
       std::cout << usage;
       std::exit(0);
-    } else if (arg == "--bind") {
-      opts.bind = args.value(arg);
-    } else if (arg == "--port") {
-      opts.port = cli::parse_port(args.value(arg));
-    } else if (arg == "--state") {
-      opts.state = args.value(arg);
-      if (opts.state.empty())
-        throw cli::usage_error{"--state needs a path"};
-    } else if (arg == "--durability") {
-      auto text = args.value(arg);
-      auto mode = parse_durability(text);
-      if (!mode)
-        throw cli::usage_error{"unknown durability '" + text
-                               + "' (expected always, interval or shutdown)"};
-      opts.mode = *mode;
-    } else if (arg == "--sync-interval") {
-      auto d = parse_duration(args.value(arg));
-      if (!d || d->count() == 0)
-        throw cli::usage_error{d ? "--sync-interval must be positive" : d.error().detail};
-      opts.sync_interval = *d;
-    } else if (arg == "--compact-bytes") {
-      auto text = args.value(arg);
-      auto n = cli::parse_uint(text, UINT64_MAX);
-      if (!n || *n == 0)
-        throw cli::usage_error{"--compact-bytes needs a positive integer, not '" + text + "'"};
-      opts.compact_bytes = *n;
-    } else if (arg == "--metrics") {
-      opts.metrics = args.value(arg);
-#ifndef CHRONOS_WITH_METRICS
-      throw cli::usage_error{"this chronosd is built without metrics (needs prometheus-cpp-dev)"};
-#endif
-      if (opts.metrics.rfind(':') == std::string::npos)
-        throw cli::usage_error{"--metrics needs ADDR:PORT, not '" + opts.metrics + "'"};
-    } else if (arg == "--log-level") {
-      log_level level;
-      auto text = args.value(arg);
-      if (!parse_log_level(text, level))
-        throw cli::usage_error{"unknown log level '" + text + "'"};
-      set_log_level(level);
-    } else {
-      throw cli::usage_error{"unknown argument '" + arg + "' (see --help)"};
     }
+    if (!known_option(arg))
+      throw cli::usage_error{"unknown argument '" + arg + "' (see --help)"};
+    auto value = args.value(arg);
+    if (arg != "--config")
+      apply(opts, arg, value);
   }
   return opts;
 }

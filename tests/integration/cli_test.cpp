@@ -222,3 +222,43 @@ TEST_CASE("chronosd refuses bad options and says why") {
   CHECK(ctl_help.status == 0);
   CHECK(ctl_help.out.find("usage: chronosctl schedule") == 0);
 }
+
+TEST_CASE("chronosd reads its options from a file, and the command line wins") {
+  temp_dir dir;
+  const auto config = dir.file("chronosd.conf");
+  spit(config, "# chronosd for the test\n"
+               "port = 0\n"
+               "  state = " + dir.file("from-file.json") + "   # trailing comment\n"
+               "\n"
+               "durability = interval\n"
+               "log-level = info\n");
+  auto d = chronosd_process::start(dir, dir.file("from-flag.json"), 0,
+                                   {"--config", config, "--durability", "shutdown"});
+  ctl_ok(dir, d.port, {"schedule", "w", "--in", "1h"});
+  CHECK(d.proc->err().find("durability shutdown") != std::string::npos); // the flag won
+  CHECK(d.stop() == 0);
+  // chronosd_process passes --state after --config: the flag's file is the one written.
+  CHECK(std::ifstream{dir.file("from-flag.json")}.good());
+  CHECK_FALSE(std::ifstream{dir.file("from-file.json")}.good());
+
+  struct bad_case {
+    std::string text;
+    std::string message;
+  };
+  const std::vector<bad_case> cases{
+    {"port = 0\ncolour = red\n", "chronosd.conf:2: unknown option '--colour'"},
+    {"durability = sometimes\n", "chronosd.conf:1: unknown durability 'sometimes'"},
+    {"just words\n", "chronosd.conf:1: expected 'name = value'"},
+    {"config = other.conf\n", "chronosd.conf:1: a configuration file cannot name another"},
+  };
+  for (const auto& c : cases) {
+    spit(config, c.text);
+    auto r = run({CHRONOSD_PATH, "--config", config}, dir);
+    INFO(c.text << " -> " << r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err.find(c.message) != std::string::npos);
+  }
+  auto missing = run({CHRONOSD_PATH, "--config", dir.file("nope.conf")}, dir);
+  CHECK(missing.status == 2);
+  CHECK(missing.err.find("cannot read the configuration file") != std::string::npos);
+}
