@@ -243,6 +243,7 @@ json to_json(const stats_info& s) {
               {"lateness_max_us", s.lateness_max_us},
               {"lateness_sum_us", s.lateness_sum_us},
               {"journal_bytes", s.journal_bytes},
+              {"snapshot_bytes", s.snapshot_bytes},
               {"compactions", s.compactions},
               {"last_compaction_ms", s.last_compaction_ms},
               {"client_nodes", s.client_nodes},

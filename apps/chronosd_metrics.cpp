@@ -85,6 +85,8 @@ std::vector<MetricFamily> families(const stats_info& s, const std::vector<namesp
            counter, d(s.redelivered)),
     single("chronos_journal_bytes", "Journal bytes since the last snapshot", gauge,
            d(s.journal_bytes)),
+    single("chronos_snapshot_bytes", "Size of the state file when last read or written", gauge,
+           d(s.snapshot_bytes)),
     single("chronos_compactions_total", "Journal compactions into a snapshot", counter,
            d(s.compactions)),
     single("chronos_last_compaction_seconds", "How long the last compaction took", gauge,

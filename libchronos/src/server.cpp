@@ -129,6 +129,7 @@ void start(server_actor self) {
     st.core.record_changes(true);
   if (st.commits && st.cfg.mode == durability::interval)
     self->delayed_send(self, st.cfg.sync_interval, sync_atom::value);
+  measure_snapshot(self);
   fire_due(self);
   arm(self);
 }
@@ -310,6 +311,7 @@ chronos_api::behavior_type server_behavior(server_actor self, server_state core,
       s.journal_bytes = st.commits ? st.commits->journal_size() : 0;
       s.compactions = st.compactions;
       s.last_compaction_ms = st.last_compaction.count();
+      s.snapshot_bytes = st.snapshot_bytes;
       s.client_nodes = st.directory.nodes();
       s.writable = !refuse_if_broken(self);
       return s;

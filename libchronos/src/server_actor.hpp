@@ -57,6 +57,8 @@ struct server_actor_state {
   std::chrono::steady_clock::time_point compaction_started;
   std::chrono::milliseconds last_compaction{0};
   std::uint64_t compactions = 0;
+  /// Size of the state file (the snapshot) when it was last read or written.
+  std::uint64_t snapshot_bytes = 0;
 
   ~server_actor_state() {
     if (compactor.joinable())
@@ -135,6 +137,9 @@ void commit_client_changes(server_actor self);
 
 /// Stages what the server changed by itself (fires, parks, deliveries).
 void stage_own_changes(server_actor self);
+
+/// Notes the state file's size (0 when there is none).
+void measure_snapshot(server_actor self);
 
 /// The retry timer of a broken journal.
 void retry_journal(server_actor self);

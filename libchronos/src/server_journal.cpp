@@ -1,5 +1,7 @@
 #include "server_actor.hpp"
 
+#include <filesystem>
+
 #include "chronos/log.hpp"
 
 namespace chronos::detail {
@@ -144,6 +146,15 @@ void retry_journal(server_actor self) {
     log_info("the journal can be written again; accepting changes");
 }
 
+void measure_snapshot(server_actor self) {
+  auto& st = self->state;
+  std::error_code ec;
+  const auto size = st.cfg.state_path.empty()
+                      ? 0
+                      : std::filesystem::file_size(st.cfg.state_path, ec);
+  st.snapshot_bytes = ec ? 0 : size;
+}
+
 void on_compacted(server_actor self, std::uint64_t generation, const std::string& failed) {
   auto& st = self->state;
   if (st.compacting != generation)
@@ -154,6 +165,7 @@ void on_compacted(server_actor self, std::uint64_t generation, const std::string
     std::chrono::steady_clock::now() - st.compaction_started);
   if (failed.empty()) {
     ++st.compactions;
+    measure_snapshot(self);
     log_info("compacted into a snapshot; journal generation " + std::to_string(generation));
   }
   else {

@@ -81,6 +81,8 @@ TEST_CASE("chronosd serves Prometheus metrics that follow what it does") {
   CHECK(sample(after, "chronos_namespace_pending{namespace=\"billing\"}") == 1);
   CHECK(sample(after, "chronos_namespace_pending{namespace=\"billing/eu\"}") == 1);
   CHECK(sample(after, "chronos_journal_bytes") > 0);
+  CHECK(sample(after, "chronos_snapshot_bytes") > 0); // written at the first start
+  CHECK(sample(after, "chronos_client_nodes") == 0);  // the watcher has gone
   CHECK(d.stop() == 0);
 }
 

@@ -127,7 +127,7 @@ typename Inspector::result_type inspect(Inspector& f, stats_info& x) {
   return f(caf::meta::type_name("chronos_stats"), x.pending, x.parked, x.names, x.scheduled,
            x.fired, x.delivered, x.cancelled, x.skipped, x.unacked, x.redelivered,
            x.lateness_count, x.lateness_mean_us, x.lateness_max_us, x.lateness_sum_us,
-           x.lateness_buckets, x.journal_bytes, x.compactions, x.last_compaction_ms,
+           x.lateness_buckets, x.journal_bytes, x.snapshot_bytes, x.compactions, x.last_compaction_ms,
            x.client_nodes, x.writable);
 }
 

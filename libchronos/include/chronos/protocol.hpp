@@ -134,8 +134,10 @@ struct stats_info {
   /// How many of those fell in each bucket of `lateness_bounds_us` (a
   /// lateness <= the bound, > the one before), and one more for the rest.
   std::vector<std::uint64_t> lateness_buckets;
-  /// Journal bytes since the last snapshot (0 without a journal).
+  /// Journal bytes since the last snapshot (0 without a journal), and the
+  /// snapshot's size when it was last read or written.
   std::uint64_t journal_bytes = 0;
+  std::uint64_t snapshot_bytes = 0;
   /// Compactions done, and how long the last one took to write its snapshot.
   std::uint64_t compactions = 0;
   std::int64_t last_compaction_ms = 0;
