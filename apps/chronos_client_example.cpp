@@ -41,10 +41,7 @@ options parse(int argc, char** argv) {
     } else if (arg == "--name") {
       opts.name = args.value(arg);
     } else if (arg == "--in") {
-      auto d = parse_duration(args.value(arg));
-      if (!d)
-        throw cli::usage_error{d.error().detail};
-      opts.in = *d;
+      opts.in = cli::parse_duration_option(arg, args.value(arg), false);
     } else if (arg == "--payload") {
       opts.payload = args.value(arg);
     } else if (arg == "--count") {

@@ -138,10 +138,7 @@ options parse(int argc, char** argv) {
     } else if (arg == "--file") {
       opts.file = args.value(arg);
     } else if (arg == "--ttl") {
-      auto d = parse_duration(args.value(arg));
-      if (!d || d->count() == 0)
-        throw cli::usage_error{d ? "--ttl must be positive" : d.error().detail};
-      opts.ttl = *d;
+      opts.ttl = cli::parse_duration_option(arg, args.value(arg), true);
     } else {
       throw cli::usage_error{"unknown argument '" + arg + "' (see --help)"};
     }

@@ -242,10 +242,7 @@ options parse(int argc, char** argv) {
     } else if (arg == "--steps") {
       opts.steps = count(arg);
     } else if (arg == "--step") {
-      auto d = parse_duration(args.value(arg));
-      if (!d)
-        throw cli::usage_error{d.error().detail};
-      opts.step = *d;
+      opts.step = cli::parse_duration_option(arg, args.value(arg), false);
     } else {
       throw cli::usage_error{"unknown argument '" + arg + "'"};
     }

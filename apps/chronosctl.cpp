@@ -131,10 +131,7 @@ command_line parse(int argc, char** argv) {
     } else if (arg == "--port") {
       cl.global.port = cli::parse_port(args.value(arg));
     } else if (arg == "--timeout") {
-      auto d = parse_duration(args.value(arg));
-      if (!d || d->count() == 0)
-        throw cli::usage_error{d ? "--timeout must be positive" : d.error().detail};
-      cl.global.timeout = *d;
+      cl.global.timeout = cli::parse_duration_option(arg, args.value(arg), true);
     } else if (arg.rfind("--", 0) == 0) {
       if (cl.options.count(arg))
         throw cli::usage_error{"option " + arg + " given twice"};
@@ -185,10 +182,7 @@ when_spec when_from(const command_line& cl) {
   if (in.has_value() == at.has_value())
     throw cli::usage_error{"give exactly one of --in DURATION and --at TIME"};
   if (in) {
-    auto d = parse_duration(*in);
-    if (!d)
-      throw cli::usage_error{d.error().detail};
-    return when_spec::in(d->count());
+    return when_spec::in(cli::parse_duration_option("--in", *in, false).count());
   }
   auto t = parse_time(*at);
   if (!t)
@@ -256,12 +250,7 @@ int run_schedule(session& s, const command_line& cl) {
   allow_only(cl, {"--in", "--at", "--every", "--misfire", "--payload"}, 1, 1);
   schedule_request req{name_argument(cl), when_from(cl), option(cl, "--payload").value_or(""), 0};
   if (auto every = option(cl, "--every")) {
-    auto d = parse_duration(*every);
-    if (!d)
-      throw cli::usage_error{d.error().detail};
-    if (d->count() == 0)
-      throw cli::usage_error{"--every must be longer than 0ms"};
-    req.interval_ms = d->count();
+    req.interval_ms = cli::parse_duration_option("--every", *every, true).count();
   }
   if (auto policy = option(cl, "--misfire")) {
     auto p = parse_misfire(*policy);
@@ -458,12 +447,9 @@ int run_watch(session& s, const command_line& cl) {
   const bool group = option(cl, "--group").has_value();
   std::int64_t ack_ms = 0;
   if (auto ack = option(cl, "--ack")) {
-    auto d = parse_duration(*ack);
-    if (!d || d->count() == 0)
-      throw cli::usage_error{d ? "--ack must be longer than 0ms" : d.error().detail};
+    ack_ms = cli::parse_duration_option("--ack", *ack, true).count();
     if (!group)
       throw cli::usage_error{"--ack needs --group"};
-    ack_ms = d->count();
   }
   client_config ccfg;
   ccfg.host = s.opts.host;

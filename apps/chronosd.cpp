@@ -86,10 +86,7 @@ void apply(options& opts, const std::string& name, const std::string& value) {
                              + "' (expected always, interval or shutdown)"};
     opts.mode = *mode;
   } else if (name == "--sync-interval") {
-    auto d = parse_duration(value);
-    if (!d || d->count() == 0)
-      throw cli::usage_error{d ? "--sync-interval must be positive" : d.error().detail};
-    opts.sync_interval = *d;
+    opts.sync_interval = cli::parse_duration_option(name, value, true);
   } else if (name == "--compact-bytes") {
     auto n = cli::parse_uint(value, UINT64_MAX);
     if (!n || *n == 0)

@@ -1,13 +1,15 @@
 #pragma once
 
-// Small helpers shared by the command-line programs: strict number parsing and
-// an argument cursor. Header-only, no CAF.
+// Small helpers shared by the command-line programs: strict number and
+// duration parsing and an argument cursor. Header-only, no CAF.
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "chronos/duration.hpp"
 
 namespace chronos::cli {
 
@@ -35,6 +37,18 @@ inline std::uint16_t parse_port(std::string_view text) {
   if (!port)
     throw usage_error{"invalid port '" + std::string{text} + "' (expected 0 to 65535)"};
   return static_cast<std::uint16_t>(*port);
+}
+
+/// The value of a DURATION option (`option` names it in errors); with
+/// `positive`, zero is refused too.
+inline millis parse_duration_option(const std::string& option, std::string_view text,
+                                    bool positive) {
+  auto d = parse_duration(text);
+  if (!d)
+    throw usage_error{d.error().detail};
+  if (positive && d->count() == 0)
+    throw usage_error{option + " must be longer than 0ms"};
+  return *d;
 }
 
 /// Walks argv; `value()` takes the argument of an option or fails with its name.
