@@ -18,6 +18,7 @@
 // A bad command answers "error: ..." and changes nothing.
 
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include <caf/all.hpp>
@@ -52,6 +53,7 @@ struct store_state {
   expiring_store store;
   local_timers timers;
   timer_handle wakeup;
+  std::optional<timestamp> armed_for; // the expiry `wakeup` is for
   millis ttl{0};
   token_generator ids;
 };
@@ -63,14 +65,19 @@ timestamp now() { return floor_ms(system_clock::now()); }
 void say(const std::string& line) { std::cout << line << std::endl; }
 
 // One timer, always for the soonest expiry: expiring is driven by the heap's
-// head, never by a sweep.
+// head, never by a sweep. Armed again only when that expiry changed, not after
+// every command.
 void rearm(store_actor* self) {
   auto& st = self->state;
-  st.timers.cancel(st.wakeup);
   auto next = st.store.next_expiry();
+  if (next == st.armed_for)
+    return;
+  st.timers.cancel(st.wakeup);
+  st.armed_for = next;
   if (!next)
     return;
   st.wakeup = st.timers.after(*next - system_clock::now(), [self] {
+    self->state.armed_for.reset(); // this one-shot has run
     auto gone = self->state.store.expire(now());
     if (!gone)
       log_error("cannot expire sessions: " + gone.error().detail);
