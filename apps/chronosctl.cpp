@@ -18,6 +18,7 @@
 #include "chronos/client.hpp"
 #include "chronos/duration.hpp"
 #include "chronos/log.hpp"
+#include "chronos/transport.hpp"
 #include "cli.hpp"
 
 using namespace chronos;
@@ -25,7 +26,8 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr const char* usage = R"(usage: chronosctl [--host H] [--port N] [--timeout DURATION] COMMAND ...
+constexpr const char* usage = R"(usage: chronosctl [--host H] [--port N] [--timeout DURATION]
+                  [--tls-cert PATH --tls-key PATH --tls-ca PATH] COMMAND ...
 
 commands:
   schedule NAME (--in DURATION | --at TIME) [--every DURATION [--misfire POLICY]]
@@ -52,6 +54,8 @@ TIME: RFC 3339 ("2026-11-21T23:00:00.250Z", offsets allowed) or epoch millisecon
 SELECTOR: a name ("billing/invoice-42"), or a namespace with a trailing slash
 ("billing/": every name under it). Names are grouped into namespaces by '/'.
 Defaults: --host 127.0.0.1 --port 4242 --timeout 5s.
+TLS (a chronosd started with --tls-*): this client's certificate and key (PEM),
+and the CA that must have signed chronosd's certificate.
 Exit status: 0 ok, 1 refused by chronosd, 2 usage error, 3 chronosd unreachable
 (health: 0 healthy, 1 not, 2 usage error).
 Run "chronosctl COMMAND --help" for one command.
@@ -106,6 +110,7 @@ struct global_options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 4242;
   std::chrono::milliseconds timeout{5000};
+  tls_config tls;
 };
 
 struct command_line {
@@ -132,6 +137,12 @@ command_line parse(int argc, char** argv) {
       cl.global.port = cli::parse_port(args.value(arg));
     } else if (arg == "--timeout") {
       cl.global.timeout = cli::parse_duration_option(arg, args.value(arg), true);
+    } else if (arg == "--tls-cert") {
+      cl.global.tls.certificate = args.value(arg);
+    } else if (arg == "--tls-key") {
+      cl.global.tls.key = args.value(arg);
+    } else if (arg == "--tls-ca") {
+      cl.global.tls.ca = args.value(arg);
     } else if (arg.rfind("--", 0) == 0) {
       if (cl.options.count(arg))
         throw cli::usage_error{"option " + arg + " given twice"};
@@ -547,6 +558,11 @@ int main(int argc, char** argv) {
   caf::actor_system_config cfg;
   register_types(cfg);
   cfg.load<caf::io::middleman>();
+  if (cl.global.tls.requested())
+    if (auto bad = use_tls(cfg, cl.global.tls)) {
+      std::cerr << "chronosctl: " << bad->detail << "\n";
+      return 2;
+    }
   cfg.set("scheduler.max-threads", 2);
   caf::actor_system sys{cfg};
   try {

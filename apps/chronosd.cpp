@@ -15,6 +15,7 @@
 #include "chronos/duration.hpp"
 #include "chronos/log.hpp"
 #include "chronos/server.hpp"
+#include "chronos/transport.hpp"
 #include "cli.hpp"
 #ifdef CHRONOS_WITH_METRICS
 #include "chronosd_metrics.hpp"
@@ -29,7 +30,14 @@ constexpr const char* usage = R"(usage: chronosd [OPTIONS]
 Runs the chronos timeout server.
 
 options:
-  --bind ADDR          address to listen on (default 127.0.0.1)
+  --bind ADDR          address to listen on (default 127.0.0.1); another host's
+                       reach needs TLS, or --plain-tcp any
+  --tls-cert PATH      TLS: this server's certificate (PEM)
+  --tls-key PATH       TLS: its private key (PEM, unencrypted)
+  --tls-ca PATH        TLS: accept only clients whose certificate this CA signed;
+                       the three together turn TLS on for every connection
+  --plain-tcp WHERE    without TLS, listen on loopback addresses only (loopback,
+                       the default) or on any address (any)
   --port N             TCP port, 0 for any free one (default 4242)
   --state PATH         state file (default state/chronos.json)
   --durability MODE    when an acknowledged change is on disk:
@@ -57,12 +65,15 @@ struct options {
   millis sync_interval{100};
   std::uint64_t compact_bytes = std::uint64_t{64} << 20;
   std::string metrics; // empty: no metrics endpoint
+  tls_config tls;
+  bool plain_tcp_anywhere = false;
 };
 
 // Every option takes a value.
 bool known_option(const std::string& name) {
   for (const char* known : {"--bind", "--port", "--state", "--durability", "--sync-interval",
-                            "--compact-bytes", "--metrics", "--log-level", "--config"})
+                            "--compact-bytes", "--metrics", "--log-level", "--config",
+                            "--tls-cert", "--tls-key", "--tls-ca", "--plain-tcp"})
     if (name == known)
       return true;
   return false;
@@ -99,6 +110,17 @@ void apply(options& opts, const std::string& name, const std::string& value) {
     if (value.rfind(':') == std::string::npos)
       throw cli::usage_error{"--metrics needs ADDR:PORT, not '" + value + "'"};
     opts.metrics = value;
+  } else if (name == "--tls-cert" || name == "--tls-key" || name == "--tls-ca") {
+    if (value.empty())
+      throw cli::usage_error{name + " needs a path"};
+    auto& field = name == "--tls-cert" ? opts.tls.certificate
+                  : name == "--tls-key" ? opts.tls.key
+                                        : opts.tls.ca;
+    field = value;
+  } else if (name == "--plain-tcp") {
+    if (value != "loopback" && value != "any")
+      throw cli::usage_error{"--plain-tcp needs loopback or any, not '" + value + "'"};
+    opts.plain_tcp_anywhere = value == "any";
   } else if (name == "--log-level") {
     log_level level;
     if (!parse_log_level(value, level))
@@ -162,6 +184,11 @@ options parse(int argc, char** argv) {
     if (arg != "--config")
       apply(opts, arg, value);
   }
+  if (!opts.tls.requested() && !opts.plain_tcp_anywhere && !is_loopback(opts.bind))
+    throw cli::usage_error{"refusing to listen on '" + opts.bind
+                           + "' without TLS: other hosts would send timeouts unencrypted "
+                             "and unauthenticated (give --tls-cert, --tls-key and --tls-ca, "
+                             "or --plain-tcp any)"};
   return opts;
 }
 
@@ -201,6 +228,11 @@ int serve(const options& opts, const sigset_t& signals) {
   caf::actor_system_config cfg;
   register_types(cfg);
   cfg.load<caf::io::middleman>();
+  if (opts.tls.requested())
+    if (auto bad = use_tls(cfg, opts.tls)) {
+      log_error(bad->detail);
+      return 1;
+    }
   caf::actor_system sys{cfg};
   if (!ensure_folder_of(opts.state))
     return 1;
@@ -214,7 +246,7 @@ int serve(const options& opts, const sigset_t& signals) {
     log_error(srv.error().detail);
     return 1;
   }
-  auto port = sys.middleman().publish(*srv, opts.port, opts.bind.c_str(), true);
+  auto port = publish(sys, *srv, opts.bind, opts.port);
   if (!port) {
     log_error("cannot listen on " + opts.bind + ":" + std::to_string(opts.port) + ": "
               + sys.render(port.error()));
@@ -238,8 +270,8 @@ int serve(const options& opts, const sigset_t& signals) {
   }
 #endif
   std::cout << "chronosd: listening on " << where << std::endl;
-  log_info("listening on " + where + ", state file " + opts.state + ", durability "
-           + to_string(opts.mode));
+  log_info("listening on " + where + (opts.tls.requested() ? " (TLS)" : "") + ", state file "
+           + opts.state + ", durability " + to_string(opts.mode));
   int sig = 0;
   sigwait(&signals, &sig);
   log_info(std::string{"received "} + (sig == SIGINT ? "SIGINT" : "SIGTERM")

@@ -32,6 +32,7 @@ set(CHRONOS_ACTOR_SOURCES
   src/server.cpp
   src/server_delivery.cpp
   src/server_journal.cpp
+  src/transport.cpp
 )
 list(TRANSFORM CHRONOS_PURE_SOURCES PREPEND ${CMAKE_CURRENT_LIST_DIR}/)
 list(TRANSFORM CHRONOS_ACTOR_SOURCES PREPEND ${CMAKE_CURRENT_LIST_DIR}/)

@@ -9,6 +9,7 @@
 #include <caf/io/all.hpp>
 
 #include "chronos/log.hpp"
+#include "chronos/transport.hpp"
 
 namespace chronos {
 
@@ -22,6 +23,16 @@ std::string where(const std::string& host, std::uint16_t port) {
 
 caf::error unreachable(const std::string& host, std::uint16_t port, const std::string& why) {
   return make_error(errc::unavailable, "cannot reach chronosd at " + where(host, port) + ": " + why);
+}
+
+// Why the middleman's connect failed, in words a person can act on.
+std::string connect_failure(const caf::error& e) {
+  if (e == caf::sec::request_timeout)
+    return "timed out";
+  if (e == caf::sec::disconnect_during_handshake)
+    return "the handshake failed (one side without TLS, or a certificate the other side's CA "
+           "did not sign)";
+  return describe(e);
 }
 
 // Checks what the middleman's connect answered: a chronos actor, or why not.
@@ -116,8 +127,8 @@ void retry_later(client_actor self) {
 
 void try_connect(client_actor self) {
   auto& st = self->state;
-  auto mm = self->system().middleman().actor_handle();
-  self->request(mm, st.cfg.connect_timeout, caf::connect_atom::value, st.cfg.host, st.cfg.port)
+  self->request(transport(self->system()), st.cfg.connect_timeout, caf::connect_atom::value,
+                st.cfg.host, st.cfg.port)
     .then(
       [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>& ifs) {
         auto& st = self->state;
@@ -218,13 +229,13 @@ caf::expected<chronos_api> connect(caf::actor_system& sys, const std::string& ho
                                    std::uint16_t port, std::chrono::milliseconds timeout) {
   caf::expected<chronos_api> result = unreachable(host, port, "no answer");
   caf::scoped_actor self{sys};
-  self->request(sys.middleman().actor_handle(), timeout, caf::connect_atom::value, host, port)
+  self->request(transport(sys), timeout, caf::connect_atom::value, host, port)
     .receive(
       [&](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>& ifs) {
         result = as_chronos(sys, std::move(ptr), ifs, host, port);
       },
       [&](caf::error& e) {
-        result = unreachable(host, port, e == caf::sec::request_timeout ? "timed out" : describe(e));
+        result = unreachable(host, port, connect_failure(e));
       });
   return result;
 }

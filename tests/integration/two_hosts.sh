@@ -2,8 +2,10 @@
 # Two hosts on one machine: chronosd in one network namespace, chronosctl in
 # another, joined by a veth pair on a private /24 that exists only between the
 # two namespaces this script creates (and removes). Checks that a client on
-# another host schedules and receives timeouts, and that chronosd without
-# --bind is not reachable from another host.
+# another host schedules and receives timeouts over TLS (and, when allowed, over
+# plain TCP), that a client without the CA's certificate is refused, that plain
+# TCP beyond loopback needs --plain-tcp any, and that chronosd without --bind is
+# not reachable from another host.
 #
 # usage: two_hosts.sh CHRONOSD CHRONOSCTL     exit 77 = skipped (no root / no netns)
 set -u
@@ -44,24 +46,67 @@ for ns in "$server" "$client"; do
 done
 ip -n "$server" link set "vs$id" up && ip -n "$client" link set "vc$id" up || fail "veth up"
 
-# chronosd on the server host, bound to its veth address.
-ip netns exec "$server" "$chronosd" --bind 10.201.0.1 --port 4242 --state "$tmp/state.json" \
-  >"$tmp/chronosd.out" 2>"$tmp/chronosd.err" &
-daemon=$!
-pids+=("$daemon")
-for _ in $(seq 200); do
-  grep -q "listening on 10.201.0.1:4242" "$tmp/chronosd.out" && break
-  sleep 0.05
+# A throwaway CA, and certificates for the server and the client host.
+pki() { openssl "$@" >/dev/null 2>>"$tmp/openssl.err" || fail "openssl $1"; }
+newkey() { echo -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$tmp/$1.key" -subj "/CN=$1"; }
+pki req -x509 -days 2 $(newkey ca) -out "$tmp/ca.pem"
+for who in server client; do
+  pki req $(newkey $who) -out "$tmp/$who.csr"
+  pki x509 -req -days 2 -in "$tmp/$who.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" \
+    -CAcreateserial -out "$tmp/$who.pem"
 done
-grep -q "listening on 10.201.0.1:4242" "$tmp/chronosd.out" || fail "chronosd did not start"
+tls() { echo --tls-cert "$tmp/$1.pem" --tls-key "$tmp/$1.key" --tls-ca "$tmp/ca.pem"; }
 
+# Starts chronosd on the server host with the given options; waits for "listening on".
+start_daemon() {
+  local out=$1
+  shift
+  ip netns exec "$server" "$chronosd" "$@" >"$tmp/$out.out" 2>"$tmp/$out.err" &
+  daemon=$!
+  pids+=("$daemon")
+  for _ in $(seq 200); do
+    grep -q "listening on" "$tmp/$out.out" && return
+    kill -0 "$daemon" 2>/dev/null || break
+    sleep 0.05
+  done
+  fail "chronosd ($out) did not start"
+}
+stop_daemon() {
+  kill -TERM "$daemon"
+  wait "$daemon"
+  local status=$?
+  [ "$status" -eq 0 ] || fail "chronosd exited $status after SIGTERM"
+}
 ctl() { ip netns exec "$client" timeout 60 "$chronosctl" --host 10.201.0.1 --port 4242 "$@" 2>>"$tmp/ctl.err"; }
 
-second=$(ctl schedule remote --in 600ms --payload second) || fail "schedule from the client host"
-first=$(ctl schedule remote --in 300ms --payload first) || fail "schedule from the client host"
-got=$(ctl watch remote --count 2) || fail "watch from the client host"
-expected=$(printf '%s first\n%s second' "$first" "$second")
-[ "$got" = "$expected" ] || fail "watch printed '$got', expected '$expected'"
+# Schedules two timeouts from the client host and watches them arrive, in order.
+round_trip() {
+  second=$(ctl "$@" schedule remote --in 600ms --payload second) || fail "schedule from the client host ($*)"
+  first=$(ctl "$@" schedule remote --in 300ms --payload first) || fail "schedule from the client host ($*)"
+  got=$(ctl "$@" watch remote --count 2) || fail "watch from the client host ($*)"
+  expected=$(printf '%s first\n%s second' "$first" "$second")
+  [ "$got" = "$expected" ] || fail "watch printed '$got', expected '$expected'"
+}
+
+# Plain TCP on the veth address: refused unless allowed.
+ip netns exec "$server" "$chronosd" --bind 10.201.0.1 --port 4242 --state "$tmp/state.json" \
+  >"$tmp/plain-refused.out" 2>"$tmp/plain-refused.err"
+status=$?
+[ "$status" -eq 2 ] && grep -q "without TLS" "$tmp/plain-refused.err" ||
+  fail "chronosd listened on another host's reach in plain TCP (status $status)"
+
+# TLS across the hosts: the client with a certificate from the CA gets in, one without does not.
+start_daemon tls --bind 10.201.0.1 --port 4242 --state "$tmp/state.json" $(tls server)
+round_trip $(tls client)
+ctl stats >/dev/null
+status=$?
+[ "$status" -eq 3 ] || fail "a client without a certificate reached the TLS chronosd (status $status)"
+stop_daemon
+
+# Plain TCP when explicitly allowed.
+start_daemon plain --bind 10.201.0.1 --port 4242 --state "$tmp/state.json" --plain-tcp any
+round_trip
+stop_daemon
 
 # Without --bind, chronosd listens on loopback only: not reachable from the client host.
 ip netns exec "$server" "$chronosd" --port 4243 --state "$tmp/local.json" \
@@ -73,8 +118,5 @@ ip netns exec "$client" timeout 30 "$chronosctl" --host 10.201.0.1 --port 4243 s
 status=$?
 [ "$status" -eq 3 ] || fail "a loopback-only chronosd answered another host (status $status)"
 
-kill -TERM "$daemon"
-wait "$daemon"
-status=$?
-[ "$status" -eq 0 ] || fail "chronosd exited $status after SIGTERM"
-echo "two hosts: schedule and watch across a veth pair work; loopback-only is not reachable"
+echo "two hosts: TLS and allowed plain TCP across a veth pair work; no certificate, no entry;"
+echo "plain TCP beyond loopback needs --plain-tcp any; loopback-only is not reachable"

@@ -22,8 +22,9 @@ namespace chronos::test {
 
 class process {
 public:
-  /// Standard input is /dev/null, or `input`: a FIFO the test writes to. It is
-  /// opened read-write, so that opening it does not wait for a writer (the
+  /// `argv[0]` is a path, or a program found on PATH. Standard input is
+  /// /dev/null, or `input`: a FIFO the test writes to. It is opened
+  /// read-write, so that opening it does not wait for a writer (the
   /// child would block before exec, and posix_spawn with it).
   process(std::vector<std::string> argv, const temp_dir& dir, const std::string& tag,
           const std::string& input = "")
@@ -42,7 +43,7 @@ public:
     for (auto& a : argv)
       args.push_back(a.data());
     args.push_back(nullptr);
-    if (posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ) != 0)
+    if (posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), environ) != 0)
       throw std::runtime_error("cannot start " + argv[0]);
     posix_spawn_file_actions_destroy(&actions);
   }
