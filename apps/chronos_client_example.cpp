@@ -71,13 +71,7 @@ caf::behavior receiver(caf::event_based_actor* self, std::uint64_t count) {
 } // namespace
 
 int main(int argc, char** argv) {
-  options opts;
-  try {
-    opts = parse(argc, argv);
-  } catch (const cli::usage_error& e) {
-    std::cerr << "chronos-client-example: " << e.message << "\n";
-    return 2;
-  }
+  const auto opts = cli::parse_or_exit("chronos-client-example", parse, argc, argv);
   caf::actor_system_config cfg;
   register_types(cfg); // the same type names as chronosd
   cfg.load<caf::io::middleman>();

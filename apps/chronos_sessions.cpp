@@ -156,13 +156,7 @@ options parse(int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
-  options opts;
-  try {
-    opts = parse(argc, argv);
-  } catch (const cli::usage_error& e) {
-    std::cerr << "chronos-sessions: " << e.message << "\n";
-    return 2;
-  }
+  const auto opts = cli::parse_or_exit("chronos-sessions", parse, argc, argv);
   auto store = opts.file.empty() ? outcome<expiring_store>{expiring_store{}}
                                  : expiring_store::open(opts.file, now());
   if (!store) {

@@ -255,13 +255,7 @@ options parse(int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
-  options opts;
-  try {
-    opts = parse(argc, argv);
-  } catch (const cli::usage_error& e) {
-    std::cerr << "chronos-workflow: " << e.message << "\n";
-    return 2;
-  }
+  const auto opts = cli::parse_or_exit("chronos-workflow", parse, argc, argv);
   auto orders = load_orders(opts);
   if (!orders) {
     std::cerr << "chronos-workflow: " << orders.error().detail << "\n";

@@ -548,13 +548,7 @@ void exit_on_signals() {
 int main(int argc, char** argv) {
   exit_on_signals();
   set_log_level(log_level::warning); // the client's connect notices are noise here
-  command_line cl;
-  try {
-    cl = parse(argc, argv);
-  } catch (const cli::usage_error& e) {
-    std::cerr << "chronosctl: " << e.message << "\n";
-    return 2;
-  }
+  const auto cl = cli::parse_or_exit("chronosctl", parse, argc, argv);
   caf::actor_system_config cfg;
   register_types(cfg);
   cfg.load<caf::io::middleman>();

@@ -287,12 +287,6 @@ int serve(const options& opts, const sigset_t& signals) {
 
 int main(int argc, char** argv) {
   auto signals = block_shutdown_signals();
-  options opts;
-  try {
-    opts = parse(argc, argv);
-  } catch (const cli::usage_error& e) {
-    std::cerr << "chronosd: " << e.message << "\n";
-    return 2;
-  }
+  const auto opts = cli::parse_or_exit("chronosd", parse, argc, argv);
   return serve(opts, signals);
 }

@@ -4,6 +4,8 @@
 // duration parsing and an argument cursor. Header-only, no CAF.
 
 #include <cstdint>
+#include <cstdlib>
+#include <iostream>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +19,17 @@ namespace chronos::cli {
 struct usage_error {
   std::string message;
 };
+
+/// `parse(argc, argv)`; on a usage error, prints it and exits with status 2.
+template <class Parse>
+auto parse_or_exit(const char* program, Parse parse, int argc, char** argv) {
+  try {
+    return parse(argc, argv);
+  } catch (const usage_error& e) {
+    std::cerr << program << ": " << e.message << "\n";
+    std::exit(2);
+  }
+}
 
 inline std::optional<std::uint64_t> parse_uint(std::string_view text, std::uint64_t max) {
   if (text.empty() || text.size() > 20)
