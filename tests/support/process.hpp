@@ -60,6 +60,7 @@ public:
   process& operator=(const process&) = delete;
 
   void signal(int sig) const { ::kill(pid_, sig); }
+  pid_t pid() const { return pid_; }
 
   /// The exit status (128 + signal if killed), or nullopt if still running after `limit`.
   std::optional<int> wait(std::chrono::milliseconds limit) {

@@ -1,0 +1,138 @@
+#pragma once
+
+// What the soak run knows about every token it was given: the fate each one
+// must meet by the end (delivered, or cancelled), and the breaches it saw.
+// Shared by the worker threads and the receiving actors: every call locks.
+
+#include <cstdint>
+#include <mutex>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace chronos::soak {
+
+class ledger {
+public:
+  struct counts {
+    std::uint64_t sessions = 0;
+    std::uint64_t scheduled = 0, cancelled = 0, rescheduled = 0, refused = 0;
+    std::uint64_t deliveries = 0, duplicates = 0, recurring_deliveries = 0;
+    /// Deliveries of schedules whose reply never came (chronosd was killed
+    /// after the journal write, or the reply timed out): they may exist.
+    std::uint64_t unacknowledged_deliveries = 0;
+    /// One-shot tokens still owed a delivery.
+    std::uint64_t owed = 0;
+    /// Recurring timeouts not yet cancelled.
+    std::uint64_t recurring_open = 0;
+    std::uint64_t breach_count = 0;
+    std::vector<std::string> breaches; // the first few, for the report
+  };
+
+  void session_started() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    ++counts_.sessions;
+  }
+
+  void scheduled(const std::string& token, bool recurring) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    ++counts_.scheduled;
+    auto& t = tokens_[token];
+    t.recurring = recurring;
+    t.acknowledged = true;
+    if (!recurring && !t.delivered)
+      live_.push_back(token);
+  }
+
+  /// chronosd confirmed the cancel: the token must not be delivered from now on.
+  void cancelled(const std::string& token) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    ++counts_.cancelled;
+    tokens_[token].cancelled = true;
+  }
+
+  /// A cancel whose outcome is unknown (chronosd died with it in flight):
+  /// either a delivery or none is right.
+  void maybe_cancelled(const std::string& token) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    tokens_[token].maybe_cancelled = true;
+  }
+
+  void rescheduled() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    ++counts_.rescheduled;
+  }
+
+  /// A request chronosd did not acknowledge (down, restarting): nothing to track.
+  void refused() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    ++counts_.refused;
+  }
+
+  void delivered(const std::string& token) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    ++counts_.deliveries;
+    auto& t = tokens_[token]; // a delivery may overtake the schedule's reply
+    if (t.recurring) {
+      ++counts_.recurring_deliveries;
+      t.delivered = true;
+      return;
+    }
+    if (t.cancelled)
+      breach("a delivery after its cancel was acknowledged: " + token);
+    if (t.delivered)
+      ++counts_.duplicates; // at-least-once: allowed after a crash
+    t.delivered = true;
+  }
+
+  /// A one-shot token still pending as far as the ledger knows, at random; "" if none.
+  std::string any_live(std::mt19937_64& rng) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    while (!live_.empty()) {
+      const auto i = rng() % live_.size();
+      std::swap(live_[i], live_.back());
+      const auto& t = tokens_[live_.back()];
+      if (!t.delivered && !t.cancelled && !t.maybe_cancelled)
+        return live_.back();
+      live_.pop_back(); // settled: forget it here, keep it in tokens_
+    }
+    return "";
+  }
+
+  counts snapshot() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto c = counts_;
+    for (const auto& [token, t] : tokens_) {
+      c.unacknowledged_deliveries += !t.acknowledged;
+      if (t.recurring)
+        c.recurring_open += !t.cancelled;
+      else
+        c.owed += !t.delivered && !t.cancelled && !t.maybe_cancelled;
+    }
+    return c;
+  }
+
+private:
+  struct fate {
+    bool recurring = false;
+    bool acknowledged = false;
+    bool delivered = false;
+    bool cancelled = false;
+    bool maybe_cancelled = false;
+  };
+
+  void breach(std::string what) {
+    ++counts_.breach_count;
+    if (counts_.breaches.size() < 20)
+      counts_.breaches.push_back(std::move(what));
+  }
+
+  mutable std::mutex mtx_;
+  std::unordered_map<std::string, fate> tokens_;
+  /// Candidates for cancel and reschedule; settled ones are dropped lazily.
+  std::vector<std::string> live_;
+  counts counts_;
+};
+
+} // namespace chronos::soak
