@@ -12,9 +12,10 @@ using json = nlohmann::json;
 using namespace std::chrono_literals;
 
 TEST_CASE_METHOD(cli_fixture, "timeouts scheduled with chronosctl reach a watcher in deadline order") {
-  auto c = schedule("w", {"--in", "1500ms", "--payload", "third"});
-  auto a = schedule("w", {"--in", "500ms", "--payload", "first"});
-  auto b = schedule("w", {"--in", "1s", "--payload", "second"});
+  const deadlines t;
+  auto c = schedule("w", {"--at", t.after(1500ms), "--payload", "third"});
+  auto a = schedule("w", {"--at", t.after(500ms), "--payload", "first"});
+  auto b = schedule("w", {"--at", t.after(1s), "--payload", "second"});
   CHECK(watch("w", 3) == std::vector<std::string>{a + " first", b + " second", c + " third"});
 }
 
@@ -35,9 +36,10 @@ TEST_CASE_METHOD(cli_fixture, "a cancelled timeout is never delivered and its to
 }
 
 TEST_CASE_METHOD(cli_fixture, "a rescheduled timeout moves ahead of another") {
+  const deadlines t;
   auto late = schedule("w", {"--in", "1h", "--payload", "moved"});
-  auto soon = schedule("w", {"--in", "800ms", "--payload", "soon"});
-  ctl_ok(dir, d.port, {"reschedule", late, "--in", "300ms"});
+  auto soon = schedule("w", {"--at", t.after(800ms), "--payload", "soon"});
+  ctl_ok(dir, d.port, {"reschedule", late, "--at", t.after(300ms)});
   CHECK(watch("w", 2) == std::vector<std::string>{late + " moved", soon + " soon"});
   auto unknown = fails({"reschedule", late, "--in", "1s"});
   CHECK(unknown.status == 1);

@@ -11,15 +11,17 @@ TEST_CASE("timeouts that come due while chronosd is down arrive after restart, i
   const auto state = dir.file("state/chronos.json"); // the folder is created by chronosd
   auto d = chronosd_process::start(dir, state);
   const auto port = d.port;
-  auto b = trim(ctl_ok(dir, port, {"schedule", "w", "--in", "1200ms", "--payload", "b"}));
-  auto a = trim(ctl_ok(dir, port, {"schedule", "w", "--in", "800ms", "--payload", "a"}));
+  const deadlines t;
+  auto b = trim(ctl_ok(dir, port, {"schedule", "w", "--at", t.after(1200ms), "--payload", "b"}));
+  auto a = trim(ctl_ok(dir, port, {"schedule", "w", "--at", t.after(800ms), "--payload", "a"}));
   auto later = trim(ctl_ok(dir, port, {"schedule", "w", "--in", "1h", "--payload", "later"}));
   CHECK(d.stop() == 0);
   auto saved = json::parse(slurp(state));
   CHECK(saved["format"] == "chronos-state");
   CHECK(saved["timeouts"].size() == 3);
 
-  std::this_thread::sleep_for(1500ms); // both deadlines pass while chronosd is down
+  std::this_thread::sleep_until(std::chrono::system_clock::time_point{
+    std::chrono::milliseconds{t.base + 1500}}); // both deadlines pass while chronosd is down
   auto again = chronosd_process::start(dir, state, port);
   auto r = ctl(dir, port, {"watch", "w", "--count", "2"}, 60s);
   INFO(r.err);

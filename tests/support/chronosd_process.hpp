@@ -74,6 +74,19 @@ std::string ctl_until(const temp_dir& dir, std::uint16_t port, const std::vector
   }
 }
 
+/// Deadlines for `--at`, as epoch milliseconds, fixed when a test starts: the
+/// order of the deadlines then does not depend on how fast each chronosctl
+/// call is (sanitizer builds are several times slower).
+struct deadlines {
+  std::int64_t base = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+
+  std::string after(std::chrono::milliseconds offset) const {
+    return std::to_string(base + offset.count());
+  }
+};
+
 inline std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
     s.pop_back();
