@@ -46,6 +46,10 @@ options:
                          shutdown  no journal; state file written on orderly shutdown
   --sync-interval DURATION   fsync period in interval mode (default 100ms)
   --compact-bytes N    compact the journal into a snapshot past N bytes (default 64 MiB)
+  --max-timeouts N     pending and parked timeouts at most (default 10000000)
+  --max-payload-bytes N      one payload at most (default 65536)
+  --max-payload-total N      all payloads together at most (default 1073741824)
+  --max-name-bytes N   one name at most (default 256)
   --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (off by
                        default; port 0 for any free one)
   --log-level LEVEL    error, warning, info (default) or debug
@@ -67,6 +71,20 @@ struct options {
   std::string metrics; // empty: no metrics endpoint
   tls_config tls;
   bool plain_tcp_anywhere = false;
+  server_limits limits;
+};
+
+// The limits chronosd takes from its options, with their upper bounds.
+struct limit_option {
+  const char* name;
+  std::size_t server_limits::*field;
+  std::uint64_t max;
+};
+constexpr limit_option limit_options[] = {
+  {"--max-timeouts", &server_limits::max_timeouts, 1'000'000'000},
+  {"--max-payload-bytes", &server_limits::max_payload_bytes, 16 << 20},
+  {"--max-payload-total", &server_limits::max_payload_total, std::uint64_t{1} << 40},
+  {"--max-name-bytes", &server_limits::max_name_bytes, 4096},
 };
 
 // Every option takes a value.
@@ -76,12 +94,24 @@ bool known_option(const std::string& name) {
                             "--tls-cert", "--tls-key", "--tls-ca", "--plain-tcp"})
     if (name == known)
       return true;
+  for (const auto& limit : limit_options)
+    if (name == limit.name)
+      return true;
   return false;
 }
 
 // Sets option `name` ("--port") from `value`; the same rules for the command
 // line and the configuration file.
 void apply(options& opts, const std::string& name, const std::string& value) {
+  for (const auto& limit : limit_options)
+    if (name == limit.name) {
+      auto n = cli::parse_uint(value, limit.max);
+      if (!n || *n == 0)
+        throw cli::usage_error{name + " needs an integer from 1 to " + std::to_string(limit.max)
+                               + ", not '" + value + "'"};
+      opts.limits.*limit.field = *n;
+      return;
+    }
   if (name == "--bind") {
     opts.bind = value;
   } else if (name == "--port") {
@@ -241,6 +271,7 @@ int serve(const options& opts, const sigset_t& signals) {
   server_cfg.mode = opts.mode;
   server_cfg.sync_interval = opts.sync_interval;
   server_cfg.compact_bytes = opts.compact_bytes;
+  server_cfg.limits = opts.limits;
   auto srv = spawn_server(sys, server_cfg);
   if (!srv) {
     log_error(srv.error().detail);

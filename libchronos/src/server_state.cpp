@@ -95,6 +95,14 @@ status server_state::check(const schedule_request& req) const {
   if (pending_.size() + parked_.size() >= limits_.max_timeouts)
     return fail(errc::limit_exceeded, "server holds its maximum of "
                                         + std::to_string(limits_.max_timeouts) + " timeouts");
+  return check_payload_room(req.payload.size());
+}
+
+status server_state::check_payload_room(std::size_t more) const {
+  if (pending_.payload_bytes() + parked_.payload_bytes() + more > limits_.max_payload_total)
+    return fail(errc::limit_exceeded, "server holds its maximum of "
+                                        + std::to_string(limits_.max_payload_total)
+                                        + " payload bytes");
   return done{};
 }
 
@@ -134,6 +142,11 @@ outcome<std::vector<token>> server_state::schedule_all(const std::vector<schedul
   if (pending_.size() + parked_.size() + reqs.size() > limits_.max_timeouts)
     return fail(errc::limit_exceeded, "server holds its maximum of "
                                         + std::to_string(limits_.max_timeouts) + " timeouts");
+  std::size_t batch_payload = 0;
+  for (const auto& req : reqs)
+    batch_payload += req.payload.size();
+  if (auto room = check_payload_room(batch_payload); !room)
+    return room.error();
   for (std::size_t i = 0; i < reqs.size(); ++i) {
     auto ok = check(reqs[i]);
     auto deadline = ok ? resolve(reqs[i].when, now) : outcome<timestamp>{ok.error()};

@@ -209,6 +209,7 @@ timer_table::slot_id timer_table::allocate_slot() {
 }
 
 std::uint32_t timer_table::allocate_extra(extra e) {
+  payload_bytes_ += e.payload.size();
   if (free_extras_.empty()) {
     extras_.push_back(std::move(e));
     return static_cast<std::uint32_t>(extras_.size() - 1);
@@ -227,6 +228,7 @@ timeout timer_table::unlink(slot_id s) {
   unlink_name(s);
   names_.release(slots_[s].name);
   if (slots_[s].extra != none) {
+    payload_bytes_ -= extras_[slots_[s].extra].payload.size();
     extras_[slots_[s].extra] = extra{};
     free_extras_.push_back(slots_[s].extra);
   }

@@ -211,7 +211,9 @@ TEST_CASE("chronosd refuses bad options and says why") {
   temp_dir dir;
   for (std::vector<std::string> args : {std::vector<std::string>{"--port", "99999"},
                                         std::vector<std::string>{"--durability", "sometimes"},
-                                        std::vector<std::string>{"--what"}}) {
+                                        std::vector<std::string>{"--what"},
+                                        std::vector<std::string>{"--max-timeouts", "0"},
+                                        std::vector<std::string>{"--max-payload-bytes", "1e3"}}) {
     args.insert(args.begin(), CHRONOSD_PATH);
     auto r = run(args, dir);
     CHECK(r.status == 2);
@@ -223,6 +225,28 @@ TEST_CASE("chronosd refuses bad options and says why") {
   auto ctl_help = run({CHRONOSCTL_PATH, "schedule", "--help"}, dir);
   CHECK(ctl_help.status == 0);
   CHECK(ctl_help.out.find("usage: chronosctl schedule") == 0);
+}
+
+TEST_CASE("chronosd's limits come from its options; past them a request is refused, nothing lost") {
+  temp_dir dir;
+  auto d = chronosd_process::start(dir, dir.file("chronos.json"), 0,
+                                   {"--max-timeouts", "3", "--max-payload-total", "10",
+                                    "--max-payload-bytes", "8", "--max-name-bytes", "6"});
+  const auto refused = [&](std::vector<std::string> args, const std::string& why) {
+    auto r = ctl(dir, d.port, args);
+    INFO(r.err);
+    CHECK(r.status == 1);
+    CHECK(r.err.find(why) != std::string::npos);
+  };
+  refused({"schedule", "abcdefg", "--in", "1h"}, "name longer than 6 bytes");
+  refused({"schedule", "a", "--in", "1h", "--payload", "123456789"}, "payload larger than 8 bytes");
+  ctl_ok(dir, d.port, {"schedule", "a", "--in", "1h", "--payload", "12345678"});
+  refused({"schedule", "a", "--in", "1h", "--payload", "123"}, "maximum of 10 payload bytes");
+  ctl_ok(dir, d.port, {"schedule", "a", "--in", "1h", "--payload", "12"});
+  ctl_ok(dir, d.port, {"schedule", "a", "--in", "1h"});
+  refused({"schedule", "a", "--in", "1h"}, "maximum of 3 timeouts");
+  CHECK(trim(ctl_ok(dir, d.port, {"count"})) == "3");
+  CHECK(d.stop() == 0);
 }
 
 TEST_CASE("chronosd reads its options from a file, and the command line wins") {

@@ -237,3 +237,32 @@ TEST_CASE("a batch schedules every request, in order, or none of them") {
   CHECK(too_many.error().code == errc::limit_exceeded);
   CHECK(st.schedule_all({}, t0)->empty());
 }
+
+TEST_CASE("payloads share a byte budget: a schedule past it is refused until room is made") {
+  server_limits limits;
+  limits.max_payload_total = 10;
+  server_state st{token_generator{1}, limits};
+  auto first = must(st.schedule(in("a", 1000, "123456"), t0));
+  must(st.schedule(in("a", 1000), t0)); // no payload: no bytes
+  auto full = st.schedule(in("b", 1000, "12345"), t0);
+  REQUIRE_FALSE(full);
+  CHECK(full.error().code == errc::limit_exceeded);
+  CHECK(full.error().detail == "server holds its maximum of 10 payload bytes");
+  auto batch = st.schedule_all({in("b", 1000, "12"), in("c", 1000, "123")}, t0);
+  REQUIRE_FALSE(batch);
+  CHECK(batch.error().code == errc::limit_exceeded);
+  CHECK(st.stats().pending == 2);
+  must(st.schedule(in("b", 1000, "1234"), t0)); // exactly at the budget
+
+  // Cancelled, fired or parked: the bytes follow the timeout.
+  REQUIRE(st.cancel(first));
+  must(st.schedule(in("c", 1000, "abcdef"), t0));
+  CHECK_FALSE(st.schedule(in("d", 1000, "x"), t0));
+  auto due = st.take_due(t0 + millis{1000});
+  REQUIRE(due.size() == 3);
+  for (auto& t : due)
+    REQUIRE(st.park(std::move(t)));
+  CHECK_FALSE(st.schedule(in("d", 1000, "x"), t0)); // parked ones still hold theirs
+  st.take_parked("c");
+  must(st.schedule(in("d", 1000, "abcdef"), t0));
+}

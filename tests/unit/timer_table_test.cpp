@@ -293,3 +293,29 @@ TEST_CASE("a pending timeout costs at most 64 bytes of table memory at a million
                       "client-" + std::to_string(id % 100)));
   CHECK(table.memory_bytes() / table.size() <= 64);
 }
+
+TEST_CASE("the table counts the payload bytes it holds, through every way out") {
+  timer_table table;
+  std::size_t expected = 0;
+  for (std::uint64_t id = 1; id <= 30'000; ++id) {
+    auto t = make_varied(static_cast<std::int64_t>(id % 1000), id, "n" + std::to_string(id % 7));
+    expected += t.payload.size();
+    table.insert(std::move(t));
+  }
+  REQUIRE(table.payload_bytes() == expected);
+  const auto gone = [&](const timeout& t) { expected -= t.payload.size(); };
+  for (std::uint64_t id = 1; id <= 20'000; id += 2) // erase half, packing the side array
+    gone(*table.erase(token{1, id}));
+  CHECK(table.payload_bytes() == expected);
+  for (const auto& t : table.take("n3"))
+    gone(t);
+  CHECK(table.payload_bytes() == expected);
+  for (const auto& t : table.pop_due(from_epoch_ms(500)))
+    gone(t);
+  CHECK(table.payload_bytes() == expected);
+  while (!table.empty())
+    for (const auto& t : table.pop_due(from_epoch_ms(max_deadline_ms)))
+      gone(t);
+  CHECK(table.payload_bytes() == 0);
+  CHECK(expected == 0);
+}

@@ -42,6 +42,9 @@ struct server_limits {
   /// Occurrences a recurring timeout with misfire policy `all` delivers at
   /// most when it catches up (the latest ones).
   std::size_t max_catch_up = 1000;
+  /// Payload bytes of all pending and parked timeouts together: with
+  /// max_timeouts, what bounds the memory a flood of schedules can take.
+  std::size_t max_payload_total = std::size_t{1} << 30;
 };
 
 /// A client name is 1 to `max_name_bytes` bytes of UTF-8, not ending in '/'
@@ -149,6 +152,8 @@ public:
 private:
   outcome<timestamp> resolve(when_spec when, timestamp now) const;
   status check(const schedule_request& req) const;
+  /// Room for `more` payload bytes under limits_.max_payload_total?
+  status check_payload_room(std::size_t more) const;
   std::optional<token> find_token(std::string_view text) const;
   void catch_up(const timeout& t, timestamp until, std::vector<timeout>& out);
   std::vector<std::string> names_covered(const std::string& selector) const;

@@ -91,6 +91,8 @@ public:
   /// Bytes held by the table's arrays and indexes (payload and name text not
   /// counted): what the benchmarks and the memory tests look at.
   std::size_t memory_bytes() const;
+  /// Bytes of payload text the table holds.
+  std::size_t payload_bytes() const { return payload_bytes_; }
 
 private:
   using slot_id = token_index::slot_id;
@@ -153,6 +155,7 @@ private:
   std::vector<slot_id> heads_; // by name id: the first slot of the name's list
   std::vector<extra> extras_;
   std::vector<std::uint32_t> free_extras_;
+  std::size_t payload_bytes_ = 0;
 };
 
 } // namespace chronos
