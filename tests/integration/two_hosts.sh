@@ -80,9 +80,12 @@ stop_daemon() {
 ctl() { ip netns exec "$client" timeout 60 "$chronosctl" --host 10.201.0.1 --port 4242 "$@" 2>>"$tmp/ctl.err"; }
 
 # Schedules two timeouts from the client host and watches them arrive, in order.
+# Absolute deadlines: their order does not depend on how fast chronosctl is.
 round_trip() {
-  second=$(ctl "$@" schedule remote --in 600ms --payload second) || fail "schedule from the client host ($*)"
-  first=$(ctl "$@" schedule remote --in 300ms --payload first) || fail "schedule from the client host ($*)"
+  local now
+  now=$(date +%s%3N)
+  second=$(ctl "$@" schedule remote --at $((now + 600)) --payload second) || fail "schedule from the client host ($*)"
+  first=$(ctl "$@" schedule remote --at $((now + 300)) --payload first) || fail "schedule from the client host ($*)"
   got=$(ctl "$@" watch remote --count 2) || fail "watch from the client host ($*)"
   expected=$(printf '%s first\n%s second' "$first" "$second")
   [ "$got" = "$expected" ] || fail "watch printed '$got', expected '$expected'"
