@@ -19,6 +19,9 @@ public:
     std::uint64_t sessions = 0;
     std::uint64_t scheduled = 0, cancelled = 0, rescheduled = 0, refused = 0;
     std::uint64_t deliveries = 0, duplicates = 0, recurring_deliveries = 0;
+    /// Group deliveries that crossed an acknowledged cancel: the occurrence
+    /// was already out, awaiting its acknowledgement, which the cancel ended.
+    std::uint64_t crossed_cancels = 0;
     /// Deliveries of schedules whose reply never came (chronosd was killed
     /// after the journal write, or the reply timed out): they may exist.
     std::uint64_t unacknowledged_deliveries = 0;
@@ -35,21 +38,26 @@ public:
     ++counts_.sessions;
   }
 
-  void scheduled(const std::string& token, bool recurring) {
+  /// `group`: the name is a consumer group with acknowledgements.
+  void scheduled(const std::string& token, bool recurring, bool group) {
     std::lock_guard<std::mutex> guard{mtx_};
     ++counts_.scheduled;
     auto& t = tokens_[token];
     t.recurring = recurring;
+    t.group = group;
     t.acknowledged = true;
     if (!recurring && !t.delivered)
       live_.push_back(token);
   }
 
-  /// chronosd confirmed the cancel: the token must not be delivered from now on.
-  void cancelled(const std::string& token) {
+  /// chronosd confirmed the cancel, sent at `sent_ms` (epoch ms): the token
+  /// must not be delivered from then on.
+  void cancelled(const std::string& token, std::int64_t sent_ms) {
     std::lock_guard<std::mutex> guard{mtx_};
     ++counts_.cancelled;
-    tokens_[token].cancelled = true;
+    auto& t = tokens_[token];
+    t.cancelled = true;
+    t.cancel_sent_ms = sent_ms;
   }
 
   /// A cancel whose outcome is unknown (chronosd died with it in flight):
@@ -70,7 +78,7 @@ public:
     ++counts_.refused;
   }
 
-  void delivered(const std::string& token) {
+  void delivered(const std::string& token, std::int64_t deadline_ms) {
     std::lock_guard<std::mutex> guard{mtx_};
     ++counts_.deliveries;
     auto& t = tokens_[token]; // a delivery may overtake the schedule's reply
@@ -79,7 +87,12 @@ public:
       t.delivered = true;
       return;
     }
-    if (t.cancelled)
+    // A registered name's occurrence is gone once delivered, so a cancel that
+    // succeeded came first. A group's waits for its acknowledgement and can
+    // still be cancelled: a delivery due before the cancel was sent crossed it.
+    if (t.cancelled && t.group && deadline_ms <= t.cancel_sent_ms)
+      ++counts_.crossed_cancels;
+    else if (t.cancelled)
       breach("a delivery after its cancel was acknowledged: " + token);
     if (t.delivered)
       ++counts_.duplicates; // at-least-once: allowed after a crash
@@ -116,10 +129,12 @@ public:
 private:
   struct fate {
     bool recurring = false;
+    bool group = false;
     bool acknowledged = false;
     bool delivered = false;
     bool cancelled = false;
     bool maybe_cancelled = false;
+    std::int64_t cancel_sent_ms = 0;
   };
 
   void breach(std::string what) {

@@ -25,7 +25,7 @@ constexpr std::int64_t ack_ms = 2000;
 caf::behavior receiver(caf::event_based_actor* self, ledger* book, caf::actor client, bool acks) {
   return {
     [=](const chronos_timeout& t) {
-      book->delivered(t.token);
+      book->delivered(t.token, t.deadline_ms);
       if (acks)
         self->request(client, request_timeout, ack_atom::value, t.token, t.deadline_ms)
           .then([](caf::ok_atom) {}, [](caf::error&) {}); // unacknowledged: redelivered
@@ -78,10 +78,13 @@ public:
   /// Cancels `tok`; true once it is certainly gone (cancelled now or before).
   bool cancel(const std::string& tok) {
     bool gone = false;
+    const auto sent_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
     self_->request(client_, request_timeout, cancel_atom::value, tok)
       .receive(
         [&](caf::ok_atom) {
-          book_.cancelled(tok);
+          book_.cancelled(tok, sent_ms);
           gone = true;
         },
         [&](caf::error& e) {
@@ -130,7 +133,7 @@ private:
   }
 
   void on_scheduled(const std::string& tok, bool is_recurring) {
-    book_.scheduled(tok, is_recurring);
+    book_.scheduled(tok, is_recurring, cfg_.group_with_acks);
     if (is_recurring)
       recurring.push_back(tok);
   }
