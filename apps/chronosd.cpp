@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <malloc.h>
 #include <iostream>
 #include <pthread.h>
 
@@ -277,6 +278,9 @@ int serve(const options& opts, const sigset_t& signals) {
     log_error(srv.error().detail);
     return 1;
   }
+  // Replaying a journal reads it whole; give those pages back to the system
+  // rather than keep them for the life of the process.
+  malloc_trim(0);
   auto port = publish(sys, *srv, opts.bind, opts.port);
   if (!port) {
     log_error("cannot listen on " + opts.bind + ":" + std::to_string(opts.port) + ": "
