@@ -227,7 +227,7 @@ TEST_CASE("chronosd refuses bad options and says why") {
   CHECK(ctl_help.out.find("usage: chronosctl schedule") == 0);
 }
 
-TEST_CASE("chronosd's limits come from its options; past them a request is refused, nothing lost") {
+TEST_CASE("chronosd's limits come from its options, and past them a request is refused, nothing lost") {
   temp_dir dir;
   auto d = chronosd_process::start(dir, dir.file("chronos.json"), 0,
                                    {"--max-timeouts", "3", "--max-payload-total", "10",

@@ -81,9 +81,9 @@ options parse(int argc, char** argv) {
 }
 
 // chronosd on 127.0.0.1 with the run's state file.
-class daemon {
+class chronosd_under_test {
 public:
-  daemon(const options& opts, const test::temp_dir& dir) : opts_{opts}, dir_{dir} {}
+  chronosd_under_test(const options& opts, const test::temp_dir& dir) : opts_{opts}, dir_{dir} {}
 
   /// Starts chronosd (on the port of the first start, after that); false if it did not.
   bool start() {
@@ -177,7 +177,7 @@ void print_sample(const sample& s, const ledger::counts& c) {
 
 int run_soak(const options& opts) {
   test::temp_dir dir;
-  daemon d{opts, dir};
+  chronosd_under_test d{opts, dir};
   if (!d.start()) {
     std::cerr << "chronos-soak: chronosd did not start: " << d.errors() << "\n";
     return 1;
