@@ -1,5 +1,7 @@
 #include "server_actor.hpp"
 
+#include <mutex>
+
 #include "chronos/log.hpp"
 #include "chronos/namespaces.hpp"
 
@@ -172,10 +174,17 @@ caf::result<caf::message> ignore_unknown(caf::scheduled_actor* self, caf::messag
 
 // -- behavior -------------------------------------------------------------------
 
+// The restored journal goes from the spawning thread to the actor's, then to
+// the disk thread. CAF orders the first hand-over with atomics inside its
+// libraries, which are not instrumented, so ThreadSanitizer would report the
+// disk thread's first write; passing this mutex makes the same order visible.
+std::mutex restore_handoff;
+
 chronos_api::behavior_type server_behavior(server_actor self, server_state core,
                                            recovery restored, server_config cfg) {
   self->state.core = std::move(core);
   if (restored.journal) {
+    std::lock_guard<std::mutex> received{restore_handoff};
     // The disk thread tells the actor when a batch is written. A weak handle:
     // the actor owns the thread, not the other way round.
     self->state.commits = std::make_unique<group_commit>(
@@ -371,6 +380,7 @@ outcome<chronos_api> spawn_server(caf::actor_system& sys, server_config cfg) {
     if (restored.replayed > 0)
       log_info("replayed " + std::to_string(restored.replayed) + " journal records");
   }
+  { std::lock_guard<std::mutex> published{detail::restore_handoff}; }
   // Spawned with arguments, not a capturing lambda: CAF 0.17 dereferences a null
   // argument tuple for argument-less spawns, which UBSan rightly reports.
   return sys.spawn(detail::server_behavior, std::move(core), std::move(restored), std::move(cfg));
