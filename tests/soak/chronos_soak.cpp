@@ -214,7 +214,11 @@ int run_soak(const options& opts) {
     std::this_thread::sleep_until(start + tick * 1s);
     if (!restarted && elapsed() >= total / 2) {
       std::cout << std::fixed << std::setprecision(0) << std::setw(5) << elapsed()
-                << " s  chronosd killed (SIGKILL) and restarted" << std::endl;
+                << " s  chronosd killed (SIGKILL) and restarted (at "
+                << std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count()
+                << " ms since the epoch)" << std::endl;
       d.kill();
       restart_ok = d.start();
       restarted = true;
@@ -247,6 +251,8 @@ int run_soak(const options& opts) {
     failures.push_back("chronosd did not start again after the kill: " + d.errors());
   if (end.owed > 0)
     failures.push_back(std::to_string(end.owed) + " acknowledged timeouts never delivered");
+  for (const auto& o : end.owed_detail)
+    failures.push_back("  owed: " + o);
   if (end.recurring_open > 0)
     failures.push_back(std::to_string(end.recurring_open) + " recurring timeouts never cancelled");
   for (const auto& b : end.breaches)

@@ -31,6 +31,8 @@ public:
     std::uint64_t recurring_open = 0;
     std::uint64_t breach_count = 0;
     std::vector<std::string> breaches; // the first few, for the report
+    /// The first few owed tokens, with what tells why: kind and due time.
+    std::vector<std::string> owed_detail;
   };
 
   void session_started() {
@@ -38,14 +40,16 @@ public:
     ++counts_.sessions;
   }
 
-  /// `group`: the name is a consumer group with acknowledgements.
-  void scheduled(const std::string& token, bool recurring, bool group) {
+  /// `group`: the name is a consumer group with acknowledgements; `due_ms`:
+  /// epoch ms.
+  void scheduled(const std::string& token, bool recurring, bool group, std::int64_t due_ms) {
     std::lock_guard<std::mutex> guard{mtx_};
     ++counts_.scheduled;
     auto& t = tokens_[token];
     t.recurring = recurring;
     t.group = group;
     t.acknowledged = true;
+    t.due_ms = due_ms;
     if (!recurring && !t.delivered)
       live_.push_back(token);
   }
@@ -67,9 +71,10 @@ public:
     tokens_[token].maybe_cancelled = true;
   }
 
-  void rescheduled() {
+  void rescheduled(const std::string& token, std::int64_t due_ms) {
     std::lock_guard<std::mutex> guard{mtx_};
     ++counts_.rescheduled;
+    tokens_[token].due_ms = due_ms;
   }
 
   /// A request chronosd did not acknowledge (down, restarting): nothing to track.
@@ -120,8 +125,9 @@ public:
       c.unacknowledged_deliveries += !t.acknowledged;
       if (t.recurring)
         c.recurring_open += !t.cancelled;
-      else
-        c.owed += !t.delivered && !t.cancelled && !t.maybe_cancelled;
+      else if (!t.delivered && !t.cancelled && !t.maybe_cancelled && ++c.owed <= 10)
+        c.owed_detail.push_back(token + (t.group ? " (group" : " (registered") + ", due at "
+                                + std::to_string(t.due_ms) + " ms since the epoch)");
     }
     return c;
   }
@@ -135,6 +141,7 @@ private:
     bool cancelled = false;
     bool maybe_cancelled = false;
     std::int64_t cancel_sent_ms = 0;
+    std::int64_t due_ms = 0;
   };
 
   void breach(std::string what) {

@@ -18,6 +18,12 @@ using clock = std::chrono::steady_clock;
 using quit_atom = caf::atom_constant<caf::atom("quit")>;
 
 constexpr auto request_timeout = 5s;
+
+std::int64_t epoch_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
 constexpr std::int64_t ack_ms = 2000;
 
 // Records each delivery; in a group, acknowledges it through the client. A
@@ -70,17 +76,16 @@ public:
 
   void schedule(std::int64_t in_ms, std::int64_t every_ms) {
     schedule_request req{cfg_.name, when_spec::in(in_ms), "soak", every_ms};
+    const auto due_ms = epoch_ms() + in_ms;
     self_->request(client_, request_timeout, schedule_atom::value, req)
-      .receive([&](const std::string& tok) { on_scheduled(tok, every_ms > 0); },
+      .receive([&](const std::string& tok) { on_scheduled(tok, every_ms > 0, due_ms); },
                [&](caf::error&) { book_.refused(); });
   }
 
   /// Cancels `tok`; true once it is certainly gone (cancelled now or before).
   bool cancel(const std::string& tok) {
     bool gone = false;
-    const auto sent_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
+    const auto sent_ms = epoch_ms();
     self_->request(client_, request_timeout, cancel_atom::value, tok)
       .receive(
         [&](caf::ok_atom) {
@@ -96,8 +101,9 @@ public:
   }
 
   void reschedule(const std::string& tok, std::int64_t in_ms) {
+    const auto due_ms = epoch_ms() + in_ms;
     self_->request(client_, request_timeout, reschedule_atom::value, tok, when_spec::in(in_ms))
-      .receive([&](caf::ok_atom) { book_.rescheduled(); }, [&](caf::error& e) {
+      .receive([&](caf::ok_atom) { book_.rescheduled(tok, due_ms); }, [&](caf::error& e) {
         if (code_of(e) != errc::unknown_token) // unknown: delivered or cancelled meanwhile
           book_.refused();
       });
@@ -132,8 +138,8 @@ private:
     }
   }
 
-  void on_scheduled(const std::string& tok, bool is_recurring) {
-    book_.scheduled(tok, is_recurring, cfg_.group_with_acks);
+  void on_scheduled(const std::string& tok, bool is_recurring, std::int64_t due_ms) {
+    book_.scheduled(tok, is_recurring, cfg_.group_with_acks, due_ms);
     if (is_recurring)
       recurring.push_back(tok);
   }
