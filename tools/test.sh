@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up, builds, and runs every test: first the regular build,
-# then all of them again under AddressSanitizer + UBSan, then the fuzz targets.
-# (ThreadSanitizer: bash tools/tsan.sh, not yet part of this run.)
+# then all of them again under AddressSanitizer + UBSan, the threaded ones under
+# ThreadSanitizer, then the fuzz targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
@@ -9,5 +9,6 @@ bash tools/build.sh build
 (cd build && ctest --output-on-failure -j "$(nproc)")
 bash tools/build.sh build-asan -DCHRONOS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 (cd build-asan && ctest --output-on-failure -j "$(nproc)")
+bash tools/tsan.sh build-tsan
 # The parsers of the state file, the journal and durations under libFuzzer, a minute each.
 bash tools/fuzz.sh 60
