@@ -65,7 +65,7 @@ public:
   /// the receiver finish what it was sent, then goes. In a group: goes at once.
   ~session() {
     if (!cfg_.group_with_acks) {
-      call(unregister_atom::value, cfg_.name);
+      unregister();
       self_->monitor(receiver_);
       self_->send(receiver_, quit_atom::value);
       self_->receive([](const caf::down_msg&) {});
@@ -125,6 +125,21 @@ private:
   void call(Ts&&... xs) {
     self_->request(client_, request_timeout, std::forward<Ts>(xs)...)
       .receive([](caf::ok_atom) {}, [](caf::error&) {});
+  }
+
+  // Until chronosd confirms: a receiver that quits while its name is still
+  // bound loses what is sent to it meanwhile (at most once, protocol.md). Not
+  // bound (unknown_name) is as good: chronosd restarted and lost the binding.
+  // A slow chronosd (sanitizer builds) may take longer than one request timeout.
+  void unregister() {
+    const auto give_up = clock::now() + 30s;
+    for (bool done = false; !done && clock::now() < give_up;) {
+      self_->request(client_, request_timeout, unregister_atom::value, cfg_.name)
+        .receive([&](caf::ok_atom) { done = true; },
+                 [&](caf::error& e) { done = code_of(e) == errc::unknown_name; });
+      if (!done)
+        std::this_thread::sleep_for(100ms);
+    }
   }
 
   // Requests sent before the client reached chronosd would only be refused.
