@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "file_io.hpp"
@@ -72,10 +73,18 @@ outcome<std::optional<std::string>> read_file_if_exists(const std::string& path)
       return std::optional<std::string>{};
     return io_error("cannot open", path);
   }
-  std::string data;
-  char buf[1 << 16];
+  // Read straight into a string of the file's size (a state file may be
+  // 100 MB: no growing and copying); a file that grows meanwhile is read on.
+  struct stat info {};
+  std::string data(::fstat(fd, &info) == 0 && info.st_size > 0
+                     ? static_cast<std::size_t>(info.st_size) + 1
+                     : std::size_t{1} << 16,
+                   '\0');
+  std::size_t used = 0;
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (used == data.size())
+      data.resize(data.size() * 2);
+    ssize_t n = ::read(fd, data.data() + used, data.size() - used);
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0) {
@@ -85,9 +94,10 @@ outcome<std::optional<std::string>> read_file_if_exists(const std::string& path)
     }
     if (n == 0)
       break;
-    data.append(buf, static_cast<std::size_t>(n));
+    used += static_cast<std::size_t>(n);
   }
   ::close(fd);
+  data.resize(used);
   return std::optional<std::string>{std::move(data)};
 }
 

@@ -279,7 +279,12 @@ bool server_state::move_to_pending(token tok, timestamp deadline) {
 
 std::vector<timeout> server_state::take_due(timestamp now) {
   std::vector<timeout> out;
-  for (auto& t : pending_.pop_due(now)) {
+  auto due = pending_.pop_due(now);
+  // A fire or rearm each, and a park for each that finds no actor: a backlog
+  // of 100,000 (a restart) would otherwise regrow the records a dozen times.
+  if (recording_)
+    changes_.reserve(changes_.size() + 2 * due.size());
+  for (auto& t : due) {
     if (!t.recurring()) {
       note({change::op::fire, t.token, {}, {}, {}, {}});
       out.push_back(std::move(t));

@@ -4,10 +4,25 @@ namespace chronos::detail {
 
 using json = nlohmann::json;
 
+namespace {
+
+// Characters JSON wants escaped: quote, backslash, controls.
+bool needs_escape(char c) { return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20; }
+
+} // namespace
+
 void append_json_string(std::string& out, std::string_view text) {
   static constexpr char hex[] = "0123456789abcdef";
   out += '"';
-  for (char c : text) {
+  // Names and payloads seldom need escapes: copy the clean runs whole.
+  for (std::size_t clean = 0; !text.empty(); text.remove_prefix(clean)) {
+    clean = 0;
+    while (clean < text.size() && !needs_escape(text[clean]))
+      ++clean;
+    out.append(text.data(), clean);
+    if (clean == text.size())
+      break;
+    const char c = text[clean++];
     switch (c) {
       case '"':
         out += "\\\"";
@@ -31,13 +46,9 @@ void append_json_string(std::string& out, std::string_view text) {
         out += "\\t";
         break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += "\\u00";
-          out += hex[(c >> 4) & 0xf];
-          out += hex[c & 0xf];
-        } else {
-          out += c;
-        }
+        out += "\\u00";
+        out += hex[(c >> 4) & 0xf];
+        out += hex[c & 0xf];
     }
   }
   out += '"';
@@ -58,7 +69,7 @@ void append_json(std::string& out, const timeout& t) {
   out += ",\"payload\":";
   append_json_string(out, t.payload);
   out += ",\"token\":\"";
-  out += t.token.str();
+  t.token.append_to(out);
   out += "\"}";
 }
 

@@ -30,10 +30,14 @@ std::optional<token> token::parse(std::string_view text) {
 std::string token::str() const {
   std::string out;
   out.reserve(text_size);
+  append_to(out);
+  return out;
+}
+
+void token::append_to(std::string& out) const {
   put_hex(out, stamp_, stamp_digits);
   out.push_back('-');
   put_hex(out, random_, random_digits);
-  return out;
 }
 
 token_generator::token_generator() {

@@ -28,6 +28,8 @@ public:
   static std::optional<token> parse(std::string_view text);
 
   std::string str() const;
+  /// Appends the textual form to `out` (no allocation of its own).
+  void append_to(std::string& out) const;
 
   constexpr std::uint64_t stamp() const { return stamp_; }
   constexpr std::uint64_t random() const { return random_; }
