@@ -51,6 +51,7 @@ options:
   --max-payload-bytes N      one payload at most (default 65536)
   --max-payload-total N      all payloads together at most (default 1073741824)
   --max-name-bytes N   one name at most (default 256)
+  --max-list N         timeouts one list reply holds at most (default 100000)
   --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (off by
                        default; port 0 for any free one)
   --log-level LEVEL    error, warning, info (default) or debug
@@ -86,6 +87,7 @@ constexpr limit_option limit_options[] = {
   {"--max-payload-bytes", &server_limits::max_payload_bytes, 16 << 20},
   {"--max-payload-total", &server_limits::max_payload_total, std::uint64_t{1} << 40},
   {"--max-name-bytes", &server_limits::max_name_bytes, 4096},
+  {"--max-list", &server_limits::max_list, 1'000'000'000},
 };
 
 // Every option takes a value.

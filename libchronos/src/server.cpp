@@ -59,6 +59,17 @@ auto read_selected(const name_selector& sel, const server_config& cfg, Read read
   return read(sel.text);
 }
 
+// A list of what `selector` covers (everything, if empty), unless it holds
+// more than the limit.
+caf::result<timeout_list> listed(server_actor self, const std::string& selector) {
+  const auto& core = self->state.core;
+  if (auto ok = check_selector(selector, self->state.cfg.limits); !ok)
+    return make_error(ok.error());
+  if (auto ok = core.check_list(selector); !ok)
+    return make_error(ok.error());
+  return core.list(selector);
+}
+
 // Adds the live names of each namespace to the state's gauges.
 std::vector<namespace_info> with_registered(std::vector<namespace_info> gauges,
                                             const server_actor_state& st,
@@ -299,12 +310,9 @@ chronos_api::behavior_type server_behavior(server_actor self, server_state core,
       });
     },
     // Every timeout, pending and parked, in deadline order.
-    [=](list_atom) { return self->state.core.list(); },
+    [=](list_atom) { return listed(self, {}); },
     // One name's or one namespace's timeouts in deadline order.
-    [=](list_atom, const std::string& selector) {
-      return read_selected(name_selector{selector}, self->state.cfg,
-                           [&](const std::string& text) { return self->state.core.list(text); });
-    },
+    [=](list_atom, const std::string& selector) { return listed(self, selector); },
     // How many timeouts a name or a namespace holds.
     [=](count_atom, const name_selector& sel) {
       return read_selected(sel, self->state.cfg,

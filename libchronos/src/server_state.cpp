@@ -447,6 +447,16 @@ timeout_list server_state::list(const std::string& selector) const {
   return out;
 }
 
+status server_state::check_list(const std::string& selector) const {
+  const auto n = count(selector);
+  const auto total = n.pending + n.parked;
+  if (total > limits_.max_list)
+    return fail(errc::limit_exceeded, std::to_string(total) + " timeouts match, more than the "
+                                        + std::to_string(limits_.max_list)
+                                        + " a list returns: list a name or a namespace, or count");
+  return done{};
+}
+
 timeout_count server_state::count(const std::string& selector) const {
   if (selector.empty())
     return {pending_.size(), parked_.size()};

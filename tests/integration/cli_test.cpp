@@ -231,7 +231,8 @@ TEST_CASE("chronosd's limits come from its options, and past them a request is r
   temp_dir dir;
   auto d = chronosd_process::start(dir, dir.file("chronos.json"), 0,
                                    {"--max-timeouts", "3", "--max-payload-total", "10",
-                                    "--max-payload-bytes", "8", "--max-name-bytes", "6"});
+                                    "--max-payload-bytes", "8", "--max-name-bytes", "6",
+                                    "--max-list", "2"});
   const auto refused = [&](std::vector<std::string> args, const std::string& why) {
     auto r = ctl(dir, d.port, args);
     INFO(r.err);
@@ -246,6 +247,8 @@ TEST_CASE("chronosd's limits come from its options, and past them a request is r
   ctl_ok(dir, d.port, {"schedule", "a", "--in", "1h"});
   refused({"schedule", "a", "--in", "1h"}, "maximum of 3 timeouts");
   CHECK(trim(ctl_ok(dir, d.port, {"count"})) == "3");
+  refused({"list"}, "3 timeouts match, more than the 2 a list returns");
+  refused({"list", "a"}, "3 timeouts match");
   CHECK(d.stop() == 0);
 }
 

@@ -238,6 +238,27 @@ TEST_CASE("a batch schedules every request, in order, or none of them") {
   CHECK(st.schedule_all({}, t0)->empty());
 }
 
+TEST_CASE("a list of more than max_list timeouts is refused, saying how many match") {
+  server_limits limits;
+  limits.max_list = 3;
+  server_state st{token_generator{1}, limits};
+  for (const char* name : {"a/x", "a/x", "a/y", "b"})
+    must(st.schedule(in(name, 1000), t0));
+  auto all = st.check_list();
+  REQUIRE_FALSE(all);
+  CHECK(all.error().code == errc::limit_exceeded);
+  CHECK(all.error().detail
+        == "4 timeouts match, more than the 3 a list returns: list a name or a namespace, or count");
+  CHECK(st.check_list("a/"));
+  CHECK(st.check_list("b"));
+  // Parked timeouts count as well.
+  for (auto& t : st.take_due(t0 + millis{1000}))
+    REQUIRE(st.park(std::move(t)));
+  CHECK_FALSE(st.check_list());
+  REQUIRE(st.cancel_all("b"));
+  CHECK(st.check_list());
+}
+
 TEST_CASE("payloads share a byte budget: a schedule past it is refused until room is made") {
   server_limits limits;
   limits.max_payload_total = 10;

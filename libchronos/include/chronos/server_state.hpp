@@ -45,6 +45,9 @@ struct server_limits {
   /// Payload bytes of all pending and parked timeouts together: with
   /// max_timeouts, what bounds the memory a flood of schedules can take.
   std::size_t max_payload_total = std::size_t{1} << 30;
+  /// Timeouts one list reply holds at most: one small request must not make
+  /// chronosd build, and CAF buffer, a reply of a gigabyte.
+  std::size_t max_list = 100'000;
 };
 
 /// A client name is 1 to `max_name_bytes` bytes of UTF-8, not ending in '/'
@@ -117,6 +120,9 @@ public:
   /// Pending and parked timeouts of the names `selector` covers (all, one
   /// name's or a namespace's), in (deadline, token) order.
   timeout_list list(const std::string& selector = {}) const;
+
+  /// Refuses a list of more than `max_list` timeouts, saying how many match.
+  status check_list(const std::string& selector = {}) const;
 
   /// How many timeouts the names `selector` covers hold.
   timeout_count count(const std::string& selector) const;
