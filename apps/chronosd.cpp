@@ -52,6 +52,8 @@ options:
   --max-payload-total N      all payloads together at most (default 1073741824)
   --max-name-bytes N   one name at most (default 256)
   --max-list N         timeouts one list reply holds at most (default 100000)
+  --max-queued N       requests waiting beyond which schedules and lists are
+                       refused as overloaded (default 100000)
   --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (off by
                        default; port 0 for any free one)
   --log-level LEVEL    error, warning, info (default) or debug
@@ -88,6 +90,7 @@ constexpr limit_option limit_options[] = {
   {"--max-payload-total", &server_limits::max_payload_total, std::uint64_t{1} << 40},
   {"--max-name-bytes", &server_limits::max_name_bytes, 4096},
   {"--max-list", &server_limits::max_list, 1'000'000'000},
+  {"--max-queued", &server_limits::max_queued, 1'000'000'000},
 };
 
 // Every option takes a value.

@@ -18,6 +18,8 @@ const char* to_string(errc code) noexcept {
       return "limit exceeded";
     case errc::unavailable:
       return "unavailable";
+    case errc::overloaded:
+      return "overloaded";
   }
   return "unknown error";
 }

@@ -31,6 +31,30 @@ constexpr std::int64_t max_ack_ms = 86'400'000;
 
 // -- helpers ------------------------------------------------------------------
 
+// Schedules and lists are refused while more than `max_queued` requests wait:
+// they add state or build large replies, and the rest (cancels, acks,
+// registrations) is what drains the load. Logged when it starts and ends.
+std::optional<caf::error> refuse_if_overloaded(server_actor self) {
+  auto& st = self->state;
+  const auto queued = self->mailbox().size();
+  const auto limit = st.cfg.limits.max_queued;
+  if (queued <= limit) {
+    if (st.overloaded && queued <= limit / 2) {
+      st.overloaded = false;
+      log_info("the request queue is down to " + std::to_string(queued)
+               + "; accepting schedules and lists again");
+    }
+    return std::nullopt;
+  }
+  if (!st.overloaded) {
+    st.overloaded = true;
+    log_warning(std::to_string(queued) + " requests wait, more than " + std::to_string(limit)
+                + ": refusing schedules and lists until they are fewer");
+  }
+  return make_error(errc::overloaded, "chronosd is overloaded (" + std::to_string(queued)
+                                        + " requests wait); try again later");
+}
+
 // A client's change: refused while the journal is broken; else made, the
 // wake-up re-armed, and the reply held until durable where that is asked for.
 template <class Reply, class Change>
@@ -63,6 +87,8 @@ auto read_selected(const name_selector& sel, const server_config& cfg, Read read
 // more than the limit.
 caf::result<timeout_list> listed(server_actor self, const std::string& selector) {
   const auto& core = self->state.core;
+  if (auto refused = refuse_if_overloaded(self))
+    return *refused;
   if (auto ok = check_selector(selector, self->state.cfg.limits); !ok)
     return make_error(ok.error());
   if (auto ok = core.check_list(selector); !ok)
@@ -266,7 +292,9 @@ chronos_api::behavior_type server_behavior(server_actor self, server_state core,
       redeliver(self, tok, deadline_ms);
     },
     // Adds a timeout and answers its token.
-    [=](schedule_atom, const schedule_request& req) {
+    [=](schedule_atom, const schedule_request& req) -> caf::result<std::string> {
+      if (auto refused = refuse_if_overloaded(self))
+        return *refused;
       return client_change<std::string>(self, [&](server_state& core) -> outcome<std::string> {
         auto tok = core.schedule(req, ceil_ms(now(self)));
         if (!tok)
@@ -275,8 +303,11 @@ chronos_api::behavior_type server_behavior(server_actor self, server_state core,
       });
     },
     // Adds many timeouts at once, all or none; answers their tokens in order.
-    [=](schedule_atom, const std::vector<schedule_request>& reqs) {
+    [=](schedule_atom, const std::vector<schedule_request>& reqs)
+      -> caf::result<std::vector<std::string>> {
       using texts = std::vector<std::string>;
+      if (auto refused = refuse_if_overloaded(self))
+        return *refused;
       return client_change<texts>(self, [&](server_state& core) -> outcome<texts> {
         auto toks = core.schedule_all(reqs, ceil_ms(now(self)));
         if (!toks)

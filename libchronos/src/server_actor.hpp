@@ -49,6 +49,9 @@ struct server_actor_state {
   /// the batch on the disk thread, and those of the batch filling up.
   std::vector<std::pair<caf::response_promise, caf::message>> inflight_replies;
   std::vector<std::pair<caf::response_promise, caf::message>> staged_replies;
+  /// Refusing schedules and lists while too many requests wait (logged once
+  /// an episode).
+  bool overloaded = false;
   bool commit_requested = false;
   bool retry_scheduled = false;
   /// Writes the snapshot of a compaction off the actor's thread.

@@ -317,3 +317,47 @@ TEST_CASE_METHOD(test::actor_fixture, "a batch of schedules answers its tokens i
   CHECK(describe(refused.error()) == "request 3: negative delay");
   CHECK(stats(srv).pending == 0);
 }
+
+TEST_CASE_METHOD(test::actor_fixture,
+                 "while more requests wait than max_queued, schedules and lists are refused as overloaded") {
+  auto cfg = config();
+  cfg.limits.max_queued = 3;
+  auto srv = spawn_server(sys, cfg);
+  REQUIRE(srv);
+  spawned.push_back(caf::actor_cast<caf::actor_addr>(*srv));
+  sched.run();
+  const auto req = schedule_request{"a", when_spec::in(1000), "", 0};
+  // Six schedules queued at once: the first two find more than three behind them.
+  std::vector<caf::expected<std::string>> replies;
+  std::vector<decltype(self->request(*srv, caf::infinite, schedule_atom::value, req))> pending;
+  for (int i = 0; i < 6; ++i)
+    pending.push_back(self->request(*srv, caf::infinite, schedule_atom::value, req));
+  sched.run();
+  for (auto& rh : pending)
+    rh.receive([&](std::string& tok) { replies.emplace_back(std::move(tok)); },
+               [&](caf::error& e) { replies.emplace_back(std::move(e)); });
+  REQUIRE(replies.size() == 6);
+  for (int i = 0; i < 2; ++i) {
+    REQUIRE_FALSE(replies[i]);
+    CHECK(code_of(replies[i].error()) == errc::overloaded);
+    CHECK(describe(replies[i].error()).find("try again later") != std::string::npos);
+  }
+  for (int i = 2; i < 6; ++i)
+    CHECK(replies[i]);
+  // Lists too; a cancel is served (it drains the load).
+  std::vector<decltype(self->request(*srv, caf::infinite, list_atom::value))> lists;
+  for (int i = 0; i < 4; ++i)
+    lists.push_back(self->request(*srv, caf::infinite, list_atom::value));
+  auto cancel = self->request(*srv, caf::infinite, cancel_atom::value, *replies[2]);
+  sched.run();
+  bool refused_list = false;
+  lists[0].receive([](timeout_list&) {},
+                   [&](caf::error& e) { refused_list = code_of(e) == errc::overloaded; });
+  CHECK(refused_list);
+  for (std::size_t i = 1; i < lists.size(); ++i)
+    lists[i].receive([](timeout_list& l) { CHECK(l.size() == 4); }, // the cancel comes after
+                     [](caf::error& e) { FAIL(describe(e)); });
+  cancel.receive([](caf::ok_atom) {}, [](caf::error& e) { FAIL(describe(e)); });
+  // Nothing refused was half done.
+  CHECK(stats(*srv).pending == 3);
+}

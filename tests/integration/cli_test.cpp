@@ -232,7 +232,7 @@ TEST_CASE("chronosd's limits come from its options, and past them a request is r
   auto d = chronosd_process::start(dir, dir.file("chronos.json"), 0,
                                    {"--max-timeouts", "3", "--max-payload-total", "10",
                                     "--max-payload-bytes", "8", "--max-name-bytes", "6",
-                                    "--max-list", "2"});
+                                    "--max-list", "2", "--max-queued", "1000"});
   const auto refused = [&](std::vector<std::string> args, const std::string& why) {
     auto r = ctl(dir, d.port, args);
     INFO(r.err);

@@ -23,6 +23,8 @@ enum class errc : std::uint8_t {
   limit_exceeded,
   /// chronosd cannot be reached, or the peer is not a chronosd.
   unavailable,
+  /// chronosd has more requests waiting than it takes on: try again later.
+  overloaded,
 };
 
 /// A short, stable name for each code ("unknown token", ...).

@@ -48,6 +48,10 @@ struct server_limits {
   /// Timeouts one list reply holds at most: one small request must not make
   /// chronosd build, and CAF buffer, a reply of a gigabyte.
   std::size_t max_list = 100'000;
+  /// Requests waiting in chronosd's mailbox beyond which schedules and lists
+  /// are refused (`overloaded`): CAF 0.17 does not bound a mailbox, and these
+  /// are the requests that add state or build large replies.
+  std::size_t max_queued = 100'000;
 };
 
 /// A client name is 1 to `max_name_bytes` bytes of UTF-8, not ending in '/'
