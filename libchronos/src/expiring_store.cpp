@@ -34,12 +34,12 @@ status expiring_store::set(const std::string& key, const std::string& value, mil
     return ok;
   std::vector<change> changes;
   if (auto old = keys_.find(key); old != keys_.end())
-    changes.push_back({change::op::cancel, old->second, {}, {}, {}, {}});
+    changes.push_back({change::op::cancel, old->second, {}, {}, {}});
   token tok = tokens_.next(now);
   while (table_.contains(tok))
     tok = tokens_.next(now);
   changes.push_back({change::op::schedule, tok, timeout{now + ttl, tok, key, value, millis{0}},
-                     {}, {}, {}});
+                     {}, {}});
   return commit(std::move(changes), now);
 }
 
@@ -64,7 +64,7 @@ outcome<bool> expiring_store::touch(const std::string& key, millis ttl, timestam
   auto tok = live_token(key, now);
   if (!tok)
     return false;
-  if (auto ok = commit({{change::op::reschedule, *tok, {}, now + ttl, {}, {}}}, now); !ok)
+  if (auto ok = commit({{change::op::reschedule, *tok, {}, now + ttl, {}}}, now); !ok)
     return ok.error();
   return true;
 }
@@ -73,7 +73,7 @@ outcome<bool> expiring_store::erase(const std::string& key) {
   auto found = keys_.find(key);
   if (found == keys_.end())
     return false;
-  if (auto ok = commit({{change::op::cancel, found->second, {}, {}, {}, {}}}, last_now_); !ok)
+  if (auto ok = commit({{change::op::cancel, found->second, {}, {}, {}}}, last_now_); !ok)
     return ok.error();
   return true;
 }
@@ -88,7 +88,7 @@ outcome<std::vector<store_entry>> expiring_store::expire(timestamp now) {
   if (due.empty())
     return gone;
   for (const auto& t : due)
-    changes.push_back({change::op::fire, t.token, {}, {}, {}, {}});
+    changes.push_back({change::op::fire, t.token, {}, {}, {}});
   if (auto ok = write(changes); !ok) {
     for (auto& t : due)
       table_.insert(std::move(t));
@@ -125,7 +125,7 @@ status expiring_store::restore(snapshot s) {
   if (!s.parked.empty())
     return fail(errc::storage_failure, "a store file has no parked entries");
   for (auto& t : s.pending) {
-    const change added{change::op::schedule, t.token, std::move(t), {}, {}, {}};
+    const change added{change::op::schedule, t.token, std::move(t), {}, {}};
     if (auto ok = apply(added); !ok)
       return ok;
   }

@@ -77,7 +77,7 @@ outcome<change> change_from(const json& j, const std::string& where) {
   auto op = parse_op(*op_text);
   if (!op)
     return detail::corrupt(where, "unknown op \"" + *op_text + "\"");
-  change c{*op, {}, {}, {}, {}, {}};
+  change c{*op, {}, {}, {}, {}};
   if (c.what == change::op::schedule || c.what == change::op::park) {
     auto t = j.find("t");
     if (t == j.end())

@@ -28,6 +28,13 @@ timestamp next_period(const timeout& t, timestamp now) {
   return from_epoch_ms(d + periods * i);
 }
 
+// Undo data of a client's change: what the tables held before it.
+std::shared_ptr<const change::before> before(std::optional<timeout> pending,
+                                             std::optional<timeout> parked) {
+  return std::make_shared<const change::before>(
+    change::before{std::move(pending), std::move(parked)});
+}
+
 } // namespace
 
 server_state::server_state(token_generator tokens, server_limits limits)
@@ -128,7 +135,7 @@ outcome<token> server_state::schedule(const schedule_request& req, timestamp now
     tok = tokens_.next(now);
   timeout entry{*deadline, tok, req.name, req.payload, millis{req.interval_ms}, req.misfire};
   if (recording_)
-    note({change::op::schedule, tok, entry, {}, {}, {}});
+    note({change::op::schedule, tok, entry, {}, {}});
   pending_.insert(std::move(entry));
   ++counters_.scheduled;
   return tok;
@@ -215,11 +222,11 @@ outcome<std::uint64_t> server_state::cancel_all(const std::string& selector) {
     // A recurring timeout may be pending and parked at once: one timeout.
     for (auto& t : pending_.take(name)) {
       auto was_parked = parked_.erase(t.token);
-      note({change::op::cancel, t.token, {}, {}, std::move(t), std::move(was_parked)});
+      note({change::op::cancel, t.token, {}, {}, before(std::move(t), std::move(was_parked))});
       ++removed;
     }
     for (auto& t : parked_.take(name)) {
-      note({change::op::cancel, t.token, {}, {}, std::nullopt, std::move(t)});
+      note({change::op::cancel, t.token, {}, {}, before(std::nullopt, std::move(t))});
       ++removed;
     }
   }
@@ -230,7 +237,7 @@ outcome<std::uint64_t> server_state::cancel_all(const std::string& selector) {
 void server_state::remove(token tok) {
   auto was_pending = pending_.erase(tok);
   auto was_parked = parked_.erase(tok);
-  note({change::op::cancel, tok, {}, {}, std::move(was_pending), std::move(was_parked)});
+  note({change::op::cancel, tok, {}, {}, before(std::move(was_pending), std::move(was_parked))});
   ++counters_.cancelled;
 }
 
@@ -259,7 +266,7 @@ status server_state::reschedule(std::string_view token_text, when_spec when, tim
   if (recording_) {
     auto pending = pending_.find(*tok);
     auto parked = pending ? std::nullopt : parked_.find(*tok);
-    note({change::op::reschedule, *tok, {}, *deadline, std::move(pending), std::move(parked)});
+    note({change::op::reschedule, *tok, {}, *deadline, before(std::move(pending), std::move(parked))});
   }
   move_to_pending(*tok, *deadline);
   return done{};
@@ -286,13 +293,13 @@ std::vector<timeout> server_state::take_due(timestamp now) {
     changes_.reserve(changes_.size() + 2 * due.size());
   for (auto& t : due) {
     if (!t.recurring()) {
-      note({change::op::fire, t.token, {}, {}, {}, {}});
+      note({change::op::fire, t.token, {}, {}, {}});
       out.push_back(std::move(t));
       continue;
     }
     timeout next = t;
     next.deadline = next_period(t, now);
-    note({change::op::rearm, t.token, {}, next.deadline, {}, {}});
+    note({change::op::rearm, t.token, {}, next.deadline, {}});
     catch_up(t, next.deadline, out);
     pending_.insert(std::move(next));
   }
@@ -339,7 +346,7 @@ bool server_state::park(timeout occurrence) {
     return false;
   }
   if (recording_)
-    note({change::op::park, occurrence.token, occurrence, {}, {}, {}});
+    note({change::op::park, occurrence.token, occurrence, {}, {}});
   return parked_.insert(std::move(occurrence));
 }
 
@@ -351,14 +358,14 @@ status server_state::acknowledge(std::string_view token_text, std::int64_t deadl
                                        + "' due at " + std::to_string(deadline_ms)
                                        + " awaits an acknowledgement");
   parked_.erase(*tok);
-  note({change::op::deliver, *tok, {}, {}, {}, {}});
+  note({change::op::deliver, *tok, {}, {}, {}});
   return done{};
 }
 
 std::vector<timeout> server_state::take_parked(const std::string& name) {
   std::vector<timeout> out;
   for (auto& t : parked_.take(name)) {
-    note({change::op::deliver, t.token, {}, {}, {}, {}});
+    note({change::op::deliver, t.token, {}, {}, {}});
     auto pending = t.misfire == misfire_policy::all ? pending_.deadline_of(t.token)
                                                     : std::nullopt;
     if (pending && *pending > t.deadline)
@@ -418,10 +425,10 @@ void server_state::undo(const change& c) {
       [[fallthrough]];
     case change::op::reschedule:
       pending_.erase(c.token);
-      if (c.was_pending)
-        pending_.insert(*c.was_pending);
-      if (c.was_parked)
-        parked_.insert(*c.was_parked);
+      if (c.was && c.was->pending)
+        pending_.insert(*c.was->pending);
+      if (c.was && c.was->parked)
+        parked_.insert(*c.was->parked);
       break;
     default: // what the server did by itself is never taken back
       break;

@@ -16,18 +16,18 @@ timeout entry(std::uint64_t id, std::int64_t deadline_ms, std::int64_t interval_
 
 std::vector<change> every_kind() {
   return {
-    {change::op::schedule, token{7, 1}, entry(1, 1000), {}, {}, {}},
-    {change::op::cancel, token{7, 2}, {}, {}, {}, {}},
-    {change::op::reschedule, token{7, 3}, {}, from_epoch_ms(5000), {}, {}},
-    {change::op::fire, token{7, 4}, {}, {}, {}, {}},
-    {change::op::rearm, token{7, 5}, {}, from_epoch_ms(6000), {}, {}},
-    {change::op::park, token{7, 6}, entry(6, 900, 100), {}, {}, {}},
+    {change::op::schedule, token{7, 1}, entry(1, 1000), {}, {}},
+    {change::op::cancel, token{7, 2}, {}, {}, {}},
+    {change::op::reschedule, token{7, 3}, {}, from_epoch_ms(5000), {}},
+    {change::op::fire, token{7, 4}, {}, {}, {}},
+    {change::op::rearm, token{7, 5}, {}, from_epoch_ms(6000), {}},
+    {change::op::park, token{7, 6}, entry(6, 900, 100), {}, {}},
     {change::op::schedule, token{7, 7}, [] {
        auto t = entry(7, 2000, 100);
        t.misfire = misfire_policy::all;
        return t;
-     }(), {}, {}, {}},
-    {change::op::deliver, token{7, 6}, {}, {}, {}, {}},
+     }(), {}, {}},
+    {change::op::deliver, token{7, 6}, {}, {}, {}},
   };
 }
 

@@ -68,7 +68,7 @@ TEST_CASE("replaying recorded changes rebuilds the same state") {
 
 TEST_CASE("a change that does not fit the state is refused on replay") {
   server_state st = fresh();
-  change fire{change::op::fire, token{1, 1}, {}, {}, {}, {}};
+  change fire{change::op::fire, token{1, 1}, {}, {}, {}};
   CHECK_FALSE(st.apply(fire));
 }
 

@@ -15,6 +15,7 @@
 //   deliver     token                   parked -= token (handed to a registered actor)
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "chronos/timeout.hpp"
@@ -31,8 +32,13 @@ struct change {
   /// reschedule, rearm: the new deadline.
   timestamp deadline{};
   /// Undo data of client changes (not journaled): what the tables held before.
-  std::optional<timeout> was_pending;
-  std::optional<timeout> was_parked;
+  /// Behind a pointer: most changes (fires, parks, deliveries) have none, and a
+  /// backlog of 100,000 of them should not carry two empty timeouts each.
+  struct before {
+    std::optional<timeout> pending;
+    std::optional<timeout> parked;
+  };
+  std::shared_ptr<const before> was;
 };
 
 const char* to_string(change::op what) noexcept;
