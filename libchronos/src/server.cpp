@@ -34,9 +34,12 @@ constexpr std::int64_t max_ack_ms = 86'400'000;
 // Schedules and lists are refused while more than `max_queued` requests wait:
 // they add state or build large replies, and the rest (cancels, acks,
 // registrations) is what drains the load. Logged when it starts and ends.
+// Counted in the queue CAF fills from the mailbox at every round, a few
+// messages behind: `mailbox().size()` would move the mailbox itself, and CAF's
+// code for that casts its queue's sentinel node, which UBSan rejects.
 std::optional<caf::error> refuse_if_overloaded(server_actor self) {
   auto& st = self->state;
-  const auto queued = self->mailbox().size();
+  const auto queued = self->mailbox().queue().total_task_size();
   const auto limit = st.cfg.limits.max_queued;
   if (queued <= limit) {
     if (st.overloaded && queued <= limit / 2) {
