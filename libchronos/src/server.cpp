@@ -77,26 +77,40 @@ outcome<caf::ok_atom> ok_or_error(const status& s) {
   return caf::ok_atom::value;
 }
 
+// A read's value as a reply; a read that can fail answers its error.
+template <class T>
+caf::result<T> replied(T value) {
+  return value;
+}
+
+template <class T>
+caf::result<T> replied(outcome<T> value) {
+  if (!value)
+    return make_error(value.error());
+  return std::move(*value);
+}
+
 // Selector requests that only read: a bad selector is an error reply.
 template <class Read>
 auto read_selected(const name_selector& sel, const server_config& cfg, Read read)
-  -> caf::result<decltype(read(sel.text))> {
+  -> decltype(replied(read(sel.text))) {
   if (auto ok = check_selector(sel.text, cfg.limits); !ok)
     return make_error(ok.error());
-  return read(sel.text);
+  return replied(read(sel.text));
 }
 
 // A list of what `selector` covers (everything, if empty), unless it holds
 // more than the limit.
 caf::result<timeout_list> listed(server_actor self, const std::string& selector) {
-  const auto& core = self->state.core;
   if (auto refused = refuse_if_overloaded(self))
     return *refused;
-  if (auto ok = check_selector(selector, self->state.cfg.limits); !ok)
-    return make_error(ok.error());
-  if (auto ok = core.check_list(selector); !ok)
-    return make_error(ok.error());
-  return core.list(selector);
+  const auto& core = self->state.core;
+  return read_selected(name_selector{selector}, self->state.cfg,
+                       [&](const std::string& text) -> outcome<timeout_list> {
+                         if (auto ok = core.check_list(text); !ok)
+                           return ok.error();
+                         return core.list(text);
+                       });
 }
 
 // Adds the live names of each namespace to the state's gauges.
