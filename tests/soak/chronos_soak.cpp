@@ -25,6 +25,7 @@
 
 #include "../support/process.hpp"
 #include "chronos/client.hpp"
+#include "chronos/clock.hpp"
 #include "chronos/log.hpp"
 #include "cli.hpp"
 #include "soak_worker.hpp"
@@ -215,9 +216,7 @@ int run_soak(const options& opts) {
   for (int tick = 1; elapsed() < total; ++tick) {
     std::this_thread::sleep_until(start + tick * 1s);
     if (!restarted && elapsed() >= total / 2) {
-      const auto kill_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+      const auto kill_ms = to_epoch_ms(floor_ms(std::chrono::system_clock::now()));
       std::cout << std::fixed << std::setprecision(0) << std::setw(5) << elapsed()
                 << " s  chronosd killed (SIGKILL) and restarted (at " << kill_ms
                 << " ms since the epoch)" << std::endl;

@@ -8,6 +8,7 @@
 #include <caf/io/all.hpp>
 
 #include "chronos/client.hpp"
+#include "chronos/clock.hpp"
 
 namespace chronos::soak {
 
@@ -19,11 +20,7 @@ using quit_atom = caf::atom_constant<caf::atom("quit")>;
 
 constexpr auto request_timeout = 5s;
 
-std::int64_t epoch_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
+std::int64_t epoch_ms() { return to_epoch_ms(floor_ms(std::chrono::system_clock::now())); }
 constexpr std::int64_t ack_ms = 2000;
 
 // Records each delivery; in a group, acknowledges it through the client. A
