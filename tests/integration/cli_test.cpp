@@ -178,6 +178,7 @@ TEST_CASE("an unreachable chronosd is reported within seconds, not a hang") {
                                         std::vector<std::string>{"schedule", "w", "--in", "1s"},
                                         std::vector<std::string>{"watch", "w", "--count", "1"}}) {
     const auto start = std::chrono::steady_clock::now();
+    args.insert(args.end(), {"--timeout", "5s"});
     auto r = ctl(dir, port, args, 30s);
     CHECK(std::chrono::steady_clock::now() - start < 15s);
     CHECK(r.status == 3);

@@ -46,7 +46,9 @@ struct chronosd_process {
 /// Runs chronosctl against `port` with `args`.
 inline run_result ctl(const temp_dir& dir, std::uint16_t port, std::vector<std::string> args,
                       std::chrono::milliseconds limit = std::chrono::seconds{30}) {
-  std::vector<std::string> argv{CHRONOSCTL_PATH, "--port", std::to_string(port)};
+  // chronosctl's own 5 s default is too short for sanitizer builds on a busy
+  // machine (TSan: 5-10x slower); a later --timeout in `args` wins.
+  std::vector<std::string> argv{CHRONOSCTL_PATH, "--port", std::to_string(port), "--timeout", "20s"};
   argv.insert(argv.end(), args.begin(), args.end());
   return run(argv, dir, limit);
 }
