@@ -4,7 +4,8 @@ namespace chronos {
 
 group_commit::group_commit(std::shared_ptr<journal_writer> journal, std::function<void()> notify,
                            bool disk_thread)
-  : journal_(std::move(journal)), notify_(std::move(notify)) {
+  : notify_(std::move(notify)), journal_(std::move(journal)) {
+  journal_size_ = journal_->size();
   if (disk_thread)
     disk_ = std::thread{[this] { run(); }};
 }
@@ -19,34 +20,57 @@ group_commit::~group_commit() {
     disk_.join();
 }
 
-status group_commit::write(const std::string& bytes, bool sync) {
-  status result = bytes.empty() ? status{done{}} : journal_->append(bytes);
+// Takes every queued batch into one write (one fdatasync for all of them).
+// Nothing of a failed write reaches the file: the writer cuts partial records.
+void group_commit::write_queued(std::unique_lock<std::mutex>& lock) {
+  std::string bytes;
+  bool sync = false;
+  const std::size_t batches = queue_.size();
+  for (auto& j : queue_) {
+    bytes += j.bytes;
+    sync = sync || j.sync;
+  }
+  queue_.clear();
+  auto journal = journal_;
+  lock.unlock();
+  status result = bytes.empty() ? status{done{}} : journal->append(bytes);
   if (result && sync)
-    result = journal_->sync();
-  return result;
+    result = journal->sync();
+  const auto size = journal->size();
+  lock.lock();
+  journal_size_ = size;
+  if (result)
+    written_ += batches;
+  else
+    failed_ = result.error();
+  cv_.notify_all();
+  if (notify_) {
+    lock.unlock();
+    notify_();
+    lock.lock();
+  }
 }
 
-// The disk thread: one job at a time.
 void group_commit::run() {
   std::unique_lock<std::mutex> lock{mtx_};
   for (;;) {
-    cv_.wait(lock, [this] { return stopping_ || (job_ && !job_->finished); });
+    cv_.wait(lock, [this] { return stopping_ || (!queue_.empty() && !failed_); });
     if (stopping_)
       return;
-    const std::string bytes = std::move(job_->bytes);
-    const bool sync = job_->sync;
-    lock.unlock();
-    status result = write(bytes, sync);
-    lock.lock();
-    job_->result = std::move(result);
-    job_->finished = true;
-    cv_.notify_all();
-    if (notify_) {
-      lock.unlock();
-      notify_();
-      lock.lock();
-    }
+    write_queued(lock);
   }
+}
+
+void group_commit::enqueue(std::string bytes, bool sync) {
+  std::unique_lock<std::mutex> lock{mtx_};
+  queue_.push_back(job{std::move(bytes), sync});
+  if (!disk_.joinable()) {
+    if (!failed_)
+      write_queued(lock);
+    return;
+  }
+  lock.unlock();
+  cv_.notify_all();
 }
 
 void group_commit::stage(server_state& core, bool by_client) {
@@ -57,87 +81,91 @@ void group_commit::stage(server_state& core, bool by_client) {
   }
 }
 
-void group_commit::start_job(std::string bytes, bool sync) {
-  busy_ = true;
-  if (!disk_.joinable()) {
-    job_ = job{std::string{}, sync, true, write(bytes, sync)};
-    if (notify_)
-      notify_();
-    return;
-  }
-  {
-    std::lock_guard<std::mutex> guard{mtx_};
-    job_ = job{std::move(bytes), sync};
-  }
-  cv_.notify_all();
-}
-
-status group_commit::wait_for_job() {
-  status result = done{};
-  {
-    std::unique_lock<std::mutex> lock{mtx_};
-    cv_.wait(lock, [this] { return job_ && job_->finished; });
-    result = std::move(job_->result);
-    job_.reset();
-  }
-  busy_ = false;
-  return result;
+bool group_commit::undoable() const {
+  if (!undo_.empty())
+    return true;
+  for (const auto& b : inflight_)
+    if (!b.undo.empty())
+      return true;
+  return false;
 }
 
 void group_commit::submit(bool sync) {
-  inflight_system_ = std::move(system_);
-  inflight_undo_ = std::move(undo_);
+  std::string bytes = system_ + client_;
+  inflight_.push_back(batch{std::move(system_), std::move(undo_)});
   system_.clear();
+  client_.clear();
   undo_.clear();
-  start_job(inflight_system_ + client_, sync);
-  client_.clear();
+  enqueue(std::move(bytes), sync);
 }
 
-void group_commit::undo_all(server_state& core, std::vector<change>& batch) {
-  for (auto c = batch.rbegin(); c != batch.rend(); ++c)
-    core.undo(*c);
-  batch.clear();
-}
-
-status group_commit::settle(server_state& core) {
-  auto result = wait_for_job();
-  if (result) {
-    inflight_system_.clear();
-    inflight_undo_.clear();
-    return result;
-  }
-  // Nothing of the batch reached the file (the writer cuts partial records).
-  undo_all(core, undo_); // newer than the failed batch
-  undo_all(core, inflight_undo_);
+void group_commit::fail_unwritten(server_state& core) {
+  auto undo_all = [&](std::vector<change>& changes) {
+    for (auto c = changes.rbegin(); c != changes.rend(); ++c)
+      core.undo(*c);
+  };
+  undo_all(undo_); // newest first
+  for (auto b = inflight_.rbegin(); b != inflight_.rend(); ++b)
+    undo_all(b->undo);
+  undo_.clear();
   client_.clear();
-  system_ = inflight_system_ + system_;
-  inflight_system_.clear();
+  std::string backlog;
+  for (auto& b : inflight_)
+    backlog += b.system;
+  system_ = backlog + system_;
+  inflight_.clear();
   broken_ = true;
-  return result;
+}
+
+group_commit::settled group_commit::settle(server_state& core, bool wait) {
+  settled out;
+  std::optional<failure> failed;
+  {
+    std::unique_lock<std::mutex> lock{mtx_};
+    if (wait)
+      cv_.wait(lock, [this] { return failed_ || written_ >= inflight_.size(); });
+    out.durable = std::exchange(written_, 0);
+    failed = std::exchange(failed_, std::nullopt);
+    if (failed)
+      queue_.clear(); // never written: undone below
+  }
+  inflight_.erase(inflight_.begin(), inflight_.begin() + out.durable);
+  if (failed) {
+    fail_unwritten(core);
+    out.result = std::move(*failed);
+  }
+  return out;
 }
 
 status group_commit::drain(server_state& core, bool sync) {
-  if (busy_)
-    if (auto ok = settle(core); !ok)
-      return ok;
-  if (!pending())
+  if (pending())
+    submit(sync);
+  if (!busy())
     return done{};
-  submit(sync);
-  return settle(core);
+  return settle(core, true).result;
 }
 
-status group_commit::retry() {
-  if (!system_.empty()) {
-    std::string backlog = std::move(system_);
-    system_.clear();
-    start_job(backlog, true);
-    if (auto result = wait_for_job(); !result) {
-      system_ = std::move(backlog);
-      return result;
-    }
-  }
+status group_commit::retry(server_state& core) {
+  if (auto result = drain(core, true); !result)
+    return result;
   broken_ = false;
   return done{};
+}
+
+std::uint64_t group_commit::journal_size() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return journal_size_;
+}
+
+std::uint64_t group_commit::generation() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return journal_->generation();
+}
+
+void group_commit::switch_to(std::shared_ptr<journal_writer> next) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  journal_size_ = next->size();
+  journal_ = std::move(next);
 }
 
 } // namespace chronos

@@ -407,10 +407,8 @@ chronos_api::behavior_type server_behavior(server_actor self, server_state core,
     [=](retry_atom) { retry_journal(self); },
     // `interval` mode: what was written since the last tick is fsynced.
     [=](sync_atom) {
-      auto& st = self->state;
-      if (!st.commits->busy())
-        st.commits->submit(true); // an empty batch only syncs
-      self->delayed_send(self, st.cfg.sync_interval, sync_atom::value);
+      sync_journal(self);
+      self->delayed_send(self, self->state.cfg.sync_interval, sync_atom::value);
     },
     // A compaction's snapshot is written (or failed: the journals stay valid).
     [=](compacted_atom, std::uint64_t generation, const std::string& failed) {

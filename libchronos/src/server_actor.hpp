@@ -4,6 +4,7 @@
 // server.cpp (behavior, start-up, shutdown, delivery) and server_journal.cpp
 // (the journal: group commit, retries, compaction). Private to libchronos.
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -47,8 +48,9 @@ struct server_actor_state {
   std::unique_ptr<group_commit> commits;
   /// Replies of client changes, held until their batch is durable: those of
   /// the batch on the disk thread, and those of the batch filling up.
-  std::vector<std::pair<caf::response_promise, caf::message>> inflight_replies;
-  std::vector<std::pair<caf::response_promise, caf::message>> staged_replies;
+  using replies = std::vector<std::pair<caf::response_promise, caf::message>>;
+  std::deque<replies> inflight_replies; // a batch each, oldest first
+  replies staged_replies;
   /// Refusing schedules and lists while too many requests wait (logged once
   /// an episode).
   bool overloaded = false;
@@ -128,6 +130,9 @@ std::optional<caf::error> refuse_if_broken(server_actor self);
 
 /// The commit message: hands the batch that filled up to the disk thread.
 void submit(server_actor self);
+
+/// `interval` mode's tick: fsyncs what was written since the last one.
+void sync_journal(server_actor self);
 
 /// The disk thread finished a batch: answer it, send the next, maybe compact.
 void on_written(server_actor self);

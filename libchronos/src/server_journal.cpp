@@ -11,8 +11,7 @@ using namespace std::chrono;
 namespace {
 
 // Answers held replies: their values once durable, else an error.
-void answer(std::vector<std::pair<caf::response_promise, caf::message>>& replies,
-            const status& written) {
+void answer(server_actor_state::replies& replies, const status& written) {
   for (auto& [rp, reply] : std::exchange(replies, {})) {
     if (written)
       rp.deliver(std::move(reply));
@@ -30,14 +29,19 @@ void schedule_retry(server_actor self) {
   self->delayed_send(self, seconds{1}, retry_atom::value);
 }
 
+// True once the journal has grown past the threshold and no compaction runs.
+bool compaction_wanted(const server_actor_state& st) {
+  return !st.compacting && st.commits->journal_size() >= st.cfg.compact_bytes;
+}
+
 // Opens the next journal; another thread then rebuilds the state from the
 // files (snapshot + journals up to the one just closed) and writes it as the
 // new snapshot. The actor copies nothing and pauses only to open a file. Only
-// when everything recorded is durable, so the closed journals hold it all.
+// when nothing is being written, so the closed journals are complete; staged
+// changes go to the new journal.
 void compact(server_actor self) {
   auto& st = self->state;
-  if (st.compacting || st.commits->busy() || st.commits->pending()
-      || st.commits->journal_size() < st.cfg.compact_bytes)
+  if (st.commits->busy() || !compaction_wanted(st))
     return;
   const std::uint64_t closed = st.commits->generation();
   auto journal = journal_writer::create(journal_path(st.cfg.state_path, closed + 1), closed + 1);
@@ -64,19 +68,32 @@ void compact(server_actor self) {
   }};
 }
 
-// Settles the batch on the disk thread (waiting if it is not done yet) and
-// answers its replies. A failed batch takes the staged one down with it.
-void settle(server_actor self) {
+// Answers the replies of the batches the disk thread wrote (with `wait`:
+// of all submitted ones). A failed write takes every later batch down with it.
+void settle(server_actor self, bool wait) {
   auto& st = self->state;
-  auto written = st.commits->settle(st.core);
-  answer(st.inflight_replies, written);
-  if (written)
+  auto settled = st.commits->settle(st.core, wait);
+  for (std::size_t i = 0; i < settled.durable; ++i) {
+    answer(st.inflight_replies.front(), done{});
+    st.inflight_replies.pop_front();
+  }
+  if (settled.result)
     return;
-  answer(st.staged_replies, written); // undone too
+  for (auto& replies : st.inflight_replies)
+    answer(replies, settled.result); // undone
+  st.inflight_replies.clear();
+  answer(st.staged_replies, settled.result);
   log_error("journal write failed, changes refused until it works again: "
-            + written.error().detail);
+            + settled.result.error().detail);
   arm(self); // undone changes may have moved the soonest deadline
   schedule_retry(self);
+}
+
+// The staged batch, and the replies waiting for it, go to the disk thread.
+void hand_over(server_actor self, bool sync) {
+  auto& st = self->state;
+  st.commits->submit(sync);
+  st.inflight_replies.push_back(std::exchange(st.staged_replies, {}));
 }
 
 } // namespace
@@ -91,31 +108,36 @@ std::optional<caf::error> refuse_if_broken(server_actor self) {
 
 void submit(server_actor self) {
   auto& st = self->state;
-  if (!st.commits || st.commits->busy() || !st.commits->pending())
+  if (!st.commits || !st.commits->pending())
     return;
-  st.commits->submit(always(self));
-  st.inflight_replies = std::exchange(st.staged_replies, {});
+  // A compaction needs a moment with nothing being written: hold the batch
+  // back until the disk thread is done (one write at most).
+  if (st.commits->busy() && compaction_wanted(st))
+    return;
+  hand_over(self, always(self));
+}
+
+void sync_journal(server_actor self) {
+  hand_over(self, true); // an empty batch only syncs
 }
 
 void on_written(server_actor self) {
   auto& st = self->state;
   if (!st.commits || !st.commits->busy())
     return; // already settled by a drain
-  settle(self);
-  submit(self);
+  settle(self, false);
   compact(self);
+  submit(self);
 }
 
 void drain(server_actor self) {
   auto& st = self->state;
   if (!st.commits)
     return;
+  if (st.commits->pending())
+    hand_over(self, always(self));
   if (st.commits->busy())
-    settle(self);
-  if (!st.commits->pending())
-    return;
-  submit(self);
-  settle(self);
+    settle(self, true);
 }
 
 void commit_client_changes(server_actor self) {
@@ -139,8 +161,8 @@ void retry_journal(server_actor self) {
   if (!st.commits || !st.commits->broken())
     return;
   if (st.commits->busy())
-    settle(self);
-  if (auto ok = st.commits->retry(); !ok)
+    settle(self, true);
+  if (auto ok = st.commits->retry(st.core); !ok)
     schedule_retry(self);
   else
     log_info("the journal can be written again; accepting changes");

@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <condition_variable>
+#include <mutex>
+
 #include "chronos/group_commit.hpp"
 #include "../support/temp_dir.hpp"
 #include "../support/tiny_disk.hpp"
@@ -20,12 +23,17 @@ std::shared_ptr<journal_writer> open_journal(const std::string& path) {
   return std::make_shared<journal_writer>(std::move(*w));
 }
 
+server_state recording_state() {
+  server_state st{token_generator{1}};
+  st.record_changes(true);
+  return st;
+}
+
 } // namespace
 
 TEST_CASE("a flushed batch is in the journal, server changes first") {
   test::temp_dir dir;
-  server_state st{token_generator{1}};
-  st.record_changes(true);
+  auto st = recording_state();
   group_commit gc{open_journal(dir.file("j")), nullptr};
   REQUIRE(st.schedule(in("a", 0), t0));
   gc.stage(st, true);
@@ -53,8 +61,7 @@ TEST_CASE("a batch that cannot be written is undone, and the journal recovers") 
     WARN("needs root to mount a tiny tmpfs; skipped");
     return;
   }
-  server_state st{token_generator{1}};
-  st.record_changes(true);
+  auto st = recording_state();
   group_commit gc{open_journal(disk.file("j")), nullptr};
   std::string kept;
   for (int i = 0; i < 30; ++i)
@@ -82,11 +89,102 @@ TEST_CASE("a batch that cannot be written is undone, and the journal recovers") 
   CHECK(gc.journal_size() == durable_size);
   CHECK(test::slurp(disk.file("j")).size() == durable_size); // no partial record left
 
-  CHECK_FALSE(gc.retry());
+  CHECK_FALSE(gc.retry(st));
   disk.free();
-  REQUIRE(gc.retry());
+  REQUIRE(gc.retry(st));
   CHECK_FALSE(gc.broken());
   auto back = read_journal(disk.file("j"));
   REQUIRE(back);
   CHECK(back->changes.size() == 90); // 30 schedules, then 30 fires and 30 parks
+}
+
+TEST_CASE("batches submitted during a write share the next one, in order") {
+  test::temp_dir dir;
+  auto st = recording_state();
+  // The disk thread reports each write; the first report waits until three
+  // more batches are queued behind it.
+  std::mutex mtx;
+  std::condition_variable cv;
+  int writes = 0;
+  bool queued = false;
+  group_commit gc{open_journal(dir.file("j")), [&] {
+                    std::unique_lock<std::mutex> lock{mtx};
+                    ++writes;
+                    cv.wait(lock, [&] { return queued; });
+                  }};
+  std::vector<std::string> names{"a", "b", "c", "d"};
+  for (const auto& name : names) {
+    REQUIRE(st.schedule(in(name, 1000), t0));
+    gc.stage(st, true);
+    gc.submit(true);
+  }
+  {
+    std::lock_guard<std::mutex> guard{mtx};
+    queued = true;
+  }
+  cv.notify_all();
+  CHECK(gc.busy());
+  auto settled = gc.settle(st, true);
+  REQUIRE(settled.result);
+  CHECK(settled.durable == 4);
+  CHECK_FALSE(gc.busy());
+  CHECK_FALSE(gc.undoable());
+  {
+    std::lock_guard<std::mutex> guard{mtx};
+    CHECK(writes <= 2); // the first batch alone (or with others), then the rest at once
+  }
+  auto back = read_journal(dir.file("j"));
+  REQUIRE(back);
+  std::vector<std::string> order;
+  for (const auto& c : back->changes)
+    order.push_back(c.entry.name);
+  CHECK(order == names);
+}
+
+TEST_CASE("a failed write undoes every batch queued behind it, and nothing of them is written") {
+  test::tiny_disk disk;
+  if (!disk.mounted()) {
+    WARN("needs root to mount a tiny tmpfs; skipped");
+    return;
+  }
+  auto st = recording_state();
+  group_commit gc{open_journal(disk.file("j")), nullptr, false}; // writes at once
+  REQUIRE(st.schedule(in("first", 1000), t0));
+  gc.stage(st, true);
+  gc.submit(true);
+  const auto durable_size = gc.journal_size();
+
+  disk.fill();
+  for (int i = 0; i < 50; ++i)
+    REQUIRE(st.schedule(in("second", 1000), t0));
+  gc.stage(st, true);
+  gc.submit(true); // fails
+  disk.free();
+  REQUIRE(st.schedule(in("third", 1000), t0));
+  gc.stage(st, true);
+  gc.submit(true); // queued behind the failure: never written
+  REQUIRE(st.schedule(in("staged", 1000), t0));
+  gc.stage(st, true);
+
+  auto settled = gc.settle(st, false);
+  CHECK(settled.durable == 1);
+  REQUIRE_FALSE(settled.result);
+  CHECK(settled.result.error().code == errc::storage_failure);
+  CHECK(gc.broken());
+  CHECK_FALSE(gc.busy());
+  CHECK_FALSE(gc.pending());
+  CHECK(st.stats().pending == 1); // only "first" is left
+  CHECK(st.list("first").size() == 1);
+  CHECK(gc.journal_size() == durable_size);
+  CHECK(test::slurp(disk.file("j")).size() == durable_size);
+
+  REQUIRE(gc.retry(st));
+  CHECK_FALSE(gc.broken());
+  REQUIRE(st.schedule(in("after", 1000), t0));
+  gc.stage(st, true);
+  REQUIRE(gc.drain(st, true));
+  auto back = read_journal(disk.file("j"));
+  REQUIRE(back);
+  REQUIRE(back->changes.size() == 2);
+  CHECK(back->changes[1].entry.name == "after");
 }
