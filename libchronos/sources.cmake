@@ -12,6 +12,7 @@ set(CHRONOS_PURE_SOURCES
   src/group_commit.cpp
   src/journal.cpp
   src/log.cpp
+  src/mapped_file.cpp
   src/misfire.cpp
   src/name_pool.cpp
   src/namespaces.cpp

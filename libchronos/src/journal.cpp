@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "chronos/atomic_file.hpp"
 #include "hex.hpp"
+#include "mapped_file.hpp"
 #include "chronos/crc32.hpp"
 #include "file_io.hpp"
 #include "timeout_json.hpp"
@@ -196,12 +196,12 @@ outcome<journal_contents> decode_journal(std::string_view text, const std::strin
 }
 
 outcome<journal_contents> read_journal(const std::string& path) {
-  auto text = read_file_if_exists(path);
-  if (!text)
-    return text.error();
-  if (!*text)
+  auto file = detail::mapped_file::open_if_exists(path);
+  if (!file)
+    return file.error();
+  if (!*file)
     return fail(errc::storage_failure, "journal '" + path + "' is missing");
-  return decode_journal(**text, path);
+  return decode_journal((*file)->text(), path);
 }
 
 // -- writer ------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 #include "chronos/atomic_file.hpp"
 #include "canonical_state_reader.hpp"
+#include "mapped_file.hpp"
 #include "state_reader.hpp"
 #include "timeout_json.hpp"
 
@@ -60,12 +61,12 @@ outcome<snapshot> decode(std::string_view text) {
 }
 
 outcome<snapshot> load_state(const std::string& path) {
-  auto text = read_file_if_exists(path);
-  if (!text)
-    return fail(errc::storage_failure, "cannot read state file: " + text.error().detail);
-  if (!*text)
+  auto file = detail::mapped_file::open_if_exists(path);
+  if (!file)
+    return fail(errc::storage_failure, "cannot read state file: " + file.error().detail);
+  if (!*file)
     return snapshot{};
-  auto s = decode(**text);
+  auto s = decode((*file)->text());
   if (!s)
     return fail(errc::storage_failure,
                 "state file '" + path + "' is unusable: " + s.error().detail);
