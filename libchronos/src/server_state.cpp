@@ -42,6 +42,7 @@ server_state::server_state(token_generator tokens, server_limits limits)
 }
 
 status server_state::restore(snapshot s) {
+  pending_.reserve(pending_.size() + s.pending.size());
   for (auto& t : s.pending)
     if (!pending_.insert(std::move(t)))
       return fail(errc::storage_failure, "duplicate pending token in snapshot");

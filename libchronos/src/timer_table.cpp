@@ -85,6 +85,12 @@ bool timer_table::insert(timeout t) {
   return true;
 }
 
+void timer_table::reserve(std::size_t n) {
+  slots_.reserve(n);
+  heap_.reserve(n);
+  index_.reserve(n, key_of());
+}
+
 std::optional<timeout> timer_table::erase(token tok) {
   const auto s = slot_of(tok);
   if (s == none)

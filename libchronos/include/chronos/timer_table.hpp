@@ -49,6 +49,10 @@ public:
   /// Adds `t`; false (and no change) if its token is already present.
   bool insert(timeout t);
 
+  /// Makes room for `n` timeouts in all, so that inserting them moves
+  /// nothing (a restore knows how many come).
+  void reserve(std::size_t n);
+
   /// Removes and returns the timeout with token `tok`, if any.
   std::optional<timeout> erase(token tok);
 

@@ -74,6 +74,16 @@ public:
     }
   }
 
+  /// Grows the table, if needed, so that `n` slots fit without a rebuild.
+  template <class KeyOf>
+  void reserve(std::size_t n, KeyOf key_of) {
+    std::size_t buckets = buckets_.empty() ? 16 : buckets_.size();
+    while (n * 4 > buckets * 3)
+      buckets *= 2;
+    if (buckets != buckets_.size())
+      rebuild(buckets, key_of);
+  }
+
   std::size_t bucket_count() const { return buckets_.size(); }
 
 private:
