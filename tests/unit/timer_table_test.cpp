@@ -319,3 +319,21 @@ TEST_CASE("the table counts the payload bytes it holds, through every way out") 
   CHECK(table.payload_bytes() == 0);
   CHECK(expected == 0);
 }
+
+TEST_CASE("reserving room keeps what the table holds, and inserting into it moves nothing") {
+  timer_table table;
+  for (std::uint64_t id = 1; id <= 100; ++id)
+    REQUIRE(table.insert(make_varied(static_cast<std::int64_t>(1000 - id), id, "n")));
+  const auto before = ids(table.entries());
+  table.reserve(10'000); // rebuilds the token index around the 100 already there
+  CHECK(ids(table.entries()) == before);
+  for (std::uint64_t id = 1; id <= 100; ++id)
+    CHECK(table.contains(token{1, id}));
+  CHECK_FALSE(table.insert(make(5, 7))); // still known as a duplicate
+
+  const auto reserved = table.memory_bytes();
+  for (std::uint64_t id = 101; id <= 10'000; ++id)
+    REQUIRE(table.insert(make(static_cast<std::int64_t>(id), id, "n")));
+  CHECK(table.memory_bytes() == reserved); // no array grew, the index was not rebuilt
+  CHECK(table.size() == 10'000);
+}
