@@ -246,7 +246,7 @@ chronos_api::behavior_type server_behavior(server_actor self, server_state core,
         if (auto hdl = caf::actor_cast<chronos_api>(addr))
           caf::anon_send(hdl, written_atom::value);
       },
-      cfg.disk_thread);
+      cfg.io_threads);
   }
   self->state.cfg = std::move(cfg);
   self->set_default_handler(ignore_unknown);

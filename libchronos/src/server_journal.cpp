@@ -52,19 +52,25 @@ void compact(server_actor self) {
   st.commits->switch_to(std::make_shared<journal_writer>(std::move(*journal)));
   st.compacting = closed + 1;
   st.compaction_started = std::chrono::steady_clock::now();
+  // What the other thread does; freeing the rebuilt state takes long, so it
+  // happens there, before the report, not in the actor's join.
+  auto write_snapshot = [path = st.cfg.state_path, closed]() -> std::string {
+    server_state rebuilt;
+    if (auto read = load(path, rebuilt, closed); !read)
+      return read.error().detail;
+    auto snap = rebuilt.save(floor_ms(system_clock::now()));
+    snap.generation = closed + 1;
+    auto ok = checkpoint(path, snap);
+    return ok ? std::string{} : ok.error().detail;
+  };
+  if (!st.cfg.io_threads) {
+    self->send(self, compacted_atom::value, closed + 1, write_snapshot());
+    return;
+  }
   if (st.compactor.joinable())
     st.compactor.join();
-  st.compactor = std::thread{[hdl = chronos_api{self}, path = st.cfg.state_path, closed] {
-    auto write_snapshot = [&]() -> status {
-      server_state rebuilt;
-      if (auto read = load(path, rebuilt, closed); !read)
-        return read.error();
-      auto snap = rebuilt.save(floor_ms(system_clock::now()));
-      snap.generation = closed + 1;
-      return checkpoint(path, snap);
-    }; // freeing the rebuilt state takes long: before the report, not in the actor's join
-    auto ok = write_snapshot();
-    caf::anon_send(hdl, compacted_atom::value, closed + 1, ok ? std::string{} : ok.error().detail);
+  st.compactor = std::thread{[hdl = chronos_api{self}, closed, write_snapshot] {
+    caf::anon_send(hdl, compacted_atom::value, closed + 1, write_snapshot());
   }};
 }
 
@@ -182,7 +188,8 @@ void on_compacted(server_actor self, std::uint64_t generation, const std::string
   if (st.compacting != generation)
     return; // not the compaction under way (or a forged report)
   st.compacting.reset();
-  st.compactor.join();
+  if (st.compactor.joinable())
+    st.compactor.join();
   st.last_compaction = std::chrono::duration_cast<std::chrono::milliseconds>(
     std::chrono::steady_clock::now() - st.compaction_started);
   if (failed.empty()) {

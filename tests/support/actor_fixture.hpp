@@ -66,7 +66,7 @@ struct actor_fixture {
     c.state_path = std::move(state_path);
     c.clock = [this] { return wall_now(); };
     c.seed = 1;
-    c.disk_thread = false;
+    c.io_threads = false;
     return c;
   }
 

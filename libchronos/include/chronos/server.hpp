@@ -34,9 +34,11 @@ struct server_config {
   /// that moves with CAF's test clock.
   wall_clock clock = [] { return std::chrono::system_clock::now(); };
   server_limits limits;
-  /// Journal batches are written on a disk thread while the actor goes on.
-  /// Tests on CAF's test coordinator turn it off: no other thread may run there.
-  bool disk_thread = true;
+  /// Journal batches and compaction snapshots are written on threads of
+  /// their own while the actor goes on. Tests on CAF's test coordinator turn
+  /// them off: it is single-threaded, and a message sent to an actor from
+  /// another thread races with it (a lost wake-up hung a test under TSan).
+  bool io_threads = true;
   /// Seeds the token generator (tests); random when absent.
   std::optional<std::uint64_t> seed;
 };
