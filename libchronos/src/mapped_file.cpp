@@ -38,7 +38,6 @@ outcome<std::optional<mapped_file>> mapped_file::open_if_exists(const std::strin
     return err;
   }
   ::close(fd); // the mapping keeps the file
-  ::madvise(data, size, MADV_SEQUENTIAL);
   return std::optional<mapped_file>{mapped_file{static_cast<const char*>(data), size}};
 }
 
