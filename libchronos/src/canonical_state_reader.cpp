@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <iterator>
-#include <thread>
 
 #include "chronos/utf8.hpp"
 #include "distinct_tokens.hpp"
@@ -22,10 +20,6 @@ public:
 
   bool ok() const { return ok_; }
   bool at_end() const { return ok_ && pos_ == text_.size(); }
-
-  /// The text not read yet (empty once something failed).
-  std::string_view rest() const { return ok_ ? text_.substr(pos_) : std::string_view{}; }
-  void skip(std::size_t n) { pos_ += n; }
 
   bool peek(std::string_view lit) const {
     return ok_ && text_.compare(pos_, lit.size(), lit) == 0;
@@ -136,83 +130,20 @@ std::optional<timeout> entry(cursor& in) {
   return std::move(*t);
 }
 
-// Entries one a line, each line but the last ending in ',': a piece of a
-// list's body that starts at a line break. The strings escape every control
-// character, so a raw '\n' only ever separates entries.
-bool entries(std::string_view piece, bool ends_list, std::vector<timeout>& out) {
-  out.reserve(static_cast<std::size_t>(std::count(piece.begin(), piece.end(), '\n')));
-  while (!piece.empty()) {
-    if (piece.front() != '\n')
-      return false;
-    auto end = piece.find('\n', 1);
-    const bool last = end == std::string_view::npos;
-    if (last)
-      end = piece.size();
-    cursor in{piece.substr(1, end - 1)};
-    auto t = entry(in);
-    if (!t)
-      return false;
-    if (!(last && ends_list))
-      in.expect(",");
-    if (!in.at_end())
-      return false;
-    out.push_back(std::move(*t));
-    piece.remove_prefix(end);
-  }
-  return true;
-}
-
-// A large list is parsed in pieces on all cores (a million entries: ~90 MB);
-// below this many bytes a piece is not worth a thread.
-constexpr std::size_t min_piece_bytes = 4 << 20;
-
-bool parallel_entries(std::string_view body, std::vector<timeout>& out) {
-  const std::size_t cores = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
-  const std::size_t n = std::max<std::size_t>(1, std::min(cores, body.size() / min_piece_bytes));
-  // Pieces end where a line begins.
-  std::vector<std::string_view> pieces;
-  std::size_t from = 0;
-  for (std::size_t i = 1; i <= n; ++i) {
-    auto to = i == n ? body.size() : body.find('\n', std::max(from + 1, body.size() * i / n));
-    if (to == std::string_view::npos)
-      to = body.size();
-    if (to > from)
-      pieces.push_back(body.substr(from, to - from));
-    from = to;
-  }
-  std::vector<std::vector<timeout>> parsed(pieces.size());
-  std::vector<char> ok(pieces.size(), 0);
-  auto parse = [&](std::size_t i) { ok[i] = entries(pieces[i], i + 1 == pieces.size(), parsed[i]); };
-  std::vector<std::thread> helpers;
-  for (std::size_t i = 1; i < pieces.size(); ++i)
-    helpers.emplace_back(parse, i);
-  if (!pieces.empty())
-    parse(0);
-  for (auto& h : helpers)
-    h.join();
-  if (std::count(ok.begin(), ok.end(), 0) > 0)
-    return false;
-  std::size_t total = 0;
-  for (const auto& p : parsed)
-    total += p.size();
-  out.reserve(total);
-  for (auto& p : parsed)
-    std::move(p.begin(), p.end(), std::back_inserter(out));
-  return true;
-}
-
 // `"key": [` then entries one a line, then `\n]`.
 bool list(cursor& in, std::string_view key, std::vector<timeout>& out) {
   in.expect("\"");
   in.expect(key);
   in.expect("\": [");
-  const auto rest = in.rest();
-  const auto close = rest.find("\n]");
-  if (!in.ok() || close == std::string_view::npos)
-    return false;
-  if (!parallel_entries(rest.substr(0, close), out))
-    return false;
-  in.skip(close);
+  const char* sep = "\n";
+  while (in.ok() && !in.peek("\n]")) {
+    in.expect(sep);
+    auto t = entry(in);
+    if (!t)
+      return false;
+    out.push_back(std::move(*t));
+    sep = ",\n";
+  }
   in.expect("\n]");
   if (!in.ok())
     return false;
@@ -244,6 +175,9 @@ std::optional<snapshot> read_canonical_snapshot(std::string_view text) {
     return std::nullopt;
   s.saved_at = from_epoch_ms(saved_ms);
   s.generation = static_cast<std::uint64_t>(generation);
+  // One timeout a line: the line count bounds the list, which then never
+  // moves its million entries as it grows.
+  s.pending.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')));
   if (!list(in, "timeouts", s.pending))
     return std::nullopt;
   in.expect(",\n");
