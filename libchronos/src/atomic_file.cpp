@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "file_io.hpp"
+#include "mapped_file.hpp"
 
 namespace chronos {
 
@@ -67,38 +67,12 @@ status write_atomically(const std::string& path, std::string_view contents) {
 }
 
 outcome<std::optional<std::string>> read_file_if_exists(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT)
-      return std::optional<std::string>{};
-    return io_error("cannot open", path);
-  }
-  // Read straight into a string of the file's size (a state file may be
-  // 100 MB: no growing and copying); a file that grows meanwhile is read on.
-  struct stat info {};
-  std::string data(::fstat(fd, &info) == 0 && info.st_size > 0
-                     ? static_cast<std::size_t>(info.st_size) + 1
-                     : std::size_t{1} << 16,
-                   '\0');
-  std::size_t used = 0;
-  for (;;) {
-    if (used == data.size())
-      data.resize(data.size() * 2);
-    ssize_t n = ::read(fd, data.data() + used, data.size() - used);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      auto err = io_error("cannot read", path);
-      close_keeping_errno(fd);
-      return err;
-    }
-    if (n == 0)
-      break;
-    used += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  data.resize(used);
-  return std::optional<std::string>{std::move(data)};
+  auto file = detail::mapped_file::open_if_exists(path);
+  if (!file)
+    return file.error();
+  if (!*file)
+    return std::optional<std::string>{};
+  return std::optional<std::string>{std::string{(*file)->text()}};
 }
 
 } // namespace chronos

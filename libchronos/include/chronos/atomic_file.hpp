@@ -15,8 +15,9 @@ namespace chronos {
 
 status write_atomically(const std::string& path, std::string_view contents);
 
-/// Reads a whole file; `nullopt` if it does not exist. Every other problem
-/// (permissions, a folder in its place...) is a `storage_failure`.
+/// Reads a whole file (copied from a read-only mapping); `nullopt` if
+/// it does not exist. Every other problem (permissions, a folder in its
+/// place...) is a `storage_failure`.
 outcome<std::optional<std::string>> read_file_if_exists(const std::string& path);
 
 } // namespace chronos
