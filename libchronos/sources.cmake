@@ -16,6 +16,7 @@ set(CHRONOS_PURE_SOURCES
   src/misfire.cpp
   src/name_pool.cpp
   src/namespaces.cpp
+  src/peer_timeout.cpp
   src/persistence.cpp
   src/server_state.cpp
   src/state_file.cpp

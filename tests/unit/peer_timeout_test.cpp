@@ -1,0 +1,158 @@
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <atomic>
+#include <cerrno>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include "chronos/peer_timeout.hpp"
+
+using namespace chronos;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct socket_fd {
+  int fd;
+  explicit socket_fd(int fd) : fd(fd) { REQUIRE(fd >= 0); }
+  socket_fd(const socket_fd&) = delete;
+  ~socket_fd() { ::close(fd); }
+};
+
+int option(int fd, int level, int name) {
+  int value = -1;
+  socklen_t size = sizeof value;
+  ::getsockopt(fd, level, name, &value, &size);
+  return value;
+}
+
+// A socket listening on 127.0.0.1 at a port the system chose.
+struct listener {
+  socket_fd sock{::socket(AF_INET, SOCK_STREAM, 0)};
+  std::uint16_t port = 0;
+
+  listener() {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(sock.fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(sock.fd, 8) == 0);
+    socklen_t size = sizeof address;
+    ::getsockname(sock.fd, reinterpret_cast<sockaddr*>(&address), &size);
+    port = ntohs(address.sin_port);
+  }
+
+  // A client socket connected to this listener.
+  int connect_client() const {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(port);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    return fd;
+  }
+
+  int accept() const { return ::accept(sock.fd, nullptr, nullptr); }
+};
+
+void check_timeout_set(int fd, int ms) {
+  CHECK(option(fd, IPPROTO_TCP, TCP_USER_TIMEOUT) == ms);
+  CHECK(option(fd, SOL_SOCKET, SO_KEEPALIVE) == 1);
+  CHECK(option(fd, IPPROTO_TCP, TCP_KEEPIDLE) == ms / 1000);
+}
+
+} // namespace
+
+TEST_CASE("the peer timeout is set on the listener and on what it accepts, before or after") {
+  listener server;
+  listener elsewhere;
+  socket_fd early_client{server.connect_client()};
+  socket_fd early{server.accept()};
+
+  auto changed = set_peer_timeout(server.port, 6s);
+  REQUIRE(changed);
+  CHECK(*changed == 2); // the listener and the connection it had accepted
+  check_timeout_set(server.sock.fd, 6000);
+  check_timeout_set(early.fd, 6000);
+
+  socket_fd late_client{server.connect_client()};
+  socket_fd late{server.accept()};
+  check_timeout_set(late.fd, 6000);
+  CHECK(option(late.fd, IPPROTO_TCP, TCP_KEEPINTVL) == 2);
+
+  // Neither the clients' ends nor another listener are touched.
+  CHECK(option(early_client.fd, IPPROTO_TCP, TCP_USER_TIMEOUT) == 0);
+  CHECK(option(elsewhere.sock.fd, IPPROTO_TCP, TCP_USER_TIMEOUT) == 0);
+}
+
+TEST_CASE("a peer timeout needs a listener on the port and lies between 1s and 1h") {
+  std::uint16_t closed_port = 0;
+  {
+    listener closed;
+    closed_port = closed.port;
+  }
+  auto none = set_peer_timeout(closed_port, 5s);
+  REQUIRE_FALSE(none);
+  CHECK(none.error().code == errc::unavailable);
+  CHECK(none.error().detail.find(std::to_string(closed_port)) != std::string::npos);
+
+  listener server;
+  for (auto bad : {0ms, 999ms, 3'600'001ms}) {
+    auto refused = set_peer_timeout(server.port, bad);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == errc::invalid_argument);
+  }
+  CHECK(option(server.sock.fd, IPPROTO_TCP, TCP_USER_TIMEOUT) == 0);
+}
+
+namespace {
+
+// Writes to `fd` as fast as the peer takes it, for at most `limit`: the error
+// that ended the connection, or 0 if it lasted.
+int write_until_cut(int fd, std::chrono::seconds limit) {
+  ::fcntl(fd, F_SETFL, O_NONBLOCK);
+  std::vector<char> block(64 * 1024, 'x');
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (::send(fd, block.data(), block.size(), MSG_NOSIGNAL) < 0) {
+      if (errno != EAGAIN)
+        return errno;
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+  return 0;
+}
+
+} // namespace
+
+TEST_CASE("a peer that takes no data is cut off after the timeout, a slow reader is not") {
+  listener server;
+  REQUIRE(set_peer_timeout(server.port, 2s));
+
+  socket_fd stalled_client{server.connect_client()};
+  socket_fd stalled{server.accept()};
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(write_until_cut(stalled.fd, 60s) == ETIMEDOUT);
+  CHECK(std::chrono::steady_clock::now() - start < 30s);
+
+  socket_fd slow_client{server.connect_client()};
+  socket_fd slow{server.accept()};
+  std::atomic<bool> reading{true};
+  std::thread reader{[&] {
+    std::vector<char> block(64 * 1024);
+    while (reading) {
+      ::recv(slow_client.fd, block.data(), block.size(), MSG_DONTWAIT);
+      std::this_thread::sleep_for(20ms);
+    }
+  }};
+  CHECK(write_until_cut(slow.fd, 6s) == 0);
+  reading = false;
+  reader.join();
+}
