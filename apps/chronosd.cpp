@@ -15,6 +15,7 @@
 
 #include "chronos/duration.hpp"
 #include "chronos/log.hpp"
+#include "chronos/peer_timeout.hpp"
 #include "chronos/server.hpp"
 #include "chronos/transport.hpp"
 #include "cli.hpp"
@@ -54,6 +55,9 @@ options:
   --max-list N         timeouts one list reply holds at most (default 100000)
   --max-queued N       requests waiting beyond which schedules and lists are
                        refused as overloaded (default 100000)
+  --peer-timeout DURATION   close a connection whose peer has taken none of
+                       chronosd's data for this long, or answers no keepalive
+                       probe on an idle one (default 10s; 1s to 1h, 0ms: never)
   --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (off by
                        default; port 0 for any free one)
   --log-level LEVEL    error, warning, info (default) or debug
@@ -71,6 +75,7 @@ struct options {
   std::string state = "state/chronos.json";
   durability mode = durability::always;
   millis sync_interval{100};
+  millis peer_timeout{10'000}; // 0: connections never time out
   std::uint64_t compact_bytes = std::uint64_t{64} << 20;
   std::string metrics; // empty: no metrics endpoint
   tls_config tls;
@@ -97,7 +102,8 @@ constexpr limit_option limit_options[] = {
 bool known_option(const std::string& name) {
   for (const char* known : {"--bind", "--port", "--state", "--durability", "--sync-interval",
                             "--compact-bytes", "--metrics", "--log-level", "--config",
-                            "--tls-cert", "--tls-key", "--tls-ca", "--plain-tcp"})
+                            "--tls-cert", "--tls-key", "--tls-ca", "--plain-tcp",
+                            "--peer-timeout"})
     if (name == known)
       return true;
   for (const auto& limit : limit_options)
@@ -134,6 +140,11 @@ void apply(options& opts, const std::string& name, const std::string& value) {
     opts.mode = *mode;
   } else if (name == "--sync-interval") {
     opts.sync_interval = cli::parse_duration_option(name, value, true);
+  } else if (name == "--peer-timeout") {
+    opts.peer_timeout = cli::parse_duration_option(name, value, false);
+    if (opts.peer_timeout.count() != 0
+        && (opts.peer_timeout < min_peer_timeout || opts.peer_timeout > max_peer_timeout))
+      throw cli::usage_error{"--peer-timeout must be 0ms or from 1s to 1h, not '" + value + "'"};
   } else if (name == "--compact-bytes") {
     auto n = cli::parse_uint(value, UINT64_MAX);
     if (!n || *n == 0)
@@ -293,6 +304,12 @@ int serve(const options& opts, const sigset_t& signals) {
     caf::anon_send_exit(*srv, caf::exit_reason::kill); // nothing changed: keep the file as is
     return 1;
   }
+  if (opts.peer_timeout.count() != 0)
+    if (auto set = set_peer_timeout(*port, opts.peer_timeout); !set) {
+      log_error(set.error().detail + " (--peer-timeout 0ms runs without)");
+      stop(sys, *srv);
+      return 1;
+    }
   const std::string where = opts.bind + ":" + std::to_string(*port);
 #ifdef CHRONOS_WITH_METRICS
   std::unique_ptr<metrics_endpoint> metrics;

@@ -214,7 +214,10 @@ TEST_CASE("chronosd refuses bad options and says why") {
                                         std::vector<std::string>{"--durability", "sometimes"},
                                         std::vector<std::string>{"--what"},
                                         std::vector<std::string>{"--max-timeouts", "0"},
-                                        std::vector<std::string>{"--max-payload-bytes", "1e3"}}) {
+                                        std::vector<std::string>{"--max-payload-bytes", "1e3"},
+                                        std::vector<std::string>{"--peer-timeout", "500ms"},
+                                        std::vector<std::string>{"--peer-timeout", "2h"},
+                                        std::vector<std::string>{"--peer-timeout", "5parsecs"}}) {
     args.insert(args.begin(), CHRONOSD_PATH);
     auto r = run(args, dir);
     CHECK(r.status == 2);

@@ -1,10 +1,15 @@
-// A CAF peer that misbehaves: messages outside the protocol, and a node that
-// vanishes with requests in flight. chronosd must keep serving everyone else.
+// A CAF peer that misbehaves: messages outside the protocol, a node that
+// vanishes with requests in flight, one that stops reading its answers.
+// chronosd must keep serving everyone else.
 
 #include "../support/chronosd_process.hpp"
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+
+#include <fstream>
+#include <set>
+#include <sstream>
 
 #include "chronos/client.hpp"
 
@@ -24,6 +29,51 @@ struct caf_node {
     sys = std::make_unique<caf::actor_system>(cfg);
   }
 };
+
+// The TCP connections of process `pid` in state ESTABLISHED: its socket
+// inodes, looked up in the kernel's connection tables.
+std::size_t established_connections(pid_t pid) {
+  const auto proc = "/proc/" + std::to_string(pid);
+  std::set<std::string> inodes;
+  for (const auto& fd : std::filesystem::directory_iterator{proc + "/fd"}) {
+    std::error_code ignored;
+    const auto target = std::filesystem::read_symlink(fd.path(), ignored).string();
+    if (target.rfind("socket:[", 0) == 0)
+      inodes.insert(target.substr(8, target.size() - 9));
+  }
+  std::size_t count = 0;
+  for (const char* table : {"/net/tcp", "/net/tcp6"}) {
+    std::ifstream in{proc + table};
+    std::string line;
+    std::getline(in, line); // the header
+    while (std::getline(in, line)) {
+      std::istringstream fields{line};
+      std::string slot, local, remote, state, queues, timer, retransmits, uid, timeouts, inode;
+      fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid
+        >> timeouts >> inode;
+      count += state == "01" && inodes.count(inode) ? 1 : 0;
+    }
+  }
+  return count;
+}
+
+bool is_stopped(pid_t pid) {
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string stat{std::istreambuf_iterator<char>{in}, {}};
+  const auto after_name = stat.rfind(')');
+  return after_name != std::string::npos && stat.compare(after_name, 3, ") T") == 0;
+}
+
+template <class Done>
+bool wait_until(Done done, std::chrono::seconds limit) {
+  const auto give_up = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > give_up)
+      return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
 
 } // namespace
 
@@ -71,6 +121,24 @@ TEST_CASE("a node that vanishes with requests in flight does not disturb chronos
     return out.find("\"names\":0") != std::string::npos;
   };
   CHECK(has_no_names(ctl_until(dir, d.port, {"stats", "--json"}, has_no_names)));
+  CHECK_FALSE(d.proc->wait(0ms));
+  CHECK(d.stop() == 0);
+}
+
+TEST_CASE("a peer that stops reading its answers is cut off and chronosd serves on") {
+  temp_dir dir;
+  auto d = chronosd_process::start(dir, dir.file("chronos.json"), 0, {"--peer-timeout", "5s"});
+  // 30 lists of 10,000 timeouts: about 50 MB of answers, far more than the
+  // kernel buffers on both sides hold.
+  process reader{{STALLED_READER_PATH, std::to_string(d.port), "10000", "30"}, dir, "reader"};
+  INFO("reader stderr: " << reader.err());
+  REQUIRE(wait_until([&] { return is_stopped(reader.pid()) || reader.wait(0ms); }, 120s));
+  REQUIRE(is_stopped(reader.pid()));
+  // Its connection is still there: the peer timeout counts from the moment
+  // chronosd's data stopped moving.
+  CHECK(established_connections(d.proc->pid()) == 1);
+  CHECK(wait_until([&] { return established_connections(d.proc->pid()) == 0; }, 60s));
+  CHECK(ctl_ok(dir, d.port, {"stats", "--json"}).find("\"pending\":10000") != std::string::npos);
   CHECK_FALSE(d.proc->wait(0ms));
   CHECK(d.stop() == 0);
 }
