@@ -4,6 +4,7 @@
 
 #include "chronos/atomic_file.hpp"
 #include "../support/temp_dir.hpp"
+#include "../support/tiny_disk.hpp"
 
 using namespace chronos;
 
@@ -46,4 +47,63 @@ TEST_CASE("a file written atomically reads back byte for byte") {
   REQUIRE(back);
   REQUIRE(*back);
   CHECK(**back == data);
+}
+
+namespace {
+
+std::size_t files_in(const std::filesystem::path& folder) {
+  return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(folder),
+                                                std::filesystem::directory_iterator{}));
+}
+
+} // namespace
+
+TEST_CASE("a file written in pieces past several write-back ranges reads back in order") {
+  test::temp_dir dir;
+  auto path = dir.file("state.json");
+  auto file = atomic_writer::create(path);
+  REQUIRE(file);
+  std::string expected;
+  // 13 MiB in uneven pieces, one of them larger than a write-back range.
+  for (std::size_t i = 0; expected.size() < (13u << 20); ++i) {
+    std::string piece(i == 7 ? (6u << 20) : 100'003 + i, static_cast<char>('a' + i % 26));
+    REQUIRE(file->append(piece));
+    expected += piece;
+  }
+  CHECK_FALSE(std::filesystem::exists(path)); // nothing in place before the commit
+  REQUIRE(file->commit());
+  CHECK(test::slurp(path) == expected);
+  CHECK(files_in(dir.path()) == 1);
+  auto again = file->commit();
+  REQUIRE_FALSE(again);
+  CHECK(again.error().detail.find("already closed") != std::string::npos);
+}
+
+TEST_CASE("a file dropped before its commit leaves the old one and no temporary") {
+  test::temp_dir dir;
+  auto path = dir.file("state.json");
+  REQUIRE(write_atomically(path, "old"));
+  {
+    auto file = atomic_writer::create(path);
+    REQUIRE(file);
+    REQUIRE(file->append(std::string(5u << 20, 'n')));
+  }
+  CHECK(test::slurp(path) == "old");
+  CHECK(files_in(dir.path()) == 1);
+}
+
+TEST_CASE("a full disk fails the write, names the file and leaves the old one") {
+  test::tiny_disk disk{"1m"};
+  if (!disk.mounted()) {
+    WARN("needs root to mount a tiny tmpfs; skipped");
+    return;
+  }
+  auto path = disk.file("state.json");
+  REQUIRE(write_atomically(path, "old"));
+  auto ok = write_atomically(path, std::string(2u << 20, 'n'));
+  REQUIRE_FALSE(ok);
+  CHECK(ok.error().code == errc::storage_failure);
+  CHECK(ok.error().detail.find(path + ".tmp") != std::string::npos);
+  CHECK(test::slurp(path) == "old");
+  CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
 }

@@ -5,6 +5,7 @@
 // fsync it, rename it over the target, fsync the folder (so the rename itself
 // is durable).
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,39 @@
 #include "chronos/outcome.hpp"
 
 namespace chronos {
+
+/// A file that replaces `path` once it is complete, written piece by piece so
+/// that a large one is never whole in memory. The disk writes it back while
+/// more is produced (a few MiB behind the writer, not in one fsync at the
+/// end, which would hold up every other fsync on the file system, the
+/// journal's, for as long as it takes). Dropped before `commit`, the
+/// temporary file is removed and `path` is untouched.
+class atomic_writer {
+public:
+  static outcome<atomic_writer> create(const std::string& path);
+
+  atomic_writer(atomic_writer&& other) noexcept;
+  atomic_writer& operator=(atomic_writer&&) = delete;
+  ~atomic_writer();
+
+  /// Appends `piece` to the temporary file.
+  status append(std::string_view piece);
+
+  /// Makes the file durable and puts it in place of `path`; once only.
+  status commit();
+
+private:
+  atomic_writer(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  std::string temporary() const { return path_ + ".tmp"; }
+  void abandon();
+  void pace();
+
+  std::string path_;
+  int fd_ = -1;
+  std::uint64_t written_ = 0;
+  std::uint64_t flushing_from_ = 0; // write-back started up to here
+  std::uint64_t flushed_to_ = 0;    // write-back finished up to here
+};
 
 status write_atomically(const std::string& path, std::string_view contents);
 
