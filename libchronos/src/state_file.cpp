@@ -1,5 +1,7 @@
 #include "chronos/state_file.hpp"
 
+#include <cstdint>
+
 #include "chronos/atomic_file.hpp"
 #include "canonical_state_reader.hpp"
 #include "mapped_file.hpp"
@@ -10,7 +12,10 @@ namespace chronos {
 
 namespace {
 
-void append_list(std::string& out, const char* key, const std::vector<timeout>& list) {
+// Appends one list; `flush` takes the text whenever it reaches `piece` bytes.
+template <class Flush>
+bool append_list(std::string& out, const char* key, const std::vector<timeout>& list,
+                 std::size_t piece, Flush& flush) {
   out += ",\n\"";
   out += key;
   out += "\": [";
@@ -19,8 +24,27 @@ void append_list(std::string& out, const char* key, const std::vector<timeout>& 
     out += sep;
     detail::append_json(out, t);
     sep = ",\n";
+    if (out.size() >= piece && !flush(out))
+      return false;
   }
   out += "\n]";
+  return true;
+}
+
+// Encodes `s` into `out`. Whenever `out` holds `piece` bytes or more, and at
+// the end, `flush(out)` takes them (it may empty `out`); false if it fails.
+template <class Flush>
+bool encode_into(const snapshot& s, std::string& out, std::size_t piece, Flush flush) {
+  out += "{\"format\": \"";
+  out += snapshot::format_name;
+  out += "\", \"version\": " + std::to_string(snapshot::format_version);
+  out += ", \"saved_ms\": " + std::to_string(to_epoch_ms(s.saved_at));
+  out += ", \"generation\": " + std::to_string(s.generation);
+  if (!append_list(out, "timeouts", s.pending, piece, flush)
+      || !append_list(out, "parked", s.parked, piece, flush))
+    return false;
+  out += "\n}\n";
+  return flush(out);
 }
 
 // About what `encode` writes: reserved at once, a million timeouts are not
@@ -34,20 +58,18 @@ std::size_t encoded_size(const snapshot& s) {
   return size;
 }
 
+// What save_state encodes before handing it to the file: small enough to stay
+// in cache, and the text is never whole in memory (first touching 100 MB of
+// fresh pages cost more than the encoding itself).
+constexpr std::size_t save_piece = 1 << 20;
+
 } // namespace
 
 outcome<std::string> encode(const snapshot& s) {
   try {
     std::string out;
     out.reserve(encoded_size(s));
-    out += "{\"format\": \"";
-    out += snapshot::format_name;
-    out += "\", \"version\": " + std::to_string(snapshot::format_version);
-    out += ", \"saved_ms\": " + std::to_string(to_epoch_ms(s.saved_at));
-    out += ", \"generation\": " + std::to_string(s.generation);
-    append_list(out, "timeouts", s.pending);
-    append_list(out, "parked", s.parked);
-    out += "\n}\n";
+    encode_into(s, out, SIZE_MAX, [](std::string&) { return true; });
     return out;
   } catch (const std::bad_alloc&) {
     return fail(errc::storage_failure, "cannot encode state: out of memory");
@@ -74,10 +96,24 @@ outcome<snapshot> load_state(const std::string& path) {
 }
 
 status save_state(const std::string& path, const snapshot& s) {
-  auto text = encode(s);
-  if (!text)
-    return text.error();
-  return write_atomically(path, *text);
+  auto file = atomic_writer::create(path);
+  if (!file)
+    return file.error();
+  status written = done{};
+  try {
+    std::string piece;
+    piece.reserve(save_piece + 4096);
+    encode_into(s, piece, save_piece, [&](std::string& text) {
+      written = file->append(text);
+      text.clear();
+      return static_cast<bool>(written);
+    });
+  } catch (const std::bad_alloc&) {
+    return fail(errc::storage_failure, "cannot encode state: out of memory");
+  }
+  if (!written)
+    return written;
+  return file->commit();
 }
 
 } // namespace chronos

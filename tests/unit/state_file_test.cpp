@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "chronos/state_file.hpp"
+#include "chronos/token.hpp"
 #include "../support/temp_dir.hpp"
 
 using namespace chronos;
@@ -155,6 +156,23 @@ TEST_CASE("a saved state file loads back") {
   auto s = load_state(path);
   REQUIRE(s);
   CHECK(s->pending == sample().pending);
+}
+
+TEST_CASE("a state file of many pieces loads back whole and in order") {
+  test::temp_dir dir;
+  auto path = dir.file("chronos.json");
+  snapshot big = sample();
+  token_generator tokens{7};
+  // About 5 MB: several of the pieces save_state writes.
+  for (int i = 0; i < 40'000; ++i)
+    big.pending.push_back({from_epoch_ms(1'795'302'003'000 + i), tokens.next(big.saved_at),
+                           "client-" + std::to_string(i % 97), std::string(i % 50, 'p'),
+                           millis{0}});
+  REQUIRE(save_state(path, big));
+  CHECK(test::slurp(path) == *encode(big));
+  auto s = load_state(path);
+  REQUIRE(s);
+  CHECK(*s == big);
 }
 
 TEST_CASE("an unusable state file is named in the error and left untouched") {
