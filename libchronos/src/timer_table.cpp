@@ -157,7 +157,7 @@ std::optional<timestamp> timer_table::next_deadline() const {
 std::vector<timeout> timer_table::entries() const {
   std::vector<timeout> all;
   all.reserve(heap_.size());
-  for (const auto& e : sorted(heap_))
+  for (const auto& e : sorted({heap_.begin(), heap_.end()}))
     all.push_back(copy_of(e));
   return all;
 }
@@ -327,8 +327,8 @@ void timer_table::shrink_if_sparse() {
   }
   if (slots_.size() < min_slots_to_shrink || heap_.size() * 4 >= slots_.size())
     return;
-  std::vector<slot_id> renumbered(slots_.size(), none);
-  std::vector<slot> packed;
+  big_vector<slot_id> renumbered(slots_.size(), none);
+  big_vector<slot> packed;
   packed.reserve(heap_.size());
   std::vector<extra> packed_extras;
   for (std::size_t i = 0; i < heap_.size(); ++i) {
@@ -357,7 +357,7 @@ void timer_table::shrink_if_sparse() {
   extras_ = std::move(packed_extras);
   free_extras_ = {};
   heap_.shrink_to_fit();
-  std::vector<slot_id> live(slots_.size());
+  big_vector<slot_id> live(slots_.size());
   std::iota(live.begin(), live.end(), slot_id{0});
   index_.assign(live, key_of());
 }

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "chronos/name_pool.hpp"
+#include "chronos/page_allocator.hpp"
 #include "chronos/timeout.hpp"
 #include "chronos/token_index.hpp"
 
@@ -151,9 +152,9 @@ private:
 
   void shrink_if_sparse();
 
-  std::vector<slot> slots_;
+  big_vector<slot> slots_;
   slot_id free_slots_ = none;
-  std::vector<heap_entry> heap_;
+  big_vector<heap_entry> heap_;
   token_index index_;
   name_pool names_;
   std::vector<slot_id> heads_; // by name id: the first slot of the name's list

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "chronos/page_allocator.hpp"
 #include "chronos/token.hpp"
 
 namespace chronos {
@@ -61,7 +62,7 @@ public:
   /// Re-adds every slot of `slots` (each with its token from `key_of`) into
   /// a table sized for them; the old contents are dropped.
   template <class KeyOf>
-  void assign(const std::vector<slot_id>& slots, KeyOf key_of) {
+  void assign(const big_vector<slot_id>& slots, KeyOf key_of) {
     std::size_t n = 16;
     while (slots.size() * 2 > n) // start at most half full
       n *= 2;
@@ -104,7 +105,7 @@ private:
 
   template <class KeyOf>
   void rebuild(std::size_t n, KeyOf key_of) {
-    std::vector<slot_id> old(n, none);
+    big_vector<slot_id> old(n, none);
     old.swap(buckets_);
     set_shift(n);
     for (auto s : old)
@@ -120,7 +121,7 @@ private:
     }
   }
 
-  std::vector<slot_id> buckets_;
+  big_vector<slot_id> buckets_;
   std::size_t size_ = 0;
   unsigned shift_ = 64;
 };
