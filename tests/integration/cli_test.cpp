@@ -1,9 +1,5 @@
 #include "../support/cli_fixture.hpp"
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include "../support/loopback.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -162,15 +158,7 @@ TEST_CASE_METHOD(cli_fixture, "health reports a running chronosd as healthy") {
 TEST_CASE("an unreachable chronosd is reported within seconds, not a hang") {
   temp_dir dir;
   // A port that nothing listens on: bind one, note it, close it.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  const auto port = ntohs(addr.sin_port);
+  const auto port = local_port(bind_loopback(0));
   auto health = ctl(dir, port, {"health"}, 30s);
   CHECK(health.status == 1);
   CHECK(health.out.find("unhealthy: cannot reach chronosd") != std::string::npos);
@@ -189,17 +177,11 @@ TEST_CASE("an unreachable chronosd is reported within seconds, not a hang") {
 
 TEST_CASE_METHOD(cli_fixture, "garbage from a peer does not disturb chronosd") {
   for (int round = 0; round < 3; ++round) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(d.port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    const auto sock = connect_loopback(d.port);
     std::string junk(4096, '\0');
     for (std::size_t i = 0; i < junk.size(); ++i)
       junk[i] = static_cast<char>((i * 131 + round * 7) & 0xff);
-    CHECK(::write(fd, junk.data(), junk.size()) > 0);
-    ::close(fd);
+    CHECK(::write(sock.get(), junk.data(), junk.size()) > 0);
   }
   std::this_thread::sleep_for(200ms);
   CHECK_FALSE(d.proc->wait(0ms));

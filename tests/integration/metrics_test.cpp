@@ -2,11 +2,7 @@
 // chronosd works.
 
 #include "../support/chronosd_process.hpp"
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include "../support/loopback.hpp"
 
 using namespace chronos::test;
 using namespace std::chrono_literals;
@@ -15,20 +11,14 @@ namespace {
 
 // One HTTP/1.0 GET of /metrics on 127.0.0.1:port; the whole response.
 std::string scrape(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  const auto sock = connect_loopback(static_cast<std::uint16_t>(port));
   const std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-  REQUIRE(::write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size()));
+  REQUIRE(::write(sock.get(), request.data(), request.size())
+          == static_cast<ssize_t>(request.size()));
   std::string response;
   char buf[4096];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;)
+  for (ssize_t n; (n = ::read(sock.get(), buf, sizeof buf)) > 0;)
     response.append(buf, static_cast<std::size_t>(n));
-  ::close(fd);
   return response;
 }
 

@@ -3,11 +3,7 @@
 // in, one without, or with another CA's, is refused, and chronosd serves on.
 
 #include "../support/cli_fixture.hpp"
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include "../support/loopback.hpp"
 
 using namespace chronos::test;
 using namespace std::chrono_literals;
@@ -81,18 +77,11 @@ struct tls_fixture {
 
 // Connects to 127.0.0.1:`port`, sends bytes that are no TLS record, hangs up.
 void send_garbage(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  const auto sock = connect_loopback(port);
   std::string junk(4096, '\0');
   for (std::size_t i = 0; i < junk.size(); ++i)
     junk[i] = static_cast<char>(i * 7919 % 251);
-  CHECK(::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL) > 0);
-  ::close(fd);
+  CHECK(::send(sock.get(), junk.data(), junk.size(), MSG_NOSIGNAL) > 0);
 }
 
 } // namespace

@@ -1,29 +1,20 @@
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
 #include <atomic>
 #include <cerrno>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include "chronos/peer_timeout.hpp"
+#include "../support/loopback.hpp"
 
 using namespace chronos;
+using namespace chronos::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct socket_fd {
-  int fd;
-  explicit socket_fd(int fd) : fd(fd) { REQUIRE(fd >= 0); }
-  socket_fd(const socket_fd&) = delete;
-  ~socket_fd() { ::close(fd); }
-};
 
 int option(int fd, int level, int name) {
   int value = -1;
@@ -34,32 +25,10 @@ int option(int fd, int level, int name) {
 
 // A socket listening on 127.0.0.1 at a port the system chose.
 struct listener {
-  socket_fd sock{::socket(AF_INET, SOCK_STREAM, 0)};
-  std::uint16_t port = 0;
+  socket_fd sock = bind_loopback(8);
+  std::uint16_t port = local_port(sock);
 
-  listener() {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(sock.fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    REQUIRE(::listen(sock.fd, 8) == 0);
-    socklen_t size = sizeof address;
-    ::getsockname(sock.fd, reinterpret_cast<sockaddr*>(&address), &size);
-    port = ntohs(address.sin_port);
-  }
-
-  // A client socket connected to this listener.
-  int connect_client() const {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(port);
-    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    return fd;
-  }
-
-  int accept() const { return ::accept(sock.fd, nullptr, nullptr); }
+  socket_fd accept() const { return socket_fd{::accept(sock.get(), nullptr, nullptr)}; }
 };
 
 void check_timeout_set(int fd, int ms) {
@@ -73,23 +42,23 @@ void check_timeout_set(int fd, int ms) {
 TEST_CASE("the peer timeout is set on the listener and on what it accepts, before or after") {
   listener server;
   listener elsewhere;
-  socket_fd early_client{server.connect_client()};
-  socket_fd early{server.accept()};
+  auto early_client = connect_loopback(server.port);
+  auto early = server.accept();
 
   auto changed = set_peer_timeout(server.port, 6s);
   REQUIRE(changed);
   CHECK(*changed == 2); // the listener and the connection it had accepted
-  check_timeout_set(server.sock.fd, 6000);
-  check_timeout_set(early.fd, 6000);
+  check_timeout_set(server.sock.get(), 6000);
+  check_timeout_set(early.get(), 6000);
 
-  socket_fd late_client{server.connect_client()};
-  socket_fd late{server.accept()};
-  check_timeout_set(late.fd, 6000);
-  CHECK(option(late.fd, IPPROTO_TCP, TCP_KEEPINTVL) == 2);
+  auto late_client = connect_loopback(server.port);
+  auto late = server.accept();
+  check_timeout_set(late.get(), 6000);
+  CHECK(option(late.get(), IPPROTO_TCP, TCP_KEEPINTVL) == 2);
 
   // Neither the clients' ends nor another listener are touched.
-  CHECK(option(early_client.fd, IPPROTO_TCP, TCP_USER_TIMEOUT) == 0);
-  CHECK(option(elsewhere.sock.fd, IPPROTO_TCP, TCP_USER_TIMEOUT) == 0);
+  CHECK(option(early_client.get(), IPPROTO_TCP, TCP_USER_TIMEOUT) == 0);
+  CHECK(option(elsewhere.sock.get(), IPPROTO_TCP, TCP_USER_TIMEOUT) == 0);
 }
 
 TEST_CASE("a peer timeout needs a listener on the port and lies between 1s and 1h") {
@@ -109,7 +78,7 @@ TEST_CASE("a peer timeout needs a listener on the port and lies between 1s and 1
     REQUIRE_FALSE(refused);
     CHECK(refused.error().code == errc::invalid_argument);
   }
-  CHECK(option(server.sock.fd, IPPROTO_TCP, TCP_USER_TIMEOUT) == 0);
+  CHECK(option(server.sock.get(), IPPROTO_TCP, TCP_USER_TIMEOUT) == 0);
 }
 
 namespace {
@@ -136,23 +105,23 @@ TEST_CASE("a peer that takes no data is cut off after the timeout, a slow reader
   listener server;
   REQUIRE(set_peer_timeout(server.port, 2s));
 
-  socket_fd stalled_client{server.connect_client()};
-  socket_fd stalled{server.accept()};
+  auto stalled_client = connect_loopback(server.port);
+  auto stalled = server.accept();
   const auto start = std::chrono::steady_clock::now();
-  CHECK(write_until_cut(stalled.fd, 60s) == ETIMEDOUT);
+  CHECK(write_until_cut(stalled.get(), 60s) == ETIMEDOUT);
   CHECK(std::chrono::steady_clock::now() - start < 30s);
 
-  socket_fd slow_client{server.connect_client()};
-  socket_fd slow{server.accept()};
+  auto slow_client = connect_loopback(server.port);
+  auto slow = server.accept();
   std::atomic<bool> reading{true};
   std::thread reader{[&] {
     std::vector<char> block(64 * 1024);
     while (reading) {
-      ::recv(slow_client.fd, block.data(), block.size(), MSG_DONTWAIT);
+      ::recv(slow_client.get(), block.data(), block.size(), MSG_DONTWAIT);
       std::this_thread::sleep_for(20ms);
     }
   }};
-  CHECK(write_until_cut(slow.fd, 6s) == 0);
+  CHECK(write_until_cut(slow.get(), 6s) == 0);
   reading = false;
   reader.join();
 }
