@@ -142,15 +142,12 @@ TEST_CASE("nothing acknowledged is lost when chronosd is killed with SIGKILL") {
       const std::size_t start_acks = book->acks;
       const std::size_t kill_after = 1000 + rng() % 3000;
       auto driver = sys.spawn(load, *srv, book, rng(), 32);
-      for (const auto give_up = std::chrono::steady_clock::now() + 60s;
-           std::chrono::steady_clock::now() < give_up;) {
-        {
+      wait_until(
+        [&] {
           std::lock_guard<std::mutex> guard{book->mtx};
-          if (book->acks - start_acks >= kill_after || book->failed)
-            break;
-        }
-        std::this_thread::sleep_for(1ms);
-      }
+          return book->acks - start_acks >= kill_after || book->failed;
+        },
+        60s, 1ms);
       d.proc->signal(SIGKILL); // requests are in flight
       CHECK(d.proc->wait(10s) == 128 + SIGKILL);
       INFO("round " << round << ": " << book->acks - start_acks << " acknowledged changes");

@@ -32,9 +32,7 @@ TEST_CASE_METHOD(cli_fixture, "watchers in a group share a name's timeouts, each
         all.push_back(l.substr(0, l.find(' ')));
     return all;
   };
-  const auto give_up = std::chrono::steady_clock::now() + 30s;
-  while (received().size() < tokens.size() && std::chrono::steady_clock::now() < give_up)
-    std::this_thread::sleep_for(20ms);
+  wait_until([&] { return received().size() >= tokens.size(); }, 30s);
   const auto all = received();
   CHECK(all.size() == tokens.size());
   CHECK(std::set<std::string>(all.begin(), all.end()) == tokens);

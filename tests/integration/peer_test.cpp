@@ -64,17 +64,6 @@ bool is_stopped(pid_t pid) {
   return after_name != std::string::npos && stat.compare(after_name, 3, ") T") == 0;
 }
 
-template <class Done>
-bool wait_until(Done done, std::chrono::seconds limit) {
-  const auto give_up = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > give_up)
-      return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
-
 } // namespace
 
 TEST_CASE("messages outside the protocol are refused and chronosd keeps serving") {

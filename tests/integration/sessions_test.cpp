@@ -36,15 +36,16 @@ struct sessions {
   /// is not an expiry notice).
   std::string ask(const std::string& command) {
     send(command);
-    const auto give_up = std::chrono::steady_clock::now() + 20s;
-    for (;;) {
-      auto answers = replies();
-      if (answers.size() > answered)
-        return answers[answered++];
-      INFO("stderr: " << proc->err());
-      REQUIRE(std::chrono::steady_clock::now() < give_up);
-      std::this_thread::sleep_for(10ms);
-    }
+    std::vector<std::string> answers;
+    const bool answered_in_time = wait_until(
+      [&] {
+        answers = replies();
+        return answers.size() > answered;
+      },
+      20s, 10ms);
+    INFO("stderr: " << proc->err());
+    REQUIRE(answered_in_time);
+    return answers[answered++];
   }
 
   void send(const std::string& command) {

@@ -33,10 +33,7 @@ std::size_t steps_done(const process& p) {
 
 // Waits until `p` has logged `n` steps in this run (or gives up after a while).
 void wait_for_steps(const process& p, std::size_t n) {
-  const auto give_up = std::chrono::steady_clock::now() + 60s;
-  while (steps_done(p) < n && std::chrono::steady_clock::now() < give_up)
-    std::this_thread::sleep_for(20ms);
-  REQUIRE(steps_done(p) >= n);
+  REQUIRE(wait_until([&] { return steps_done(p) >= n; }, 60s));
 }
 
 void kill_hard(process& p) {

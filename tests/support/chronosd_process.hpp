@@ -67,13 +67,14 @@ inline std::string ctl_ok(const temp_dir& dir, std::uint16_t port, std::vector<s
 template <class Done>
 std::string ctl_until(const temp_dir& dir, std::uint16_t port, const std::vector<std::string>& args,
                       Done done, std::chrono::milliseconds limit = std::chrono::seconds{20}) {
-  const auto give_up = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    auto out = ctl_ok(dir, port, args);
-    if (done(out) || std::chrono::steady_clock::now() > give_up)
-      return out;
-    std::this_thread::sleep_for(std::chrono::milliseconds{50});
-  }
+  std::string out;
+  wait_until(
+    [&] {
+      out = ctl_ok(dir, port, args);
+      return done(out);
+    },
+    limit, std::chrono::milliseconds{50});
+  return out;
 }
 
 /// Deadlines for `--at`, as epoch milliseconds, fixed when a test starts: the

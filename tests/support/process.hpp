@@ -98,6 +98,20 @@ private:
   std::string err_path_;
 };
 
+/// Polls `done` until it holds (true) or `limit` passes (false): for effects a
+/// test can only observe from outside, like another process's output.
+template <class Done>
+bool wait_until(Done done, std::chrono::milliseconds limit,
+                std::chrono::milliseconds poll = std::chrono::milliseconds{20}) {
+  const auto give_up = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > give_up)
+      return false;
+    std::this_thread::sleep_for(poll);
+  }
+  return true;
+}
+
 struct run_result {
   int status;
   std::string out;
