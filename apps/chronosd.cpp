@@ -144,7 +144,8 @@ void apply(options& opts, const std::string& name, const std::string& value) {
     opts.peer_timeout = cli::parse_duration_option(name, value, false);
     if (opts.peer_timeout.count() != 0
         && (opts.peer_timeout < min_peer_timeout || opts.peer_timeout > max_peer_timeout))
-      throw cli::usage_error{"--peer-timeout must be 0ms or from 1s to 1h, not '" + value + "'"};
+      throw cli::usage_error{"--peer-timeout must be 0ms or from " + format_duration(min_peer_timeout)
+                             + " to " + format_duration(max_peer_timeout) + ", not '" + value + "'"};
   } else if (name == "--compact-bytes") {
     auto n = cli::parse_uint(value, UINT64_MAX);
     if (!n || *n == 0)

@@ -15,8 +15,8 @@ set(CHRONOS_PURE_SOURCES
   src/mapped_file.cpp
   src/misfire.cpp
   src/name_pool.cpp
-  src/page_allocator.cpp
   src/namespaces.cpp
+  src/page_allocator.cpp
   src/peer_timeout.cpp
   src/persistence.cpp
   src/server_state.cpp

@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "chronos/duration.hpp"
+
 namespace chronos {
 namespace {
 
@@ -66,8 +68,10 @@ std::string errno_text() { return std::strerror(errno); }
 
 outcome<std::size_t> set_peer_timeout(std::uint16_t port, std::chrono::milliseconds timeout) {
   if (timeout < min_peer_timeout || timeout > max_peer_timeout)
-    return fail(errc::invalid_argument, "a peer timeout lies between 1s and 1h, not "
-                                          + std::to_string(timeout.count()) + "ms");
+    return fail(errc::invalid_argument, "a peer timeout lies between "
+                                          + format_duration(min_peer_timeout) + " and "
+                                          + format_duration(max_peer_timeout) + ", not "
+                                          + format_duration(timeout));
   // CAF does not show its sockets: find them among this process's descriptors.
   DIR* fds = ::opendir("/proc/self/fd");
   if (fds == nullptr)
