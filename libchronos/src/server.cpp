@@ -11,6 +11,8 @@ using namespace std::chrono;
 
 // Keeps exactly one wake-up pending, for the soonest deadline. CAF 0.17 cannot
 // cancel a delayed message: a newer generation makes the old one harmless.
+// One already due (the rest of a backlog) is sent at once: it queues behind
+// the requests that wait, so they are served between the slices.
 void arm(server_actor self) {
   auto& st = self->state;
   auto next = st.core.next_deadline();
@@ -20,11 +22,18 @@ void arm(server_actor self) {
   ++st.generation;
   if (!next)
     return;
-  auto delay = std::max(nanoseconds{0}, duration_cast<nanoseconds>(*next - now(self)));
-  self->delayed_send(self, delay, wakeup_atom::value, st.generation);
+  const auto delay = duration_cast<nanoseconds>(*next - now(self));
+  if (delay <= nanoseconds{0})
+    self->send(self, wakeup_atom::value, st.generation);
+  else
+    self->delayed_send(self, delay, wakeup_atom::value, st.generation);
 }
 
 namespace {
+
+// The most timeouts one turn of the actor fires or parks: about a millisecond
+// of work, so that a backlog does not keep requests waiting.
+constexpr std::size_t max_due_per_turn = 256;
 
 // The longest a group may give a member to acknowledge a delivery: a day.
 constexpr std::int64_t max_ack_ms = 86'400'000;
@@ -166,11 +175,12 @@ caf::result<caf::ok_atom> released(server_actor self,
   return caf::ok_atom::value;
 }
 
-// Collect, then dispatch: take everything due first, then send.
+// Collect, then dispatch: take what is due first, then send. A backlog (a
+// restart after a long downtime, a storm) goes in slices, one a turn.
 void fire_due(server_actor self) {
   commit_client_changes(self);
   const auto at = now(self);
-  for (const auto& t : self->state.core.take_due(floor_ms(at)))
+  for (const auto& t : self->state.core.take_due(floor_ms(at), max_due_per_turn))
     deliver(self, t, at, true);
   stage_own_changes(self);
 }

@@ -128,10 +128,10 @@ bool timer_table::reschedule(token tok, timestamp deadline) {
   return true;
 }
 
-std::vector<timeout> timer_table::pop_due(timestamp now) {
+std::vector<timeout> timer_table::pop_due(timestamp now, std::size_t limit) {
   std::vector<timeout> due;
   const auto now_ms = to_epoch_ms(now);
-  while (!heap_.empty() && heap_.front().deadline_ms() <= now_ms)
+  while (!heap_.empty() && heap_.front().deadline_ms() <= now_ms && due.size() < limit)
     due.push_back(unlink(heap_.front().slot));
   shrink_if_sparse();
   return due;

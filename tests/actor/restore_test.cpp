@@ -43,6 +43,42 @@ TEST_CASE_METHOD(test::actor_fixture, "a restored backlog is delivered in deadli
   CHECK(stats(srv).parked == 1);
 }
 
+TEST_CASE_METHOD(test::actor_fixture,
+                 "a large backlog is taken in slices: requests are served before it is through") {
+  test::temp_dir dir;
+  auto path = dir.file("chronos.json");
+  constexpr int backlog = 5000;
+  snapshot s;
+  std::vector<std::string> expected;
+  for (int i = 0; i < backlog; ++i) {
+    s.pending.push_back(at_offset(*this, -1'000'000 + i, static_cast<std::uint64_t>(i) + 1, "w",
+                                  std::to_string(i)));
+    expected.push_back(std::to_string(i));
+  }
+  REQUIRE(save_state(path, s));
+  auto srv = spawn_server(sys, config(path));
+  REQUIRE(srv);
+  spawned.push_back(caf::actor_cast<caf::actor_addr>(*srv));
+  // Both wait in the mailbox while the actor starts on the backlog.
+  auto [client, box] = collector();
+  auto asked = self->request(*srv, caf::infinite, stats_atom::value);
+  auto registered = self->request(*srv, caf::infinite, register_atom::value, std::string{"w"}, client);
+  sched.run();
+  asked.receive(
+    [&](const stats_info& during) {
+      CHECK(during.parked > 0);
+      CHECK(during.pending > 0);
+      CHECK(during.parked + during.pending == backlog);
+    },
+    [](const caf::error& e) { FAIL(caf::to_string(e)); });
+  registered.receive([](caf::ok_atom) {}, [](const caf::error& e) { FAIL(caf::to_string(e)); });
+  // What was parked before the name came, then the rest: oldest first.
+  CHECK(payloads(box) == expected);
+  const auto after = stats(*srv);
+  CHECK(after.pending == 0);
+  CHECK(after.parked == 0);
+}
+
 TEST_CASE_METHOD(test::actor_fixture, "a recurring timeout overdue by many periods fires once after restore") {
   test::temp_dir dir;
   auto path = dir.file("chronos.json");

@@ -55,6 +55,19 @@ TEST_CASE("timeouts pop in deadline order, only when due") {
   CHECK(table.next_deadline() == from_epoch_ms(300));
 }
 
+TEST_CASE("a limited pop takes the soonest due timeouts and leaves the rest") {
+  timer_table table;
+  for (std::uint64_t id : {5, 3, 1, 4, 2})
+    table.insert(make(static_cast<std::int64_t>(100 * id), id));
+  CHECK(ids(table.pop_due(from_epoch_ms(400), 2)) == std::vector<std::uint64_t>{1, 2});
+  CHECK(table.size() == 3);
+  CHECK(table.next_deadline() == from_epoch_ms(300));
+  CHECK(ids(table.pop_due(from_epoch_ms(400), 2)) == std::vector<std::uint64_t>{3, 4});
+  CHECK(table.pop_due(from_epoch_ms(400), 2).empty());
+  CHECK(table.pop_due(from_epoch_ms(500), 0).empty());
+  CHECK(ids(table.pop_due(from_epoch_ms(500), 2)) == std::vector<std::uint64_t>{5});
+}
+
 TEST_CASE("two timeouts with the same deadline are both kept and fire in token order") {
   timer_table table;
   table.insert(make(100, 9));

@@ -97,11 +97,12 @@ public:
   /// Moves a timeout to a new deadline; a parked one-shot becomes pending again.
   status reschedule(std::string_view token_text, when_spec when, timestamp now);
 
-  /// Removes every occurrence due at `now`, in deadline order, and re-arms the
-  /// recurring ones to their first deadline after `now`. A recurring timeout
-  /// late by several periods gives the occurrences its misfire policy asks for
-  /// (misfire.hpp): one, all (bounded), or, with `skip`, none.
-  std::vector<timeout> take_due(timestamp now);
+  /// Removes the occurrences due at `now`, in deadline order, and re-arms the
+  /// recurring ones to their first deadline after `now`: those of the `limit`
+  /// soonest timeouts (a backlog can then be taken in slices). A recurring
+  /// timeout late by several periods gives the occurrences its misfire policy
+  /// asks for (misfire.hpp): one, all (bounded), or, with `skip`, none.
+  std::vector<timeout> take_due(timestamp now, std::size_t limit = SIZE_MAX);
 
   /// Keeps an occurrence whose name has no live actor. False when it is not
   /// kept: its token already has a parked occurrence (see above), or its

@@ -67,8 +67,9 @@ public:
   /// Moves the timeout `tok` to `deadline`; false if there is no such token.
   bool reschedule(token tok, timestamp deadline);
 
-  /// Removes every timeout with deadline <= now, returned in (deadline, token) order.
-  std::vector<timeout> pop_due(timestamp now);
+  /// Removes the timeouts with deadline <= now, at most `limit` of them (the
+  /// soonest), returned in (deadline, token) order.
+  std::vector<timeout> pop_due(timestamp now, std::size_t limit = SIZE_MAX);
 
   /// Removes every timeout of `name`, returned in (deadline, token) order.
   std::vector<timeout> take(const std::string& name);
