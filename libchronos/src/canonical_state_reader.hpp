@@ -8,6 +8,7 @@
 // wrong. Both apply the same rules to each timeout (timeout_json.hpp).
 // Private to libchronos; state_file.cpp is its user.
 
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -15,6 +16,12 @@
 
 namespace chronos::detail {
 
+/// Hands each timeout to `into` as it is read; the snapshot's generation, or
+/// nullopt as soon as the text is not canonical or `into` refuses a timeout
+/// (then `into` holds part of the file).
+std::optional<std::uint64_t> read_canonical_snapshot(std::string_view text, snapshot_sink& into);
+
+/// The same into a snapshot.
 std::optional<snapshot> read_canonical_snapshot(std::string_view text);
 
 } // namespace chronos::detail

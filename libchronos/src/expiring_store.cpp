@@ -121,15 +121,20 @@ status expiring_store::compact(timestamp now) {
 
 // -- replayable ----------------------------------------------------------------------
 
-status expiring_store::restore(snapshot s) {
-  if (!s.parked.empty())
+void expiring_store::begin(timestamp, std::uint64_t, std::size_t about) {
+  table_.reserve(table_.size() + about);
+}
+
+status expiring_store::take(timeout&& t, bool parked) {
+  if (parked)
     return fail(errc::storage_failure, "a store file has no parked entries");
-  for (auto& t : s.pending) {
-    const change added{change::op::schedule, t.token, std::move(t), {}, {}};
-    if (auto ok = apply(added); !ok)
-      return ok;
-  }
-  return done{};
+  const change added{change::op::schedule, t.token, std::move(t), {}, {}};
+  return apply(added);
+}
+
+void expiring_store::clear() {
+  table_ = timer_table{};
+  keys_.clear();
 }
 
 status expiring_store::apply(const change& c) {

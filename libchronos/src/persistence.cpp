@@ -28,13 +28,11 @@ const char* to_string(durability d) {
 
 outcome<loaded> load(const std::string& state_path, replayable& into,
                      std::optional<std::uint64_t> last) {
-  auto snap = load_state(state_path);
-  if (!snap)
-    return snap.error();
-  const std::uint64_t first = snap->generation;
+  auto snapshot_generation = load_state(state_path, into);
+  if (!snapshot_generation)
+    return snapshot_generation.error();
+  const std::uint64_t first = *snapshot_generation;
   loaded out{first, 0, 0};
-  if (auto ok = into.restore(std::move(*snap)); !ok)
-    return fail(errc::storage_failure, "state file '" + state_path + "': " + ok.error().detail);
   auto gens = list_journals(state_path);
   if (!gens)
     return gens.error();

@@ -41,15 +41,21 @@ server_state::server_state(token_generator tokens, server_limits limits)
   : tokens_(std::move(tokens)), limits_(limits) {
 }
 
-status server_state::restore(snapshot s) {
-  pending_.reserve(pending_.size() + s.pending.size());
-  for (auto& t : s.pending)
-    if (!pending_.insert(std::move(t)))
-      return fail(errc::storage_failure, "duplicate pending token in snapshot");
-  for (auto& t : s.parked)
-    if (!parked_.insert(std::move(t)))
-      return fail(errc::storage_failure, "duplicate parked token in snapshot");
+void server_state::begin(timestamp, std::uint64_t, std::size_t about) {
+  // The arrays then never move a million timeouts as they grow.
+  pending_.reserve(pending_.size() + about);
+}
+
+status server_state::take(timeout&& t, bool parked) {
+  if (!(parked ? parked_ : pending_).insert(std::move(t)))
+    return fail(errc::storage_failure,
+                std::string{"duplicate "} + (parked ? "parked" : "pending") + " token in snapshot");
   return done{};
+}
+
+void server_state::clear() {
+  pending_ = timer_table{};
+  parked_ = timer_table{};
 }
 
 snapshot server_state::save(timestamp now) const {

@@ -82,17 +82,54 @@ outcome<snapshot> decode(std::string_view text) {
   return detail::read_snapshot(text);
 }
 
-outcome<snapshot> load_state(const std::string& path) {
+status restore(snapshot s, snapshot_sink& into) {
+  into.begin(s.saved_at, s.generation, s.pending.size() + s.parked.size());
+  for (auto* list : {&s.pending, &s.parked})
+    for (auto& t : *list)
+      if (auto ok = into.take(std::move(t), list == &s.parked); !ok)
+        return ok;
+  return done{};
+}
+
+namespace {
+
+// What `read` makes of the state file's text, or `missing` if there is no file.
+template <class T, class Read>
+outcome<T> read_state_file(const std::string& path, T missing, Read read) {
   auto file = detail::mapped_file::open_if_exists(path);
   if (!file)
     return fail(errc::storage_failure, "cannot read state file: " + file.error().detail);
   if (!*file)
-    return snapshot{};
-  auto s = decode((*file)->text());
-  if (!s)
+    return missing;
+  outcome<T> result = read((*file)->text());
+  if (!result)
     return fail(errc::storage_failure,
-                "state file '" + path + "' is unusable: " + s.error().detail);
-  return s;
+                "state file '" + path + "' is unusable: " + result.error().detail);
+  return result;
+}
+
+} // namespace
+
+outcome<snapshot> load_state(const std::string& path) {
+  return read_state_file(path, snapshot{}, decode);
+}
+
+// The fast reader straight into `into`; anything it does not know goes to the
+// general reader, which names what is wrong.
+outcome<std::uint64_t> load_state(const std::string& path, snapshot_sink& into) {
+  return read_state_file(path, std::uint64_t{0},
+                         [&](std::string_view text) -> outcome<std::uint64_t> {
+                           if (auto generation = detail::read_canonical_snapshot(text, into))
+                             return *generation;
+                           into.clear();
+                           auto s = detail::read_snapshot(text);
+                           if (!s)
+                             return s.error();
+                           const auto generation = s->generation;
+                           if (auto ok = restore(std::move(*s), into); !ok)
+                             return ok.error();
+                           return generation;
+                         });
 }
 
 status save_state(const std::string& path, const snapshot& s) {

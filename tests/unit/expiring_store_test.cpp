@@ -221,6 +221,26 @@ TEST_CASE("a damaged store file stops the open and stays as it was") {
   CHECK(test::slurp(path) == damaged);
 }
 
+TEST_CASE("a hand-edited store file opens whole: what the fast reader took is dropped first") {
+  test::temp_dir dir;
+  const auto path = dir.file("sessions.json");
+  {
+    auto store = open_or_fail(path, t0);
+    REQUIRE(store.set("a", "alice", millis{60'000}, t0));
+    REQUIRE(store.set("b", "bob", millis{60'000}, t0));
+    REQUIRE(store.compact(t0));
+  }
+  // Valid JSON in another layout on the last line: the fast reader has
+  // handed over the first key when it gives up.
+  auto text = test::slurp(path);
+  text.replace(text.rfind("\"payload\":"), 10, "\"payload\": ");
+  test::spit(path, text);
+  auto store = open_or_fail(path, t0);
+  CHECK(store.size() == 2);
+  CHECK(store.get("a", t0) == std::optional<std::string>{"alice"});
+  CHECK(store.get("b", t0) == std::optional<std::string>{"bob"});
+}
+
 TEST_CASE("a chronos state file with parked or recurring timeouts is not a store") {
   test::temp_dir dir;
   const auto path = dir.file("chronos.json");

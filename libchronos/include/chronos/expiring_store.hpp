@@ -87,7 +87,9 @@ public:
   status compact(timestamp now);
 
   // -- replayable: what the files restore into -----------------------------------
-  status restore(snapshot s) override;
+  void begin(timestamp saved_at, std::uint64_t generation, std::size_t about) override;
+  status take(timeout&& t, bool parked) override;
+  void clear() override;
   status apply(const change& c) override;
   snapshot save(timestamp now) const override;
 

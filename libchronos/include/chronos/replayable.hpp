@@ -1,9 +1,12 @@
 #pragma once
 
 // What the state file and its journals restore into (persistence.hpp): a
-// snapshot first, then each journaled change in order. The chronos server's
-// state is one; so is the expiring key/value store, which keeps its entries
-// as timeouts and so shares the files, the journal and the recovery.
+// snapshot first, read straight into it (a snapshot_sink, state_file.hpp),
+// then each journaled change in order. The chronos server's state is one; so
+// is the expiring key/value store, which keeps its entries as timeouts and so
+// shares the files, the journal and the recovery.
+
+#include <utility>
 
 #include "chronos/change.hpp"
 #include "chronos/outcome.hpp"
@@ -11,10 +14,10 @@
 
 namespace chronos {
 
-class replayable {
+class replayable : public snapshot_sink {
 public:
   /// Loads `s` into this (empty) state.
-  virtual status restore(snapshot s) = 0;
+  status restore(snapshot s) { return chronos::restore(std::move(s), *this); }
 
   /// Replays one journaled change; an error when it does not fit the state.
   virtual status apply(const change& c) = 0;

@@ -67,9 +67,12 @@ public:
   explicit server_state(token_generator tokens = token_generator{},
                         server_limits limits = server_limits{});
 
-  /// Start-up: loads `s` into this (empty) state. Due timeouts are not fired
-  /// here; the first `take_due` fast-forwards over them, in deadline order.
-  status restore(snapshot s) override;
+  /// Start-up (snapshot_sink): the state file's timeouts go straight into the
+  /// tables. Due timeouts are not fired here; the first `take_due`
+  /// fast-forwards over them, in deadline order.
+  void begin(timestamp saved_at, std::uint64_t generation, std::size_t about) override;
+  status take(timeout&& t, bool parked) override;
+  void clear() override;
 
   /// Shutdown: everything needed to continue after a restart.
   snapshot save(timestamp now) const override;

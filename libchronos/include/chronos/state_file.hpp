@@ -6,6 +6,8 @@
 // with anything else, so a damaged file stops the start instead of silently
 // dropping timeouts.
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +36,31 @@ struct snapshot {
   }
 };
 
+/// Takes a state file's contents as they are read, one timeout at a time, so
+/// that restoring a million timeouts builds no list of them in between
+/// (replayable.hpp). A reader that gives up part way (the fast reader, on a
+/// file it does not know) calls `clear` and starts over.
+class snapshot_sink {
+public:
+  /// The header, and about how many timeouts follow (room to reserve).
+  virtual void begin(timestamp saved_at, std::uint64_t generation, std::size_t about) = 0;
+  /// One timeout of the "timeouts" list, or of "parked"; an error refuses it.
+  virtual status take(timeout&& t, bool parked) = 0;
+  /// Forgets everything taken since `begin`.
+  virtual void clear() = 0;
+
+protected:
+  ~snapshot_sink() = default; // never owned through this interface
+  snapshot_sink() = default;
+  snapshot_sink(const snapshot_sink&) = default;
+  snapshot_sink(snapshot_sink&&) = default;
+  snapshot_sink& operator=(const snapshot_sink&) = default;
+  snapshot_sink& operator=(snapshot_sink&&) = default;
+};
+
+/// Hands `s` to `into`, pending then parked; the first refusal is the error.
+status restore(snapshot s, snapshot_sink& into);
+
 /// One JSON document, one timeout a line, so that `grep` and `diff` work on it.
 outcome<std::string> encode(const snapshot& s);
 
@@ -41,6 +68,10 @@ outcome<snapshot> decode(std::string_view text);
 
 /// Loads `path`; a missing file is an empty snapshot. Errors name the file.
 outcome<snapshot> load_state(const std::string& path);
+
+/// Loads `path` into `into` (empty), without a snapshot in between; returns
+/// the snapshot's generation (0 for a missing file). Errors name the file.
+outcome<std::uint64_t> load_state(const std::string& path, snapshot_sink& into);
 
 /// Encodes and writes `path` atomically (see atomic_file.hpp).
 status save_state(const std::string& path, const snapshot& s);
