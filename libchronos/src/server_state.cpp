@@ -136,11 +136,15 @@ outcome<token> server_state::schedule(const schedule_request& req, timestamp now
   auto deadline = resolve(req.when, now);
   if (!deadline)
     return deadline.error();
+  return add(req, *deadline, now);
+}
+
+token server_state::add(const schedule_request& req, timestamp deadline, timestamp now) {
   token tok = tokens_.next(now);
   // 64 random bits make a collision all but impossible; retry rather than overwrite.
   while (pending_.contains(tok) || parked_.contains(tok))
     tok = tokens_.next(now);
-  timeout entry{*deadline, tok, req.name, req.payload, millis{req.interval_ms}, req.misfire};
+  timeout entry{deadline, tok, req.name, req.payload, millis{req.interval_ms}, req.misfire};
   if (recording_)
     note({change::op::schedule, tok, entry, {}, {}});
   pending_.insert(std::move(entry));
@@ -161,17 +165,21 @@ outcome<std::vector<token>> server_state::schedule_all(const std::vector<schedul
     batch_payload += req.payload.size();
   if (auto room = check_payload_room(batch_payload); !room)
     return room.error();
+  // All checked before any is added: a batch is scheduled whole or not at all.
+  std::vector<timestamp> deadlines;
+  deadlines.reserve(reqs.size());
   for (std::size_t i = 0; i < reqs.size(); ++i) {
     auto ok = check(reqs[i]);
     auto deadline = ok ? resolve(reqs[i].when, now) : outcome<timestamp>{ok.error()};
     if (!deadline)
       return fail(deadline.error().code,
                   "request " + std::to_string(i) + ": " + deadline.error().detail);
+    deadlines.push_back(*deadline);
   }
   std::vector<token> tokens;
   tokens.reserve(reqs.size());
-  for (const auto& req : reqs)
-    tokens.push_back(*schedule(req, now)); // validated above: cannot fail
+  for (std::size_t i = 0; i < reqs.size(); ++i)
+    tokens.push_back(add(reqs[i], deadlines[i], now));
   return tokens;
 }
 
@@ -242,10 +250,15 @@ outcome<std::uint64_t> server_state::cancel_all(const std::string& selector) {
 }
 
 void server_state::remove(token tok) {
+  ++counters_.cancelled;
+  if (!recording_) { // no undo data to keep: nothing copied out
+    pending_.discard(tok);
+    parked_.discard(tok);
+    return;
+  }
   auto was_pending = pending_.erase(tok);
   auto was_parked = parked_.erase(tok);
   note({change::op::cancel, tok, {}, {}, before(std::move(was_pending), std::move(was_parked))});
-  ++counters_.cancelled;
 }
 
 std::vector<std::string> server_state::names_covered(const std::string& selector) const {

@@ -100,6 +100,15 @@ std::optional<timeout> timer_table::erase(token tok) {
   return t;
 }
 
+bool timer_table::discard(token tok) {
+  const auto s = slot_of(tok);
+  if (s == none)
+    return false;
+  free_slot(s);
+  shrink_if_sparse();
+  return true;
+}
+
 std::optional<timeout> timer_table::find(token tok) const {
   const auto s = slot_of(tok);
   if (s == none)
@@ -229,6 +238,11 @@ std::uint32_t timer_table::allocate_extra(extra e) {
 // Removes slot `s` from every structure and returns its timeout.
 timeout timer_table::unlink(slot_id s) {
   timeout t = copy_of(heap_[slots_[s].heap]);
+  free_slot(s);
+  return t;
+}
+
+void timer_table::free_slot(slot_id s) {
   heap_erase(slots_[s].heap);
   index_.erase(s, key_of());
   unlink_name(s);
@@ -240,7 +254,6 @@ timeout timer_table::unlink(slot_id s) {
   }
   slots_[s].next = free_slots_;
   free_slots_ = s;
-  return t;
 }
 
 void timer_table::link_name(slot_id s) {

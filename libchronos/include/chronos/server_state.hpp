@@ -166,6 +166,8 @@ public:
 private:
   outcome<timestamp> resolve(when_spec when, timestamp now) const;
   status check(const schedule_request& req) const;
+  /// Adds a checked request, due at `deadline`.
+  token add(const schedule_request& req, timestamp deadline, timestamp now);
   /// Room for `more` payload bytes under limits_.max_payload_total?
   status check_payload_room(std::size_t more) const;
   std::optional<token> find_token(std::string_view text) const;

@@ -57,6 +57,9 @@ public:
   /// Removes and returns the timeout with token `tok`, if any.
   std::optional<timeout> erase(token tok);
 
+  /// Removes the timeout with token `tok`, if any, without copying it out.
+  bool discard(token tok);
+
   /// A copy of the timeout with token `tok`, if any.
   std::optional<timeout> find(token tok) const;
   bool contains(token tok) const { return slot_of(tok) != none; }
@@ -143,6 +146,7 @@ private:
   slot_id allocate_slot();
   std::uint32_t allocate_extra(extra e);
   timeout unlink(slot_id s);
+  void free_slot(slot_id s);
   void link_name(slot_id s);
   void unlink_name(slot_id s);
 
