@@ -75,7 +75,7 @@ struct options {
   std::string state = "state/chronos.json";
   durability mode = durability::always;
   millis sync_interval{100};
-  millis peer_timeout{10'000}; // 0: connections never time out
+  millis peer_timeout = default_peer_timeout; // 0: connections never time out
   std::uint64_t compact_bytes = std::uint64_t{64} << 20;
   std::string metrics; // empty: no metrics endpoint
   tls_config tls;

@@ -36,13 +36,20 @@ std::string connect_failure(const caf::error& e) {
 }
 
 // Checks what the middleman's connect answered: a chronos actor, or why not.
+// The connection to it gets the peer timeout; if it cannot, the connection
+// still serves, with TCP's own limits, and the log says so.
 caf::expected<chronos_api> as_chronos(caf::actor_system& sys, caf::strong_actor_ptr ptr,
                                       const std::set<std::string>& ifs,
-                                      const std::string& host, std::uint16_t port) {
+                                      const std::string& host, std::uint16_t port,
+                                      std::chrono::milliseconds peer_timeout) {
   if (!ptr)
     return unreachable(host, port, "nothing is published on that port");
   if (ifs != sys.message_types<chronos_api>())
     return unreachable(host, port, "the peer is not a chronosd of this protocol version");
+  if (peer_timeout.count() != 0)
+    if (auto set = set_peer_timeout_to(port, peer_timeout); !set)
+      log_warning("chronos client: no peer timeout on the connection to " + where(host, port)
+                  + ": " + set.error().detail);
   return caf::actor_cast<chronos_api>(std::move(ptr));
 }
 
@@ -132,7 +139,8 @@ void try_connect(client_actor self) {
     .then(
       [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>& ifs) {
         auto& st = self->state;
-        auto srv = as_chronos(self->system(), std::move(ptr), ifs, st.cfg.host, st.cfg.port);
+        auto srv = as_chronos(self->system(), std::move(ptr), ifs, st.cfg.host, st.cfg.port,
+                              st.cfg.peer_timeout);
         if (!srv) {
           log_warning(describe(srv.error()));
           retry_later(self);
@@ -226,13 +234,14 @@ caf::behavior client_behavior(client_actor self, client_config cfg) {
 } // namespace
 
 caf::expected<chronos_api> connect(caf::actor_system& sys, const std::string& host,
-                                   std::uint16_t port, std::chrono::milliseconds timeout) {
+                                   std::uint16_t port, std::chrono::milliseconds timeout,
+                                   std::chrono::milliseconds peer_timeout) {
   caf::expected<chronos_api> result = unreachable(host, port, "no answer");
   caf::scoped_actor self{sys};
   self->request(transport(sys), timeout, caf::connect_atom::value, host, port)
     .receive(
       [&](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>& ifs) {
-        result = as_chronos(sys, std::move(ptr), ifs, host, port);
+        result = as_chronos(sys, std::move(ptr), ifs, host, port, peer_timeout);
       },
       [&](caf::error& e) {
         result = unreachable(host, port, connect_failure(e));

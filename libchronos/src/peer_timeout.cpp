@@ -1,5 +1,6 @@
 #include "chronos/peer_timeout.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <dirent.h>
@@ -8,6 +9,7 @@
 #include <string>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <vector>
 
 #include "chronos/duration.hpp"
 
@@ -16,6 +18,7 @@ namespace {
 
 struct tcp_socket {
   std::uint16_t local_port = 0;
+  std::uint16_t remote_port = 0; // 0 if not connected
   bool listening = false;
 };
 
@@ -34,14 +37,19 @@ bool inspect_socket(int fd, tcp_socket& out) {
   if ((domain != AF_INET && domain != AF_INET6)
       || int_option(fd, SOL_SOCKET, SO_PROTOCOL) != IPPROTO_TCP)
     return false;
+  const auto port_of = [domain](const sockaddr_storage& address) {
+    return ntohs(domain == AF_INET ? reinterpret_cast<const sockaddr_in&>(address).sin_port
+                                   : reinterpret_cast<const sockaddr_in6&>(address).sin6_port);
+  };
   sockaddr_storage address{};
   socklen_t size = sizeof address;
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0)
     return false;
-  const auto port = domain == AF_INET
-                      ? reinterpret_cast<const sockaddr_in&>(address).sin_port
-                      : reinterpret_cast<const sockaddr_in6&>(address).sin6_port;
-  out.local_port = ntohs(port);
+  out.local_port = port_of(address);
+  size = sizeof address;
+  out.remote_port = ::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0
+                      ? port_of(address)
+                      : 0;
   out.listening = int_option(fd, SOL_SOCKET, SO_ACCEPTCONN) == 1;
   return true;
 }
@@ -64,44 +72,64 @@ bool apply(int fd, std::chrono::milliseconds timeout) {
 
 std::string errno_text() { return std::strerror(errno); }
 
-} // namespace
-
-outcome<std::size_t> set_peer_timeout(std::uint16_t port, std::chrono::milliseconds timeout) {
+// Applies `timeout` to every TCP socket of this process that `wanted`; the
+// sockets changed. CAF does not show its sockets: they are found among the
+// process's descriptors.
+template <class Wanted>
+outcome<std::vector<tcp_socket>> apply_where(Wanted wanted, std::chrono::milliseconds timeout) {
   if (timeout < min_peer_timeout || timeout > max_peer_timeout)
     return fail(errc::invalid_argument, "a peer timeout lies between "
                                           + format_duration(min_peer_timeout) + " and "
                                           + format_duration(max_peer_timeout) + ", not "
                                           + format_duration(timeout));
-  // CAF does not show its sockets: find them among this process's descriptors.
   DIR* fds = ::opendir("/proc/self/fd");
   if (fds == nullptr)
     return fail(errc::unavailable, "cannot list /proc/self/fd: " + errno_text());
   const int own = ::dirfd(fds);
-  std::size_t changed = 0;
-  bool listener = false;
+  std::vector<tcp_socket> changed;
   std::string refused;
   while (const dirent* entry = ::readdir(fds)) {
     char* end = nullptr;
     const long fd = std::strtol(entry->d_name, &end, 10);
     tcp_socket sock;
     if (*end != '\0' || end == entry->d_name || fd == own
-        || !inspect_socket(static_cast<int>(fd), sock) || sock.local_port != port)
+        || !inspect_socket(static_cast<int>(fd), sock) || !wanted(sock))
       continue;
     if (!apply(static_cast<int>(fd), timeout)) {
       refused = errno_text();
       break;
     }
-    ++changed;
-    listener = listener || sock.listening;
+    changed.push_back(sock);
   }
   ::closedir(fds);
   if (!refused.empty())
-    return fail(errc::unavailable, "cannot set the peer timeout on port "
-                                     + std::to_string(port) + ": " + refused);
-  if (!listener)
+    return fail(errc::unavailable, "cannot set the peer timeout: " + refused);
+  return changed;
+}
+
+} // namespace
+
+outcome<std::size_t> set_peer_timeout(std::uint16_t port, std::chrono::milliseconds timeout) {
+  auto changed = apply_where([port](const tcp_socket& s) { return s.local_port == port; }, timeout);
+  if (!changed)
+    return changed.error();
+  if (std::none_of(changed->begin(), changed->end(), [](const tcp_socket& s) { return s.listening; }))
     return fail(errc::unavailable, "no socket of this process listens on TCP port "
                                      + std::to_string(port));
-  return changed;
+  return changed->size();
+}
+
+outcome<std::size_t> set_peer_timeout_to(std::uint16_t remote_port,
+                                         std::chrono::milliseconds timeout) {
+  auto changed = apply_where(
+    [remote_port](const tcp_socket& s) { return !s.listening && s.remote_port == remote_port; },
+    timeout);
+  if (!changed)
+    return changed.error();
+  if (changed->empty())
+    return fail(errc::unavailable, "this process has no connection to TCP port "
+                                     + std::to_string(remote_port));
+  return changed->size();
 }
 
 } // namespace chronos

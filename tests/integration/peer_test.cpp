@@ -8,6 +8,9 @@
 #include <caf/io/all.hpp>
 
 #include <fstream>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <set>
 #include <sstream>
 
@@ -57,6 +60,24 @@ std::size_t established_connections(pid_t pid) {
   return count;
 }
 
+// TCP_USER_TIMEOUT of each connection of this process to remote `port`.
+std::vector<int> user_timeouts_to(std::uint16_t port) {
+  std::vector<int> out;
+  for (const auto& entry : std::filesystem::directory_iterator{"/proc/self/fd"}) {
+    const int fd = std::stoi(entry.path().filename().string());
+    sockaddr_in address{};
+    socklen_t size = sizeof address;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0
+        || address.sin_family != AF_INET || ntohs(address.sin_port) != port)
+      continue;
+    int value = -1;
+    socklen_t length = sizeof value;
+    ::getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &value, &length);
+    out.push_back(value);
+  }
+  return out;
+}
+
 bool is_stopped(pid_t pid) {
   std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
   std::string stat{std::istreambuf_iterator<char>{in}, {}};
@@ -84,6 +105,38 @@ TEST_CASE("messages outside the protocol are refused and chronosd keeps serving"
   CHECK(refused == caf::sec::unexpected_message);
   CHECK(ctl(dir, d.port, {"stats"}).status == 0);
   CHECK(d.proc->err().find("ignored a message chronos does not understand") != std::string::npos);
+}
+
+TEST_CASE("the client library's connections to chronosd carry its peer timeout") {
+  temp_dir dir;
+  auto d = chronosd_process::start(dir, dir.file("chronos.json"));
+  {
+    caf_node node;
+    REQUIRE(connect(*node.sys, "127.0.0.1", d.port, 5s));
+    CHECK(user_timeouts_to(d.port) == std::vector<int>{int(default_peer_timeout.count())});
+  }
+  {
+    caf_node node;
+    client_config cfg;
+    cfg.port = d.port;
+    cfg.peer_timeout = 4s;
+    auto client = spawn_client(*node.sys, cfg);
+    caf::scoped_actor self{*node.sys};
+    const auto connected = [&] {
+      bool up = false;
+      self->request(client, 5s, status_atom::value).receive([&](bool b) { up = b; },
+                                                            [](caf::error&) {});
+      return up;
+    };
+    REQUIRE(wait_until(connected, 20s));
+    CHECK(user_timeouts_to(d.port) == std::vector<int>{4000});
+    caf::anon_send_exit(client, caf::exit_reason::user_shutdown);
+  }
+  {
+    caf_node node;
+    REQUIRE(connect(*node.sys, "127.0.0.1", d.port, 5s, 0ms));
+    CHECK(user_timeouts_to(d.port) == std::vector<int>{0}); // TCP's own limits
+  }
 }
 
 TEST_CASE("a node that vanishes with requests in flight does not disturb chronosd") {

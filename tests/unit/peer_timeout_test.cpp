@@ -61,6 +61,32 @@ TEST_CASE("the peer timeout is set on the listener and on what it accepts, befor
   CHECK(option(elsewhere.sock.get(), IPPROTO_TCP, TCP_USER_TIMEOUT) == 0);
 }
 
+TEST_CASE("a client's peer timeout is set on its connections to the port, nothing else") {
+  listener server;
+  listener elsewhere;
+  auto client = connect_loopback(server.port);
+  auto accepted = server.accept();
+  auto other_client = connect_loopback(elsewhere.port);
+
+  auto changed = set_peer_timeout_to(server.port, 3s);
+  REQUIRE(changed);
+  CHECK(*changed == 1);
+  check_timeout_set(client.get(), 3000);
+  // The listener and what it accepted have the port as their local one.
+  CHECK(option(server.sock.get(), IPPROTO_TCP, TCP_USER_TIMEOUT) == 0);
+  CHECK(option(accepted.get(), IPPROTO_TCP, TCP_USER_TIMEOUT) == 0);
+  CHECK(option(other_client.get(), IPPROTO_TCP, TCP_USER_TIMEOUT) == 0);
+
+  listener unused;
+  auto none = set_peer_timeout_to(unused.port, 3s);
+  REQUIRE_FALSE(none);
+  CHECK(none.error().code == errc::unavailable);
+  CHECK(none.error().detail.find(std::to_string(unused.port)) != std::string::npos);
+  auto refused = set_peer_timeout_to(server.port, 500ms);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == errc::invalid_argument);
+}
+
 TEST_CASE("a peer timeout needs a listener on the port and lies between 1s and 1h") {
   std::uint16_t closed_port = 0;
   {

@@ -26,6 +26,7 @@
 #include <caf/expected.hpp>
 
 #include "chronos/messages.hpp"
+#include "chronos/peer_timeout.hpp"
 
 namespace chronos {
 
@@ -37,12 +38,19 @@ struct client_config {
   /// First reconnect delay; doubles after each failure up to `retry_max`.
   std::chrono::milliseconds retry_min{100};
   std::chrono::milliseconds retry_max{2000};
+  /// How long the connection may have data unacknowledged, or go unanswered
+  /// by keepalive probes when idle, before it counts as lost (peer_timeout.hpp):
+  /// a chronosd whose host vanished is then noticed within this, not after
+  /// TCP's ~15 minutes. 0 leaves TCP's own limits.
+  std::chrono::milliseconds peer_timeout = default_peer_timeout;
 };
 
 /// The chronos actor published at host:port, or an error (errc::unavailable)
-/// within `timeout`: "cannot reach chronosd at HOST:PORT: ...".
+/// within `timeout`: "cannot reach chronosd at HOST:PORT: ...". The
+/// connection gets `peer_timeout`, as with client_config.
 caf::expected<chronos_api> connect(caf::actor_system& sys, const std::string& host,
-                                   std::uint16_t port, std::chrono::milliseconds timeout);
+                                   std::uint16_t port, std::chrono::milliseconds timeout,
+                                   std::chrono::milliseconds peer_timeout = default_peer_timeout);
 
 /// An actor that accepts the chronos_api requests and forwards them to the
 /// chronosd of `cfg`, reconnecting and re-registering as described above.

@@ -11,7 +11,9 @@
 // connection fail and frees its buffers. A peer that reads, however slowly,
 // keeps its connection. Sockets accepted from a listening socket inherit these
 // options, so setting them on chronosd's listening socket covers every
-// connection made to it. Linux only.
+// connection made to it. A client sets them on its connection to chronosd, so
+// that a chronosd whose host vanished is noticed within the timeout, not after
+// TCP's ~15 minutes of retransmissions. Linux only.
 
 #include <chrono>
 #include <cstddef>
@@ -30,5 +32,13 @@ constexpr std::chrono::milliseconds max_peer_timeout{3'600'000};
 /// must lie within [min_peer_timeout, max_peer_timeout]. The number of sockets
 /// changed; a failure if none listens on `port` or one refuses an option.
 outcome<std::size_t> set_peer_timeout(std::uint16_t port, std::chrono::milliseconds timeout);
+
+/// The same for every TCP connection of this process to remote `port` (a
+/// client's to chronosd); a failure if there is none.
+outcome<std::size_t> set_peer_timeout_to(std::uint16_t remote_port,
+                                         std::chrono::milliseconds timeout);
+
+/// What chronosd and the client library use unless told otherwise.
+constexpr std::chrono::milliseconds default_peer_timeout{10'000};
 
 } // namespace chronos
