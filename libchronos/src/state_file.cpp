@@ -116,20 +116,22 @@ outcome<snapshot> load_state(const std::string& path) {
 
 // The fast reader straight into `into`; anything it does not know goes to the
 // general reader, which names what is wrong.
+outcome<std::uint64_t> decode_into(std::string_view text, snapshot_sink& into) {
+  if (auto generation = detail::read_canonical_snapshot(text, into))
+    return *generation;
+  into.clear();
+  auto s = detail::read_snapshot(text);
+  if (!s)
+    return s.error();
+  const auto generation = s->generation;
+  if (auto ok = restore(std::move(*s), into); !ok)
+    return ok.error();
+  return generation;
+}
+
 outcome<std::uint64_t> load_state(const std::string& path, snapshot_sink& into) {
   return read_state_file(path, std::uint64_t{0},
-                         [&](std::string_view text) -> outcome<std::uint64_t> {
-                           if (auto generation = detail::read_canonical_snapshot(text, into))
-                             return *generation;
-                           into.clear();
-                           auto s = detail::read_snapshot(text);
-                           if (!s)
-                             return s.error();
-                           const auto generation = s->generation;
-                           if (auto ok = restore(std::move(*s), into); !ok)
-                             return ok.error();
-                           return generation;
-                         });
+                         [&](std::string_view text) { return decode_into(text, into); });
 }
 
 status save_state(const std::string& path, const snapshot& s) {

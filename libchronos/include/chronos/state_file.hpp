@@ -66,6 +66,11 @@ outcome<std::string> encode(const snapshot& s);
 
 outcome<snapshot> decode(std::string_view text);
 
+/// Decodes `text` into `into` (empty), without a snapshot in between; the
+/// snapshot's generation. What `decode` refuses, this refuses; a timeout
+/// `into` refuses is an error too.
+outcome<std::uint64_t> decode_into(std::string_view text, snapshot_sink& into);
+
 /// Loads `path`; a missing file is an empty snapshot. Errors name the file.
 outcome<snapshot> load_state(const std::string& path);
 
