@@ -32,6 +32,7 @@ set(CHRONOS_ACTOR_SOURCES
   src/local_timers.cpp
   src/messages.cpp
   src/name_directory.cpp
+  src/scheduler_tuning.cpp
   src/server.cpp
   src/server_delivery.cpp
   src/server_journal.cpp

@@ -11,6 +11,7 @@
 #include <caf/io/all.hpp>
 
 #include "chronos/messages.hpp"
+#include "chronos/scheduler_tuning.hpp"
 #include "probes.hpp"
 
 namespace chronos::bench {
@@ -21,8 +22,10 @@ struct options {
   double seconds = 10; // W4's duration
 };
 
+// As chronosd configures its system; the baselines run on the same settings.
 inline caf::actor_system_config& configure(caf::actor_system_config& cfg) {
   register_types(cfg);
+  tune_scheduler(cfg);
   cfg.load<caf::io::middleman>();
   return cfg;
 }

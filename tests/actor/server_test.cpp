@@ -1,5 +1,7 @@
 #include "../support/actor_fixture.hpp"
 
+#include "chronos/scheduler_tuning.hpp"
+
 using namespace chronos;
 using namespace std::chrono_literals;
 using test::payloads;
@@ -360,4 +362,22 @@ TEST_CASE_METHOD(test::actor_fixture,
   cancel.receive([](caf::ok_atom) {}, [](caf::error& e) { FAIL(describe(e)); });
   // Nothing refused was half done.
   CHECK(stats(*srv).pending == 3);
+}
+
+TEST_CASE("tune_scheduler leaves idle CAF workers no sleeping polls, and chronos serves on it") {
+  caf::actor_system_config cfg;
+  register_types(cfg);
+  const std::string key = "work-stealing.moderate-poll-attempts";
+  CHECK(caf::get_or(cfg, key, std::int64_t{-1}) == -1); // CAF's default: 500
+  tune_scheduler(cfg);
+  caf::actor_system sys{cfg};
+  CHECK(caf::get_or(sys.config(), key, std::int64_t{-1}) == 0);
+  auto srv = spawn_server(sys, server_config{});
+  REQUIRE(srv);
+  caf::scoped_actor self{sys};
+  self->request(*srv, caf::infinite, schedule_atom::value,
+                schedule_request{"w", when_spec::in(60'000), "", 0})
+    .receive([](const std::string& tok) { CHECK_FALSE(tok.empty()); },
+             [](const caf::error& e) { FAIL(caf::to_string(e)); });
+  caf::anon_send_exit(*srv, caf::exit_reason::user_shutdown);
 }

@@ -1,0 +1,25 @@
+#pragma once
+
+// How CAF's scheduler should treat idle worker threads in a process that runs
+// chronos (chronosd, or a program with the chronos actor in it).
+//
+// CAF 0.17's work-stealing workers, once out of work, poll 100 times without
+// pausing, then 500 times with a 50 us sleep in between, and only then wait on
+// a condition variable that new work signals. A sleeping poller is not woken
+// by new work: on a VM such a sleep lasts ~140 us, so work that arrives in
+// bursts (timeouts falling due, clients asking one request at a time) waits
+// for it, and an idle server with a request every few milliseconds never gets
+// past polling and burns CPU on it. Without the sleeping polls a worker spins
+// briefly, then waits to be signalled. Measured with chronos-bench on 2 cores
+// (docs/performance.md): one request at a time 277-285k -> 428-461k/s, W4's
+// steady load 110% -> 61% of a core, fire-storm lateness no worse.
+
+#include <caf/actor_system_config.hpp>
+
+namespace chronos {
+
+/// Sets the scheduler options above on `cfg`; call before constructing the
+/// actor system. Returns `cfg`.
+caf::actor_system_config& tune_scheduler(caf::actor_system_config& cfg);
+
+} // namespace chronos

@@ -1,0 +1,12 @@
+#include "chronos/scheduler_tuning.hpp"
+
+#include <cstdint>
+
+namespace chronos {
+
+caf::actor_system_config& tune_scheduler(caf::actor_system_config& cfg) {
+  // No sleeping polls: after the short spin, straight to the signalled wait.
+  return cfg.set("work-stealing.moderate-poll-attempts", std::int64_t{0});
+}
+
+} // namespace chronos
