@@ -63,6 +63,21 @@ std::size_t encoded_size(const snapshot& s) {
 // fresh pages cost more than the encoding itself).
 constexpr std::size_t save_piece = 1 << 20;
 
+// What `read` makes of the state file's text, or `missing` if there is no file.
+template <class T, class Read>
+outcome<T> read_state_file(const std::string& path, T missing, Read read) {
+  auto file = detail::mapped_file::open_if_exists(path);
+  if (!file)
+    return fail(errc::storage_failure, "cannot read state file: " + file.error().detail);
+  if (!*file)
+    return missing;
+  outcome<T> result = read((*file)->text());
+  if (!result)
+    return fail(errc::storage_failure,
+                "state file '" + path + "' is unusable: " + result.error().detail);
+  return result;
+}
+
 } // namespace
 
 outcome<std::string> encode(const snapshot& s) {
@@ -82,38 +97,6 @@ outcome<snapshot> decode(std::string_view text) {
   return detail::read_snapshot(text);
 }
 
-status restore(snapshot s, snapshot_sink& into) {
-  into.begin(s.saved_at, s.generation, s.pending.size() + s.parked.size());
-  for (auto* list : {&s.pending, &s.parked})
-    for (auto& t : *list)
-      if (auto ok = into.take(std::move(t), list == &s.parked); !ok)
-        return ok;
-  return done{};
-}
-
-namespace {
-
-// What `read` makes of the state file's text, or `missing` if there is no file.
-template <class T, class Read>
-outcome<T> read_state_file(const std::string& path, T missing, Read read) {
-  auto file = detail::mapped_file::open_if_exists(path);
-  if (!file)
-    return fail(errc::storage_failure, "cannot read state file: " + file.error().detail);
-  if (!*file)
-    return missing;
-  outcome<T> result = read((*file)->text());
-  if (!result)
-    return fail(errc::storage_failure,
-                "state file '" + path + "' is unusable: " + result.error().detail);
-  return result;
-}
-
-} // namespace
-
-outcome<snapshot> load_state(const std::string& path) {
-  return read_state_file(path, snapshot{}, decode);
-}
-
 // The fast reader straight into `into`; anything it does not know goes to the
 // general reader, which names what is wrong.
 outcome<std::uint64_t> decode_into(std::string_view text, snapshot_sink& into) {
@@ -127,6 +110,19 @@ outcome<std::uint64_t> decode_into(std::string_view text, snapshot_sink& into) {
   if (auto ok = restore(std::move(*s), into); !ok)
     return ok.error();
   return generation;
+}
+
+status restore(snapshot s, snapshot_sink& into) {
+  into.begin(s.saved_at, s.generation, s.pending.size() + s.parked.size());
+  for (auto* list : {&s.pending, &s.parked})
+    for (auto& t : *list)
+      if (auto ok = into.take(std::move(t), list == &s.parked); !ok)
+        return ok;
+  return done{};
+}
+
+outcome<snapshot> load_state(const std::string& path) {
+  return read_state_file(path, snapshot{}, decode);
 }
 
 outcome<std::uint64_t> load_state(const std::string& path, snapshot_sink& into) {
