@@ -1,6 +1,7 @@
 // W3 (fire storm: lateness) and W4 (steady load: CPU), for chronos and for the
 // baseline of one delayed_send per timeout.
 
+#include <numeric>
 #include <random>
 #include <unordered_map>
 
@@ -125,7 +126,27 @@ double steady_cpu(caf::actor_system& sys, double seconds, Tick tick) {
   return 100.0 * (cpu_seconds() - cpu_start) / seconds_since(start);
 }
 
-void chronos_w4(std::size_t rate, double seconds, report& out) {
+// How W4's clients send: one request per schedule and per cancel, or one
+// request of each kind per tick (what a client that batches sends).
+enum class w4_requests { single, batched };
+
+std::string w4_note(std::size_t rate, w4_requests how) {
+  return std::to_string(rate) + " schedules/s, "
+         + (how == w4_requests::single ? "one request each" : "one request a tick");
+}
+
+// The 90% of the previous tick's timeouts that never fire.
+template <class T>
+std::vector<T> w4_cancelled(const std::vector<T>& previous) {
+  std::vector<T> out;
+  out.reserve(previous.size());
+  for (std::size_t i = 0; i < previous.size(); ++i)
+    if (i % 10 != 0)
+      out.push_back(previous[i]);
+  return out;
+}
+
+void chronos_w4(std::size_t rate, double seconds, w4_requests how, report& out) {
   caf::actor_system_config cfg;
   caf::actor_system sys{configure(cfg)};
   auto srv = spawn_server(sys, server_config{});
@@ -136,39 +157,58 @@ void chronos_w4(std::size_t rate, double seconds, report& out) {
   self->request(*srv, std::chrono::seconds(5), register_atom::value, std::string{"steady"}, sink)
     .receive([](caf::ok_atom) {}, [](caf::error&) {});
   const std::size_t per_tick = std::max<std::size_t>(1, rate / 100);
+  const schedule_request one{"steady", when_spec::in(1000), "", 0};
   auto previous = std::make_shared<std::vector<std::string>>();
   auto current = std::make_shared<std::vector<std::string>>();
   double cpu = steady_cpu(sys, seconds, [=, srv = *srv](caf::event_based_actor* s) {
-    for (std::size_t i = 0; i < previous->size(); ++i)
-      if (i % 10 != 0) // 90% never fire
-        s->request(srv, caf::infinite, cancel_atom::value, (*previous)[i])
-          .then([](caf::ok_atom) {}, [](caf::error&) {});
+    auto cancelled = w4_cancelled(*previous);
     previous->swap(*current);
     current->clear();
+    if (how == w4_requests::batched) {
+      if (!cancelled.empty())
+        s->request(srv, caf::infinite, cancel_atom::value, std::move(cancelled))
+          .then([](caf::ok_atom) {}, [](caf::error&) {});
+      s->request(srv, caf::infinite, schedule_atom::value, std::vector<schedule_request>(per_tick, one))
+        .then([current](std::vector<std::string>& toks) { *current = std::move(toks); },
+              [](caf::error&) {});
+      return;
+    }
+    for (auto& tok : cancelled)
+      s->request(srv, caf::infinite, cancel_atom::value, std::move(tok))
+        .then([](caf::ok_atom) {}, [](caf::error&) {});
     for (std::size_t i = 0; i < per_tick; ++i)
-      s->request(srv, caf::infinite, schedule_atom::value,
-                 schedule_request{"steady", when_spec::in(1000), "", 0})
+      s->request(srv, caf::infinite, schedule_atom::value, one)
         .then([current](std::string& tok) { current->push_back(std::move(tok)); },
               [](caf::error&) {});
   });
-  out.add({"w4", "chronos", "cpu_pct", cpu, "%", std::to_string(rate) + " schedules/s"});
+  out.add({"w4", "chronos", "cpu_pct", cpu, "%", w4_note(rate, how)});
   caf::anon_send_exit(*srv, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(sink, caf::exit_reason::kill);
 }
 
-void baseline_w4(std::size_t rate, double seconds, report& out) {
+void baseline_w4(std::size_t rate, double seconds, w4_requests how, report& out) {
   caf::actor_system_config cfg;
   caf::actor_system sys{configure(cfg)};
   // The timer owner a CAF user writes: a delayed_send per timeout to itself,
   // and a map id -> generation so that a cancelled one is dropped on arrival.
+  // Batched, it takes a tick's ids in one message of each kind.
   auto owner = sys.spawn([](caf::event_based_actor* self, int) -> caf::behavior {
     auto live = std::make_shared<std::unordered_map<std::uint64_t, std::uint64_t>>();
+    auto add = [=](std::uint64_t id) {
+      live->emplace(id, 1);
+      self->delayed_send(self, std::chrono::seconds{1}, id, std::uint64_t{1});
+    };
     return {
-      [=](caf::add_atom, std::uint64_t id) {
-        live->emplace(id, 1);
-        self->delayed_send(self, std::chrono::seconds{1}, id, std::uint64_t{1});
+      [=](caf::add_atom, std::uint64_t id) { add(id); },
+      [=](caf::add_atom, const std::vector<std::uint64_t>& ids) {
+        for (auto id : ids)
+          add(id);
       },
       [=](caf::delete_atom, std::uint64_t id) { live->erase(id); },
+      [=](caf::delete_atom, const std::vector<std::uint64_t>& ids) {
+        for (auto id : ids)
+          live->erase(id);
+      },
       [=](std::uint64_t id, std::uint64_t generation) {
         auto it = live->find(id);
         if (it != live->end() && it->second == generation)
@@ -181,18 +221,23 @@ void baseline_w4(std::size_t rate, double seconds, report& out) {
   auto previous = std::make_shared<std::vector<std::uint64_t>>();
   auto current = std::make_shared<std::vector<std::uint64_t>>();
   double cpu = steady_cpu(sys, seconds, [=](caf::event_based_actor* s) {
-    for (std::size_t i = 0; i < previous->size(); ++i)
-      if (i % 10 != 0)
-        s->send(owner, caf::delete_atom::value, (*previous)[i]);
+    auto cancelled = w4_cancelled(*previous);
     previous->swap(*current);
-    current->clear();
-    for (std::size_t i = 0; i < per_tick; ++i) {
-      const auto id = (*next_id)++;
-      s->send(owner, caf::add_atom::value, id);
-      current->push_back(id);
+    current->resize(per_tick);
+    std::iota(current->begin(), current->end(), *next_id);
+    *next_id += per_tick;
+    if (how == w4_requests::batched) {
+      if (!cancelled.empty())
+        s->send(owner, caf::delete_atom::value, std::move(cancelled));
+      s->send(owner, caf::add_atom::value, *current);
+      return;
     }
+    for (auto id : cancelled)
+      s->send(owner, caf::delete_atom::value, id);
+    for (auto id : *current)
+      s->send(owner, caf::add_atom::value, id);
   });
-  out.add({"w4", "caf_delayed_send", "cpu_pct", cpu, "%", std::to_string(rate) + " schedules/s"});
+  out.add({"w4", "caf_delayed_send", "cpu_pct", cpu, "%", w4_note(rate, how)});
   caf::anon_send_exit(owner, caf::exit_reason::kill);
 }
 
@@ -206,8 +251,10 @@ void run_w3(const options& opts, report& out) {
 
 void run_w4(const options& opts, report& out) {
   const std::size_t rate = opts.n ? opts.n : 100'000;
-  chronos_w4(rate, opts.seconds, out);
-  baseline_w4(rate, opts.seconds, out);
+  for (auto how : {w4_requests::single, w4_requests::batched}) {
+    chronos_w4(rate, opts.seconds, how, out);
+    baseline_w4(rate, opts.seconds, how, out);
+  }
 }
 
 } // namespace chronos::bench

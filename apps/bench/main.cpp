@@ -26,7 +26,8 @@ workloads:
   w3       fire storm: N timeouts (default 100,000) due between 0.5 s and 1.5 s:
            deliveries/s and lateness p50/p99/max
   w4       steady load: N schedules/s (default 100,000) for --seconds (default 10),
-           90% cancelled before they fire: CPU per second of load
+           90% cancelled before they fire: CPU per second of load, with one
+           request per schedule and cancel, and with one batch of each a tick
   restore  a state file of N timeouts (default 1,000,000), 10% overdue: snapshot
            time, time to serving, time to the last overdue delivery
   remote   pipelined schedules over 127.0.0.1 from 1 and 8 client actors
