@@ -1,12 +1,21 @@
 #pragma once
 
 // Token -> slot lookup for the timer table: open addressing with linear
-// probing over 4-byte slot ids. The tokens themselves live in the table's
+// probing over 4-byte buckets. The tokens themselves live in the table's
 // slots; the index asks for them through `key_of(slot)`, so it costs 4 bytes
 // per bucket (5-11 per timeout at its load of 3/8 to 3/4) instead of a node
 // per entry. Deletion shifts the following entries back, so there are no
 // tombstones and lookups stay short under churn.
+//
+// A bucket holds the slot id in its low bits and, in the bits slot ids do not
+// need yet, a fingerprint of the token's hash. A probe looks at a slot (a
+// cache miss: slots are spread over tens of megabytes) only when the
+// fingerprint matches, so a lookup touches about one slot, and an insert's
+// check for a token that is not there none, instead of one per occupied
+// bucket on the way. With a million slots 12 bits are left (1 probe in 4,096
+// looks at a wrong slot); with 2^32 slots none, and every probe looks.
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -25,18 +34,24 @@ public:
   slot_id find(token t, KeyOf key_of) const {
     if (buckets_.empty())
       return none;
-    for (auto b = home(t);; b = (b + 1) & mask()) {
-      const slot_id s = buckets_[b];
-      if (s == none || key_of(s) == t)
-        return s;
+    const auto h = hash(t);
+    const auto fp = fingerprint(h);
+    for (auto b = home(h);; b = (b + 1) & mask()) {
+      const slot_id v = buckets_[b];
+      if (v == none)
+        return none;
+      if (fingerprint_of(v) == fp && key_of(slot_in(v)) == t)
+        return slot_in(v);
     }
   }
 
   /// Adds slot `s`, whose token is `key_of(s)` and not present yet.
   template <class KeyOf>
   void insert(slot_id s, KeyOf key_of) {
-    if ((size_ + 1) * 4 > buckets_.size() * 3)
-      rebuild(buckets_.empty() ? 16 : buckets_.size() * 2, key_of);
+    const bool full = (size_ + 1) * 4 > buckets_.size() * 3;
+    if (full || bits_for(s) > slot_bits_)
+      rebuild(full ? std::max<std::size_t>(16, buckets_.size() * 2) : buckets_.size(),
+              std::max(slot_bits_, bits_for(s)), key_of);
     place(s, key_of(s));
     ++size_;
   }
@@ -44,12 +59,12 @@ public:
   /// Removes slot `s` (present, with token `key_of(s)`).
   template <class KeyOf>
   void erase(slot_id s, KeyOf key_of) {
-    auto hole = home(key_of(s));
-    while (buckets_[hole] != s)
+    auto hole = home(hash(key_of(s)));
+    while (slot_in(buckets_[hole]) != s)
       hole = (hole + 1) & mask();
     for (auto b = (hole + 1) & mask(); buckets_[b] != none; b = (b + 1) & mask()) {
       // An entry may move back into the hole unless its home lies in (hole, b].
-      const auto from_home = (b - home(key_of(buckets_[b]))) & mask();
+      const auto from_home = (b - home(hash(key_of(slot_in(buckets_[b]))))) & mask();
       if (from_home >= ((b - hole) & mask())) {
         buckets_[hole] = buckets_[b];
         hole = b;
@@ -66,8 +81,10 @@ public:
     std::size_t n = 16;
     while (slots.size() * 2 > n) // start at most half full
       n *= 2;
-    buckets_.assign(n, none);
-    set_shift(n);
+    unsigned bits = min_slot_bits;
+    for (auto s : slots)
+      bits = std::max(bits, bits_for(s));
+    reset(n, bits);
     size_ = 0;
     for (auto s : slots) {
       place(s, key_of(s));
@@ -75,55 +92,81 @@ public:
     }
   }
 
-  /// Grows the table, if needed, so that `n` slots fit without a rebuild.
+  /// Grows the table, if needed, so that `n` slots (ids below `n`) fit
+  /// without a rebuild.
   template <class KeyOf>
   void reserve(std::size_t n, KeyOf key_of) {
     std::size_t buckets = buckets_.empty() ? 16 : buckets_.size();
     while (n * 4 > buckets * 3)
       buckets *= 2;
-    if (buckets != buckets_.size())
-      rebuild(buckets, key_of);
+    const auto bits = n == 0 ? slot_bits_ : std::max(slot_bits_, bits_for(static_cast<slot_id>(n - 1)));
+    if (buckets != buckets_.size() || bits != slot_bits_)
+      rebuild(buckets, bits, key_of);
   }
 
   std::size_t bucket_count() const { return buckets_.size(); }
 
 private:
+  static constexpr unsigned min_slot_bits = 16;
+
   std::size_t mask() const { return buckets_.size() - 1; }
 
-  std::size_t home(token t) const {
-    // Fibonacci hashing: the top bits of a multiplicative hash spread
-    // sequential tokens (the same stamp, counting randoms) evenly.
-    return static_cast<std::size_t>((std::hash<token>{}(t) * 0x9e3779b97f4a7c15ULL) >> shift_);
+  // Fibonacci hashing: the top bits of a multiplicative hash spread
+  // sequential tokens (the same stamp, counting randoms) evenly. The home
+  // bucket comes from the top bits, the fingerprint from the bits below.
+  static std::uint64_t hash(token t) { return std::hash<token>{}(t) * 0x9e3779b97f4a7c15ULL; }
+  std::size_t home(std::uint64_t h) const { return static_cast<std::size_t>(h >> shift_); }
+  // The 16 bits below the home's, as many as the slot ids leave room for.
+  std::uint64_t fingerprint(std::uint64_t h) const {
+    return (h >> (shift_ - 16)) & ((std::uint64_t{1} << (32 - slot_bits_)) - 1);
   }
 
+  // Bits a slot id needs, with its all-ones pattern kept free: a bucket
+  // of all ones means empty.
+  static unsigned bits_for(slot_id s) {
+    unsigned bits = min_slot_bits;
+    while (bits < 32 && std::uint64_t{s} >= (std::uint64_t{1} << bits) - 1)
+      ++bits;
+    return bits;
+  }
+  static slot_id low_bits(slot_id v, unsigned bits) {
+    return static_cast<slot_id>(v & ((std::uint64_t{1} << bits) - 1));
+  }
+  slot_id slot_in(slot_id v) const { return low_bits(v, slot_bits_); }
+  std::uint64_t fingerprint_of(slot_id v) const { return std::uint64_t{v} >> slot_bits_; }
+
   void place(slot_id s, token t) {
-    auto b = home(t);
+    const auto h = hash(t);
+    auto b = home(h);
     while (buckets_[b] != none)
       b = (b + 1) & mask();
-    buckets_[b] = s;
+    buckets_[b] = static_cast<slot_id>(fingerprint(h) << slot_bits_ | s);
   }
 
   template <class KeyOf>
-  void rebuild(std::size_t n, KeyOf key_of) {
-    big_vector<slot_id> old(n, none);
+  void rebuild(std::size_t n, unsigned slot_bits, KeyOf key_of) {
+    big_vector<slot_id> old;
     old.swap(buckets_);
-    set_shift(n);
-    for (auto s : old)
-      if (s != none)
-        place(s, key_of(s));
+    const auto old_bits = slot_bits_;
+    reset(n, slot_bits);
+    for (auto v : old)
+      if (v != none)
+        place(low_bits(v, old_bits), key_of(low_bits(v, old_bits)));
   }
 
-  void set_shift(std::size_t n) {
+  /// Empty buckets for `n` (a power of two), slot ids of `slot_bits`.
+  void reset(std::size_t n, unsigned slot_bits) {
+    buckets_.assign(n, none);
     shift_ = 64;
-    while (n > 1) {
-      n >>= 1;
+    for (auto m = n; m > 1; m >>= 1)
       --shift_;
-    }
+    slot_bits_ = slot_bits;
   }
 
   big_vector<slot_id> buckets_;
   std::size_t size_ = 0;
   unsigned shift_ = 64;
+  unsigned slot_bits_ = min_slot_bits; // the rest of a bucket is fingerprint
 };
 
 } // namespace chronos
