@@ -31,21 +31,33 @@ void timer_table::slot::set_token(chronos::token t) {
   token_words[3] = static_cast<std::uint32_t>(t.random());
 }
 
-std::int64_t timer_table::heap_entry::deadline_ms() const {
-  return static_cast<std::int64_t>(static_cast<std::uint64_t>(deadline_hi) << 32 | deadline_lo);
+namespace {
+
+// A lead time (ms, clamped at 0) in 16 bits, order kept: exact below 1,024 ms,
+// then a power of two and the next 10 bits (0.1%).
+std::uint64_t lead_code(std::int64_t lead_ms) {
+  const auto lead = static_cast<std::uint64_t>(std::max<std::int64_t>(lead_ms, 0));
+  unsigned width = 0;
+  while (width < 64 && (lead >> width) != 0)
+    ++width;
+  if (width <= 10)
+    return lead;
+  return std::uint64_t{width - 10} << 10 | ((lead >> (width - 11)) & 0x3ff);
 }
 
-void timer_table::heap_entry::set_deadline(timestamp deadline) {
-  const auto ms = static_cast<std::uint64_t>(to_epoch_ms(deadline));
-  deadline_lo = static_cast<std::uint32_t>(ms);
-  deadline_hi = static_cast<std::int32_t>(ms >> 32);
+} // namespace
+
+void timer_table::heap_entry::set(timestamp deadline, chronos::token t) {
+  const auto ms = to_epoch_ms(deadline);
+  const std::uint64_t k = static_cast<std::uint64_t>(ms) << 16
+                          | (0xffff - lead_code(ms - static_cast<std::int64_t>(t.stamp())));
+  key_lo = static_cast<std::uint32_t>(k);
+  key_hi = static_cast<std::uint32_t>(k >> 32);
 }
 
 bool timer_table::less(const heap_entry& a, const heap_entry& b) const {
-  const auto da = a.deadline_ms();
-  const auto db = b.deadline_ms();
-  if (da != db)
-    return da < db;
+  if (a.key() != b.key())
+    return a.key() < b.key();
   return slots_[a.slot].token() < slots_[b.slot].token();
 }
 
@@ -78,7 +90,7 @@ bool timer_table::insert(timeout t) {
   link_name(s);
   index_.insert(s, key_of());
   heap_entry e{0, 0, s};
-  e.set_deadline(t.deadline);
+  e.set(t.deadline, t.token);
   heap_.emplace_back();
   place(heap_.size() - 1, e);
   sift_up(heap_.size() - 1);
@@ -129,7 +141,7 @@ bool timer_table::reschedule(token tok, timestamp deadline) {
     return false;
   const auto pos = slots_[s].heap;
   const auto before = heap_[pos];
-  heap_[pos].set_deadline(deadline);
+  heap_[pos].set(deadline, slots_[s].token());
   if (less(heap_[pos], before))
     sift_up(pos);
   else

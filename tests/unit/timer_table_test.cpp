@@ -76,6 +76,53 @@ TEST_CASE("two timeouts with the same deadline are both kept and fire in token o
   CHECK(ids(table.pop_due(from_epoch_ms(100))) == std::vector<std::uint64_t>{4, 9});
 }
 
+// The heap keeps ties apart by how long before its deadline each token was
+// made (coarsely), and falls back on the tokens where that is equal: tokens
+// made anything from a day before their deadline to after it, many sharing
+// a deadline, some sharing a lead, must still come out in token order.
+TEST_CASE("equal deadlines fire in token order, whatever the tokens' ages") {
+  std::mt19937_64 rng{20261128};
+  const std::int64_t base = 1'800'000'000'000;
+  auto made = [&] { // leads of every magnitude, and a few negative ones
+    const auto spread = static_cast<std::int64_t>(rng() % (std::uint64_t{1} << (rng() % 28)));
+    return static_cast<std::uint64_t>(base + 2000 - spread);
+  };
+  auto deadline = [&] { return base + static_cast<std::int64_t>(rng() % 8) * 1000; };
+  timer_table table;
+  std::map<token, std::int64_t> model; // token -> deadline
+  std::uint64_t stamp = 0;
+  for (int i = 0; i < 20'000; ++i) {
+    // One in four shares its stamp with the one before: equal leads.
+    stamp = i % 4 == 3 ? stamp : made();
+    const token tok{stamp, rng()};
+    const auto d = deadline();
+    REQUIRE(table.insert({from_epoch_ms(d), tok, "a", "", millis{0}}));
+    model[tok] = d;
+  }
+  for (int i = 0; i < 5'000; ++i) { // moves change the lead, too
+    auto it = model.begin();
+    std::advance(it, static_cast<long>(rng() % model.size()));
+    it->second = deadline();
+    REQUIRE(table.reschedule(it->first, from_epoch_ms(it->second)));
+  }
+  std::vector<std::pair<std::int64_t, token>> expected;
+  for (const auto& [tok, d] : model)
+    expected.emplace_back(d, tok);
+  std::sort(expected.begin(), expected.end());
+  auto as_pairs = [](const std::vector<timeout>& ts) {
+    std::vector<std::pair<std::int64_t, token>> out;
+    for (const auto& t : ts)
+      out.emplace_back(to_epoch_ms(t.deadline), t.token);
+    return out;
+  };
+  REQUIRE(as_pairs(table.entries()) == expected);
+  std::vector<timeout> popped;
+  for (auto slice = table.pop_due(from_epoch_ms(base + 8000), 100); !slice.empty();
+       slice = table.pop_due(from_epoch_ms(base + 8000), 100))
+    popped.insert(popped.end(), slice.begin(), slice.end());
+  REQUIRE(as_pairs(popped) == expected);
+}
+
 TEST_CASE("inserting a token twice is refused and keeps the first") {
   timer_table table;
   CHECK(table.insert(make(100, 1)));
