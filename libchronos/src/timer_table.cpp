@@ -37,17 +37,15 @@ namespace {
 // then a power of two and the next 10 bits (0.1%).
 std::uint64_t lead_code(std::int64_t lead_ms) {
   const auto lead = static_cast<std::uint64_t>(std::max<std::int64_t>(lead_ms, 0));
-  unsigned width = 0;
-  while (width < 64 && (lead >> width) != 0)
-    ++width;
-  if (width <= 10)
+  if (lead < 1024)
     return lead;
+  const unsigned width = 64 - static_cast<unsigned>(__builtin_clzll(lead));
   return std::uint64_t{width - 10} << 10 | ((lead >> (width - 11)) & 0x3ff);
 }
 
 } // namespace
 
-void timer_table::heap_entry::set(timestamp deadline, chronos::token t) {
+void timer_table::heap_entry::set_key(timestamp deadline, chronos::token t) {
   const auto ms = to_epoch_ms(deadline);
   const std::uint64_t k = static_cast<std::uint64_t>(ms) << 16
                           | (0xffff - lead_code(ms - static_cast<std::int64_t>(t.stamp())));
@@ -90,7 +88,7 @@ bool timer_table::insert(timeout t) {
   link_name(s);
   index_.insert(s, key_of());
   heap_entry e{0, 0, s};
-  e.set(t.deadline, t.token);
+  e.set_key(t.deadline, t.token);
   heap_.emplace_back();
   place(heap_.size() - 1, e);
   sift_up(heap_.size() - 1);
@@ -141,7 +139,7 @@ bool timer_table::reschedule(token tok, timestamp deadline) {
     return false;
   const auto pos = slots_[s].heap;
   const auto before = heap_[pos];
-  heap_[pos].set(deadline, slots_[s].token());
+  heap_[pos].set_key(deadline, slots_[s].token());
   if (less(heap_[pos], before))
     sift_up(pos);
   else

@@ -135,7 +135,7 @@ private:
 
     std::uint64_t key() const { return std::uint64_t{key_hi} << 32 | key_lo; }
     std::int64_t deadline_ms() const { return static_cast<std::int64_t>(key() >> 16); }
-    void set(timestamp deadline, chronos::token t);
+    void set_key(timestamp deadline, chronos::token t);
   };
 
   struct extra {
