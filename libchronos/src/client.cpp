@@ -25,13 +25,19 @@ caf::error unreachable(const std::string& host, std::uint16_t port, const std::s
   return make_error(errc::unavailable, "cannot reach chronosd at " + where(host, port) + ": " + why);
 }
 
-// Why the middleman's connect failed, in words a person can act on.
-std::string connect_failure(const caf::error& e) {
+// Why the middleman's connect failed, in words a person can act on. Over TLS
+// a refused handshake comes back as either error, depending on which side
+// gives up first (a client that does not trust chronosd's certificate, say).
+std::string connect_failure(const caf::error& e, bool tls) {
+  const std::string handshake = "the handshake failed (one side without TLS, or a certificate "
+                                "the other side's CA did not sign)";
   if (e == caf::sec::request_timeout)
     return "timed out";
   if (e == caf::sec::disconnect_during_handshake)
-    return "the handshake failed (one side without TLS, or a certificate the other side's CA "
-           "did not sign)";
+    return handshake;
+  if (e == caf::sec::cannot_connect_to_node)
+    return "nothing listens there, or the host cannot be reached"
+           + (tls ? ", or " + handshake : std::string{});
   return describe(e);
 }
 
@@ -244,7 +250,7 @@ caf::expected<chronos_api> connect(caf::actor_system& sys, const std::string& ho
         result = as_chronos(sys, std::move(ptr), ifs, host, port, peer_timeout);
       },
       [&](caf::error& e) {
-        result = unreachable(host, port, connect_failure(e));
+        result = unreachable(host, port, connect_failure(e, sys.has_openssl_manager()));
       });
   return result;
 }
