@@ -487,10 +487,13 @@ int run_watch(session& s, const command_line& cl) {
     if (!connected)
       std::this_thread::sleep_for(std::chrono::milliseconds{20});
   }
-  if (!connected)
-    throw request_failed{"cannot reach chronosd at " + s.opts.host + ":"
-                           + std::to_string(s.opts.port),
-                         3};
+  if (!connected) {
+    // A request through the client answers why it has no connection.
+    std::string why = "cannot reach chronosd at " + s.opts.host + ":" + std::to_string(s.opts.port);
+    self->request(client, s.opts.timeout, stats_atom::value)
+      .receive([](stats_info&) {}, [&](caf::error& e) { why = describe(e); });
+    throw request_failed{why, 3};
+  }
   std::optional<caf::error> refused;
   auto bound = group ? self->request(client, s.opts.timeout, join_atom::value, name, out, ack_ms)
                      : self->request(client, s.opts.timeout, register_atom::value, name, out);

@@ -76,6 +76,9 @@ struct client_state {
   /// after a reconnect.
   std::vector<binding> bindings;
   std::chrono::milliseconds backoff{0};
+  /// Why there is no connection, once an attempt failed or one was lost:
+  /// what requests get back meanwhile.
+  std::string why_not_connected;
 
   static inline const char* name = "chronos-client";
 };
@@ -148,17 +151,24 @@ void try_connect(client_actor self) {
         auto srv = as_chronos(self->system(), std::move(ptr), ifs, st.cfg.host, st.cfg.port,
                               st.cfg.peer_timeout);
         if (!srv) {
-          log_warning(describe(srv.error()));
+          st.why_not_connected = describe(srv.error());
+          log_warning(st.why_not_connected);
           retry_later(self);
           return;
         }
         st.server = *srv;
         st.backoff = std::chrono::milliseconds{0};
+        st.why_not_connected.clear();
         self->monitor(*srv);
         log_info("chronos client: connected to " + where(st.cfg.host, st.cfg.port));
         bind_all(self);
       },
-      [=](caf::error&) { retry_later(self); });
+      [=](caf::error& e) {
+        auto& st = self->state;
+        st.why_not_connected = describe(unreachable(
+          st.cfg.host, st.cfg.port, connect_failure(e, self->system().has_openssl_manager())));
+        retry_later(self);
+      });
 }
 
 void on_down(client_actor self, const caf::down_msg& msg) {
@@ -166,6 +176,8 @@ void on_down(client_actor self, const caf::down_msg& msg) {
   if (st.server && msg.source == st.server->address()) {
     log_warning("chronos client: lost chronosd at " + where(st.cfg.host, st.cfg.port)
                 + ", reconnecting");
+    st.why_not_connected = "lost the connection to chronosd at "
+                           + where(st.cfg.host, st.cfg.port) + "; reconnecting";
     st.server.reset();
     retry_later(self);
     return;
@@ -179,7 +191,9 @@ caf::result<Reply> forward(client_actor self, Ts... xs) {
   auto& st = self->state;
   if (!st.server)
     return make_error(errc::unavailable,
-                      "not connected to chronosd at " + where(st.cfg.host, st.cfg.port));
+                      st.why_not_connected.empty()
+                        ? "not connected to chronosd at " + where(st.cfg.host, st.cfg.port)
+                        : st.why_not_connected);
   auto rp = self->make_response_promise<Reply>();
   self->request(*st.server, st.cfg.request_timeout, xs...)
     .then([rp](Reply& r) mutable { rp.deliver(std::move(r)); },
