@@ -49,7 +49,7 @@ public:
   template <class KeyOf>
   void insert(slot_id s, KeyOf key_of) {
     const bool full = (size_ + 1) * 4 > buckets_.size() * 3;
-    if (full || bits_for(s) > slot_bits_)
+    if (full || !fits(s))
       rebuild(full ? std::max<std::size_t>(16, buckets_.size() * 2) : buckets_.size(),
               std::max(slot_bits_, bits_for(s)), key_of);
     place(s, key_of(s));
@@ -99,7 +99,8 @@ public:
     std::size_t buckets = buckets_.empty() ? 16 : buckets_.size();
     while (n * 4 > buckets * 3)
       buckets *= 2;
-    const auto bits = n == 0 ? slot_bits_ : std::max(slot_bits_, bits_for(static_cast<slot_id>(n - 1)));
+    const auto bits =
+      n == 0 ? slot_bits_ : std::max(slot_bits_, bits_for(static_cast<slot_id>(n - 1)));
     if (buckets != buckets_.size() || bits != slot_bits_)
       rebuild(buckets, bits, key_of);
   }
@@ -129,6 +130,8 @@ private:
       ++bits;
     return bits;
   }
+  /// True if `s` needs no more bits than slot ids have now.
+  bool fits(slot_id s) const { return std::uint64_t{s} < (std::uint64_t{1} << slot_bits_) - 1; }
   static slot_id low_bits(slot_id v, unsigned bits) {
     return static_cast<slot_id>(v & ((std::uint64_t{1} << bits) - 1));
   }
