@@ -28,17 +28,19 @@ caf::error unreachable(const std::string& host, std::uint16_t port, const std::s
 // Why the middleman's connect failed, in words a person can act on. Over TLS
 // a refused handshake comes back as either error, depending on which side
 // gives up first (a client that does not trust chronosd's certificate, say).
-std::string connect_failure(const caf::error& e, bool tls) {
+caf::error connect_failure(caf::actor_system& sys, const std::string& host, std::uint16_t port,
+                           const caf::error& e) {
   const std::string handshake = "the handshake failed (one side without TLS, or a certificate "
                                 "the other side's CA did not sign)";
   if (e == caf::sec::request_timeout)
-    return "timed out";
+    return unreachable(host, port, "timed out");
   if (e == caf::sec::disconnect_during_handshake)
-    return handshake;
+    return unreachable(host, port, handshake);
   if (e == caf::sec::cannot_connect_to_node)
-    return "nothing listens there, or the host cannot be reached"
-           + (tls ? ", or " + handshake : std::string{});
-  return describe(e);
+    return unreachable(host, port,
+                       "nothing listens there, or the host cannot be reached"
+                         + (sys.has_openssl_manager() ? ", or " + handshake : std::string{}));
+  return unreachable(host, port, describe(e));
 }
 
 // Checks what the middleman's connect answered: a chronos actor, or why not.
@@ -165,8 +167,8 @@ void try_connect(client_actor self) {
       },
       [=](caf::error& e) {
         auto& st = self->state;
-        st.why_not_connected = describe(unreachable(
-          st.cfg.host, st.cfg.port, connect_failure(e, self->system().has_openssl_manager())));
+        st.why_not_connected =
+          describe(connect_failure(self->system(), st.cfg.host, st.cfg.port, e));
         retry_later(self);
       });
 }
@@ -264,7 +266,7 @@ caf::expected<chronos_api> connect(caf::actor_system& sys, const std::string& ho
         result = as_chronos(sys, std::move(ptr), ifs, host, port, peer_timeout);
       },
       [&](caf::error& e) {
-        result = unreachable(host, port, connect_failure(e, sys.has_openssl_manager()));
+        result = connect_failure(sys, host, port, e);
       });
   return result;
 }
