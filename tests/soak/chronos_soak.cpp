@@ -4,11 +4,10 @@
 // again on the same state file and port. Passes when, at the end, every
 // acknowledged timeout was delivered or cancelled (but a registered name's
 // one-shot due just before the kill may die with chronosd, still in CAF's
-// hands: protocol.md), none arrived after its
-// cancel was acknowledged (but one of a group, due before the cancel was sent,
-// may cross it: it was out awaiting its acknowledgement), chronosd holds
-// nothing of the run, it stops cleanly, and its memory stayed flat after
-// warm-up.
+// hands: protocol.md), none arrived after its cancel was acknowledged (but one
+// of a group, due before that acknowledgement, may cross it: it was out
+// awaiting its own), chronosd holds nothing of the run, it stops cleanly, and
+// its memory stayed flat after warm-up.
 //
 // Exit status: 0 passed, 1 failed (the report says why), 2 usage error.
 

@@ -64,14 +64,14 @@ public:
       live_.push_back(token);
   }
 
-  /// chronosd confirmed the cancel, sent at `sent_ms` (epoch ms): the token
-  /// must not be delivered from then on.
-  void cancelled(const std::string& token, std::int64_t sent_ms) {
+  /// chronosd's confirmation of the cancel arrived at `acked_ms` (epoch ms):
+  /// the token must not be delivered from then on.
+  void cancelled(const std::string& token, std::int64_t acked_ms) {
     std::lock_guard<std::mutex> guard{mtx_};
     ++counts_.cancelled;
     auto& t = tokens_[token];
     t.cancelled = true;
-    t.cancel_sent_ms = sent_ms;
+    t.cancel_acked_ms = acked_ms;
   }
 
   /// A cancel whose outcome is unknown (chronosd died with it in flight):
@@ -104,8 +104,10 @@ public:
     }
     // A registered name's occurrence is gone once delivered, so a cancel that
     // succeeded came first. A group's waits for its acknowledgement and can
-    // still be cancelled: a delivery due before the cancel was sent crossed it.
-    if (t.cancelled && t.group && deadline_ms <= t.cancel_sent_ms)
+    // still be cancelled, so one delivered before chronosd took the cancel
+    // crossed it. Never early, so that needs a deadline no later than the
+    // confirmation's arrival; the cancel may have been sent before it was due.
+    if (t.cancelled && t.group && deadline_ms <= t.cancel_acked_ms)
       ++counts_.crossed_cancels;
     else if (t.cancelled)
       breach("a delivery after its cancel was acknowledged: " + token);
@@ -154,7 +156,7 @@ private:
     bool delivered = false;
     bool cancelled = false;
     bool maybe_cancelled = false;
-    std::int64_t cancel_sent_ms = 0;
+    std::int64_t cancel_acked_ms = 0;
     std::int64_t due_ms = 0;
   };
 

@@ -82,11 +82,10 @@ public:
   /// Cancels `tok`; true once it is certainly gone (cancelled now or before).
   bool cancel(const std::string& tok) {
     bool gone = false;
-    const auto sent_ms = epoch_ms();
     self_->request(client_, request_timeout, cancel_atom::value, tok)
       .receive(
         [&](caf::ok_atom) {
-          book_.cancelled(tok, sent_ms);
+          book_.cancelled(tok, epoch_ms());
           gone = true;
         },
         [&](caf::error& e) {
