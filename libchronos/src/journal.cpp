@@ -116,6 +116,14 @@ std::optional<json> parse_line(std::string_view line) {
   return j;
 }
 
+// Keeps the line break that ends the last record and drops the reserved space
+// after it (see journal.hpp).
+std::string_view without_reserved_space(std::string_view text) {
+  const auto last = text.find_last_not_of('\n');
+  if (last == std::string_view::npos)
+    return {};
+  return text.substr(0, std::min(text.size(), last + 2));
+}
 
 } // namespace
 
@@ -151,8 +159,10 @@ outcome<std::vector<std::uint64_t>> list_journals(const std::string& state_path)
 
 void append_record(std::string& out, const change& c) { append_line(out, record_text(c)); }
 
-outcome<journal_contents> decode_journal(std::string_view text, const std::string& name) {
+outcome<journal_contents> decode_journal(std::string_view file, const std::string& name) {
+  const auto text = without_reserved_space(file);
   journal_contents out;
+  out.reserved_bytes = file.size() - text.size();
   std::size_t pos = 0;
   bool header = true;
   while (pos < text.size()) {
@@ -207,15 +217,15 @@ outcome<journal_contents> read_journal(const std::string& path) {
 // -- writer ------------------------------------------------------------------------------
 
 outcome<journal_writer> journal_writer::create(const std::string& path, std::uint64_t generation) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     return io_error("cannot create journal", path);
-  journal_writer w{fd, path, generation, 0};
+  journal_writer w{fd, path, generation};
   std::string header;
   append_line(header, json{{"format", format_name}, {"version", format_version},
                            {"generation", generation}}
                         .dump());
-  if (auto ok = w.append(header); !ok)
+  if (auto ok = w.write_at_end(header); !ok)
     return ok.error();
   if (auto ok = w.sync(); !ok)
     return ok.error();
@@ -227,7 +237,7 @@ outcome<journal_writer> journal_writer::create(const std::string& path, std::uin
 
 journal_writer::journal_writer(journal_writer&& other) noexcept
   : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)),
-    generation_(other.generation_), size_(other.size_) {}
+    generation_(other.generation_), size_(other.size_), file_size_(other.file_size_) {}
 
 journal_writer& journal_writer::operator=(journal_writer&& other) noexcept {
   if (this != &other) {
@@ -237,6 +247,7 @@ journal_writer& journal_writer::operator=(journal_writer&& other) noexcept {
     path_ = std::move(other.path_);
     generation_ = other.generation_;
     size_ = other.size_;
+    file_size_ = other.file_size_;
   }
   return *this;
 }
@@ -247,24 +258,56 @@ journal_writer::~journal_writer() {
 }
 
 status journal_writer::append(std::string_view bytes) {
-  std::string_view rest = bytes;
-  while (!rest.empty()) {
-    ssize_t n = ::write(fd_, rest.data(), rest.size());
+  if (size_ + bytes.size() > file_size_)
+    reserve(size_ + bytes.size());
+  return write_at_end(bytes);
+}
+
+// Grows the file with newlines to the next whole step past `end`. Best effort:
+// fallocate first, so that a disk without room fails fast and writes nothing;
+// on any failure the file keeps its length and the record write grows it.
+void journal_writer::reserve(std::uint64_t end) {
+  const std::uint64_t target = (end / reserve_step + 1) * reserve_step;
+  const auto from = static_cast<off_t>(file_size_);
+  auto give_up = [&] { (void)::ftruncate(fd_, from); };
+  if (::fallocate(fd_, 0, from, static_cast<off_t>(target - file_size_)) != 0
+      && errno != EOPNOTSUPP)
+    return give_up();
+  static const std::string newlines(64 * 1024, '\n');
+  for (std::uint64_t at = file_size_; at < target;) {
+    const auto n = ::pwrite(fd_, newlines.data(), std::min<std::uint64_t>(newlines.size(), target - at),
+                            static_cast<off_t>(at));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return give_up();
+    at += static_cast<std::uint64_t>(n);
+  }
+  file_size_ = target;
+}
+
+status journal_writer::write_at_end(std::string_view bytes) {
+  for (std::uint64_t done_bytes = 0; done_bytes < bytes.size();) {
+    const auto n = ::pwrite(fd_, bytes.data() + done_bytes, bytes.size() - done_bytes,
+                            static_cast<off_t>(size_ + done_bytes));
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0) {
       if (n == 0)
         errno = ENOSPC;
       auto err = io_error("cannot write journal", path_);
-      // Cut off the partial record so the file stays a sequence of whole ones.
+      // Cut off the partial record (and the reserved space after it) so the
+      // file stays a sequence of whole records.
       if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0)
         return fail(errc::storage_failure,
                     err.detail + " (and cannot cut it back: " + std::strerror(errno) + ")");
+      file_size_ = size_;
       return err;
     }
-    rest.remove_prefix(static_cast<std::size_t>(n));
+    done_bytes += static_cast<std::uint64_t>(n);
   }
   size_ += bytes.size();
+  file_size_ = std::max(file_size_, size_);
   return done{};
 }
 

@@ -1,6 +1,7 @@
 // Journal replay: any bytes are either refused with an error naming the file,
-// or read as records followed by at most a torn tail that together cover the
-// input exactly; the records read encode back to lines that read the same.
+// or read as records followed by at most a torn tail and then reserved space
+// (newlines only) that together cover the input exactly; the records read
+// encode back to lines that read the same.
 
 #include <string>
 #include <string_view>
@@ -18,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(read.error().detail.find("fuzz.journal") != std::string::npos);
     return 0;
   }
-  check(read->valid_bytes + read->torn_bytes == size);
+  check(read->valid_bytes + read->torn_bytes + read->reserved_bytes == size);
+  check(text.find_first_not_of('\n', read->valid_bytes + read->torn_bytes) == std::string_view::npos);
   // Rewrite the valid part from the records: the header line, then each record.
   const auto header_end = text.find('\n');
   check(header_end != std::string_view::npos && header_end < read->valid_bytes);

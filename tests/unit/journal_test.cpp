@@ -5,6 +5,7 @@
 #include "chronos/crc32.hpp"
 #include "chronos/journal.hpp"
 #include "../support/temp_dir.hpp"
+#include "../support/tiny_disk.hpp"
 
 using namespace chronos;
 
@@ -39,7 +40,7 @@ std::string journal_text(std::uint64_t gen, const std::vector<change>& changes) 
   for (const auto& c : changes)
     append_record(records, c);
   REQUIRE(w->append(records));
-  return test::slurp(dir.file("j"));
+  return test::slurp(dir.file("j")).substr(0, w->size()); // without the reserved space
 }
 
 bool same(const change& a, const change& b) {
@@ -149,4 +150,80 @@ TEST_CASE("a journal writer appends whole records and reads back") {
   auto back = read_journal(dir.file("j"));
   REQUIRE(back);
   CHECK(back->changes.size() == 1);
+}
+
+TEST_CASE("a journal writer reserves space ahead as newlines, and replay ignores it") {
+  test::temp_dir dir;
+  auto w = journal_writer::create(dir.file("j"), 4);
+  REQUIRE(w);
+  std::string records;
+  for (const auto& c : every_kind())
+    append_record(records, c);
+  REQUIRE(w->append(records));
+  REQUIRE(w->append(records));
+  const auto file = test::slurp(dir.file("j"));
+  CHECK(file.size() == journal_writer::reserve_step);
+  CHECK(file.find_first_not_of('\n', w->size()) == std::string::npos);
+  auto back = read_journal(dir.file("j"));
+  REQUIRE(back);
+  CHECK(back->changes.size() == 2 * every_kind().size());
+  CHECK(back->torn_bytes == 0);
+  CHECK(back->valid_bytes == w->size());
+  CHECK(back->reserved_bytes == file.size() - w->size());
+
+  // A write past the reserved space grows the file to the next step after it.
+  const std::string big(journal_writer::reserve_step, 'x');
+  REQUIRE(w->append(big));
+  CHECK(test::slurp(dir.file("j")).size() == 2 * journal_writer::reserve_step);
+}
+
+TEST_CASE("a torn record in reserved space is dropped, and empty lines between records are corruption") {
+  const auto records = journal_text(1, every_kind());
+  const auto last_start = records.rfind('\n', records.size() - 2) + 1;
+  const std::string reserved(100, '\n');
+  auto torn = records.substr(0, last_start + 15) + reserved;
+  auto back = decode_journal(torn, "j");
+  REQUIRE(back);
+  CHECK(back->changes.size() == every_kind().size() - 1);
+  CHECK(back->valid_bytes == last_start);
+  CHECK(back->torn_bytes == 16); // 15 bytes and the newline that ends them
+  CHECK(back->reserved_bytes == reserved.size() - 1);
+
+  auto holed = records.substr(0, last_start) + "\n\n" + records.substr(last_start) + reserved;
+  auto refused = decode_journal(holed, "j");
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().detail.find("at byte " + std::to_string(last_start))
+        != std::string::npos);
+  CHECK_FALSE(decode_journal(reserved, "j")); // no header
+}
+
+TEST_CASE("a journal writer uses its reserved space on a full disk, and writes without on a tight one") {
+  test::tiny_disk disk{"2m"};
+  if (!disk.mounted()) {
+    WARN("needs root to mount a tiny tmpfs; skipped");
+    return;
+  }
+  std::string records;
+  for (const auto& c : every_kind())
+    append_record(records, c);
+  auto w = journal_writer::create(disk.file("j"), 1);
+  REQUIRE(w);
+  REQUIRE(w->append(records));
+  disk.fill();
+  for (int i = 0; i < 100; ++i)
+    REQUIRE(w->append(records)); // into the reserved step: no new blocks needed
+  CHECK(test::slurp(disk.file("j")).size() == journal_writer::reserve_step);
+
+  auto later = read_journal(disk.file("j"));
+  REQUIRE(later);
+  CHECK(later->changes.size() == 101 * every_kind().size());
+
+  // Without room for a step, records are written all the same.
+  test::tiny_disk tight{"256k"};
+  REQUIRE(tight.mounted());
+  auto t = journal_writer::create(tight.file("j"), 2);
+  REQUIRE(t);
+  REQUIRE(t->append(records));
+  CHECK(test::slurp(tight.file("j")).size() == t->size());
+  CHECK(read_journal(tight.file("j"))->changes.size() == every_kind().size());
 }

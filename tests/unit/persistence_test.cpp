@@ -203,8 +203,12 @@ TEST_CASE("a torn journal tail is dropped at recovery") {
   test::temp_dir dir;
   const auto state = dir.file("chronos.json");
   journaled(state, {0}, 2);
+  // The last record's end never reached the disk: the reserved space after
+  // it shows through.
   auto text = test::slurp(journal_path(state, 0));
-  test::spit(journal_path(state, 0), text.substr(0, text.size() - 20));
+  const auto end = text.find_last_not_of('\n') + 1;
+  text.replace(end - 20, 20, std::string(20, '\n'));
+  test::spit(journal_path(state, 0), text);
   server_state r_state = fresh();
   auto r = recover(state, r_state, durability::always);
   REQUIRE(r);

@@ -20,6 +20,12 @@
 // space. The ops are those of change.hpp. A torn last record (a crash in the
 // middle of a write) is dropped; a bad record with good records after it is
 // corruption, reported with the file and the byte offset.
+//
+// Reserved space. The writer grows a file in steps of `reserve_step` bytes of
+// newlines and writes records over them: a record then changes no file size,
+// so fdatasync writes data alone and skips a metadata commit of the file
+// system's journal. The newlines after the last record are that unused space;
+// they read as empty lines, and replay ignores them.
 
 #include <cstdint>
 #include <string>
@@ -47,6 +53,8 @@ struct journal_contents {
   std::uint64_t valid_bytes = 0;
   /// Bytes of a torn last record that were dropped (0 if none).
   std::uint64_t torn_bytes = 0;
+  /// Newlines after them: space the writer reserved and has not used yet.
+  std::uint64_t reserved_bytes = 0;
 };
 
 /// Decodes a whole journal; `name` is used in error messages.
@@ -57,7 +65,11 @@ outcome<journal_contents> read_journal(const std::string& path);
 /// Appends to one journal file. Not thread-safe; one owner.
 class journal_writer {
 public:
-  /// Creates (or truncates) the file and writes its header durably.
+  /// Bytes of newlines added to the file at a time (see "Reserved space").
+  static constexpr std::uint64_t reserve_step = 1u << 20;
+
+  /// Creates (or truncates) the file and writes its header durably. Space is
+  /// reserved by the first append, so creating a journal stays cheap.
   static outcome<journal_writer> create(const std::string& path, std::uint64_t generation);
 
   journal_writer(journal_writer&& other) noexcept;
@@ -66,25 +78,32 @@ public:
   journal_writer& operator=(const journal_writer&) = delete;
   ~journal_writer();
 
-  /// Writes `bytes` at the end. On failure the file is cut back to what it
-  /// held before, so no partial record stays behind.
+  /// Writes `bytes` after the last record, into reserved space when there is
+  /// room for it (a disk too full to reserve more is written to all the same).
+  /// On failure the file is cut back to its records, so no partial record
+  /// stays behind.
   status append(std::string_view bytes);
 
   /// fdatasync: everything appended so far is on disk when this returns.
   status sync();
 
+  /// Bytes of records (the header included); the file may be longer.
   std::uint64_t size() const { return size_; }
   std::uint64_t generation() const { return generation_; }
   const std::string& path() const { return path_; }
 
 private:
-  journal_writer(int fd, std::string path, std::uint64_t generation, std::uint64_t size)
-    : fd_(fd), path_(std::move(path)), generation_(generation), size_(size) {}
+  journal_writer(int fd, std::string path, std::uint64_t generation)
+    : fd_(fd), path_(std::move(path)), generation_(generation) {}
+
+  status write_at_end(std::string_view bytes);
+  void reserve(std::uint64_t bytes);
 
   int fd_ = -1;
   std::string path_;
   std::uint64_t generation_ = 0;
   std::uint64_t size_ = 0;
+  std::uint64_t file_size_ = 0;
 };
 
 } // namespace chronos
