@@ -25,6 +25,7 @@ using json = nlohmann::json;
 using detail::io_error;
 
 constexpr const char* format_name = "chronos-journal";
+constexpr std::string_view reserved_bytes{"\n\0", 2};
 constexpr int format_version = 1;
 
 // "state/chronos.json" -> "state/chronos"; other names keep their extension.
@@ -117,9 +118,10 @@ std::optional<json> parse_line(std::string_view line) {
 }
 
 // Keeps the line break that ends the last record and drops the reserved space
-// after it (see journal.hpp).
+// after it (see journal.hpp). A step allocated but not yet filled when the
+// process died reads as NUL bytes; those are reserved space too.
 std::string_view without_reserved_space(std::string_view text) {
-  const auto last = text.find_last_not_of('\n');
+  const auto last = text.find_last_not_of(reserved_bytes);
   if (last == std::string_view::npos)
     return {};
   return text.substr(0, std::min(text.size(), last + 2));

@@ -1,6 +1,6 @@
 // Journal replay: any bytes are either refused with an error naming the file,
 // or read as records followed by at most a torn tail and then reserved space
-// (newlines only) that together cover the input exactly; the records read
+// (newlines and NULs only) that together cover the input exactly; the records read
 // encode back to lines that read the same.
 
 #include <string>
@@ -20,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   check(read->valid_bytes + read->torn_bytes + read->reserved_bytes == size);
-  check(text.find_first_not_of('\n', read->valid_bytes + read->torn_bytes) == std::string_view::npos);
+  check(text.find_first_not_of(std::string_view{"\n\0", 2}, read->valid_bytes + read->torn_bytes)
+        == std::string_view::npos);
   // Rewrite the valid part from the records: the header line, then each record.
   const auto header_end = text.find('\n');
   check(header_end != std::string_view::npos && header_end < read->valid_bytes);

@@ -195,6 +195,14 @@ TEST_CASE("a torn record in reserved space is dropped, and empty lines between r
   CHECK(refused.error().detail.find("at byte " + std::to_string(last_start))
         != std::string::npos);
   CHECK_FALSE(decode_journal(reserved, "j")); // no header
+
+  // A step allocated but not yet filled (the process died in between) reads as NULs.
+  const std::string unfilled = std::string(100, '\n') + std::string(300, '\0');
+  auto allocated = decode_journal(records + unfilled, "j");
+  REQUIRE(allocated);
+  CHECK(allocated->changes.size() == every_kind().size());
+  CHECK(allocated->torn_bytes == 0);
+  CHECK(allocated->reserved_bytes == unfilled.size());
 }
 
 TEST_CASE("a journal writer uses its reserved space on a full disk, and writes without on a tight one") {

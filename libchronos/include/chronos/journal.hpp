@@ -25,7 +25,8 @@
 // newlines and writes records over them: a record then changes no file size,
 // so fdatasync writes data alone and skips a metadata commit of the file
 // system's journal. The newlines after the last record are that unused space;
-// they read as empty lines, and replay ignores them.
+// they read as empty lines, and replay ignores them (and NUL bytes: a step
+// allocated but not yet filled when the process died).
 
 #include <cstdint>
 #include <string>
@@ -53,7 +54,7 @@ struct journal_contents {
   std::uint64_t valid_bytes = 0;
   /// Bytes of a torn last record that were dropped (0 if none).
   std::uint64_t torn_bytes = 0;
-  /// Newlines after them: space the writer reserved and has not used yet.
+  /// Newlines (or NULs) after them: space the writer reserved and has not used yet.
   std::uint64_t reserved_bytes = 0;
 };
 
