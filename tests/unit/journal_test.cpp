@@ -55,6 +55,30 @@ TEST_CASE("crc32 is the IEEE CRC-32 that zlib computes") {
   CHECK(crc32("The quick brown fox jumps over the lazy dog") == 0x414fa339u);
 }
 
+TEST_CASE("crc32 agrees with the bit-by-bit definition for every length and alignment") {
+  auto bitwise = [](std::string_view data) {
+    std::uint32_t c = 0xffffffffu;
+    for (unsigned char byte : data) {
+      c ^= byte;
+      for (int k = 0; k < 8; ++k)
+        c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+    }
+    return c ^ 0xffffffffu;
+  };
+  std::string bytes;
+  std::uint32_t x = 12345;
+  for (int i = 0; i < 300; ++i) {
+    x = x * 1103515245u + 12345u;
+    bytes += static_cast<char>(x >> 23);
+  }
+  for (std::size_t offset = 0; offset < 8; ++offset)
+    for (std::size_t len = 0; offset + len <= bytes.size(); len += 1 + len / 16) {
+      const std::string_view piece{bytes.data() + offset, len};
+      INFO("offset " << offset << ", length " << len);
+      REQUIRE(crc32(piece) == bitwise(piece));
+    }
+}
+
 TEST_CASE("every kind of change survives a journal round trip") {
   auto text = journal_text(3, every_kind());
   auto back = decode_journal(text, "j");
