@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   caf::actor_system_config cfg;
   register_types(cfg);
   tune_scheduler(cfg);
+  tighten_timer_slack();
   if (auto err = cfg.parse(argc, argv)) {
     std::cerr << "chronos-demo: " << cfg.render(err) << "\n";
     return 2;

@@ -277,6 +277,7 @@ int serve(const options& opts, const sigset_t& signals) {
   caf::actor_system_config cfg;
   register_types(cfg);
   tune_scheduler(cfg);
+  tighten_timer_slack();
   cfg.load<caf::io::middleman>();
   if (opts.tls.requested())
     if (auto bad = use_tls(cfg, opts.tls)) {

@@ -26,6 +26,7 @@ struct options {
 inline caf::actor_system_config& configure(caf::actor_system_config& cfg) {
   register_types(cfg);
   tune_scheduler(cfg);
+  tighten_timer_slack();
   cfg.load<caf::io::middleman>();
   return cfg;
 }

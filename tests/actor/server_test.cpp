@@ -1,5 +1,7 @@
 #include "../support/actor_fixture.hpp"
 
+#include <sys/prctl.h>
+
 #include "chronos/scheduler_tuning.hpp"
 
 using namespace chronos;
@@ -362,6 +364,20 @@ TEST_CASE_METHOD(test::actor_fixture,
   cancel.receive([](caf::ok_atom) {}, [](caf::error& e) { FAIL(describe(e)); });
   // Nothing refused was half done.
   CHECK(stats(*srv).pending == 3);
+}
+
+TEST_CASE("tighten_timer_slack gives the actor system's threads a slack of 1 ns") {
+  CHECK(::prctl(PR_GET_TIMERSLACK, 0UL, 0UL, 0UL, 0UL) > 1); // Linux's default: 50 us
+  tighten_timer_slack();
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  // A CAF worker thread, started after the call, reports its own slack.
+  auto probe = sys.spawn([](caf::event_based_actor*, int) -> caf::behavior {
+    return {[](int) { return static_cast<int>(::prctl(PR_GET_TIMERSLACK, 0UL, 0UL, 0UL, 0UL)); }};
+  }, 0);
+  caf::scoped_actor self{sys};
+  self->request(probe, caf::infinite, 0)
+    .receive([](int slack) { CHECK(slack == 1); }, [](const caf::error& e) { FAIL(caf::to_string(e)); });
 }
 
 TEST_CASE("tune_scheduler leaves idle CAF workers no sleeping polls, and chronos serves on it") {
