@@ -3,6 +3,7 @@
 # are the CAF protocol, the chronos actor and the client.
 set(CHRONOS_PURE_SOURCES
   src/atomic_file.cpp
+  src/canonical_json.cpp
   src/canonical_state_reader.cpp
   src/change.cpp
   src/crc32.cpp

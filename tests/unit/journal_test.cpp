@@ -134,7 +134,9 @@ TEST_CASE("a bad record before good ones is corruption, named with its offset") 
 TEST_CASE("a journal without its header is refused") {
   CHECK_FALSE(decode_journal("", "j"));
   auto text = journal_text(1, every_kind());
-  CHECK_FALSE(decode_journal(text.substr(text.find('\n') + 1), "j"));
+  auto records_only = decode_journal(text.substr(text.find('\n') + 1), "j");
+  REQUIRE_FALSE(records_only);
+  CHECK(records_only.error().detail == "journal 'j' at byte 0: not a chronos journal of version 1");
 }
 
 TEST_CASE("a record with a well-formed checksum but unknown content is refused") {
@@ -258,4 +260,63 @@ TEST_CASE("a journal writer uses its reserved space on a full disk, and writes w
   REQUIRE(t->append(records));
   CHECK(test::slurp(tight.file("j")).size() == t->size());
   CHECK(read_journal(tight.file("j"))->changes.size() == every_kind().size());
+}
+
+TEST_CASE("records in another key order or spacing read the same as the ones chronos writes") {
+  auto line = [](const std::string& text) {
+    char crc[10];
+    std::snprintf(crc, sizeof crc, "%08x ", crc32(text));
+    return crc + text + "\n";
+  };
+  const auto tok = [](std::uint64_t id) { return token{7, id}.str(); };
+  // every_kind(), written as another JSON writer might.
+  const std::string others = line(R"({"t":{"token":")" + tok(1) + R"(","payload":"payload \"x\"\n","name":"name","interval_ms":0,"deadline_ms":1000},"op":"schedule"})")
+    + line(R"({ "op" : "cancel", "token" : ")" + tok(2) + R"(" })")
+    + line(R"({"deadline_ms":5000,"op":"reschedule","token":")" + tok(3) + R"("})")
+    + line(R"({"op":"fire","token":")" + tok(4) + R"(","note":"ignored"})")
+    + line(R"({"deadline_ms":6000,"op":"rearm","token":")" + tok(5) + R"("})")
+    + line(R"({"op":"park","t":{"deadline_ms":900,"interval_ms":100,"name":"name","payload":"payload \u0022x\u0022\n","token":")" + tok(6) + R"("}})")
+    + line(R"({"op":"schedule","t":{"deadline_ms":2000,"interval_ms":100,"misfire":"all","name":"name","payload":"payload \"x\"\n","token":")" + tok(7) + R"("}})")
+    + line(R"({"token":")" + tok(6) + R"(","op":"deliver"})");
+  const auto header = journal_text(1, {});
+  auto back = decode_journal(header + others, "j");
+  REQUIRE(back);
+  REQUIRE(back->changes.size() == every_kind().size());
+  for (std::size_t i = 0; i < every_kind().size(); ++i) {
+    INFO("record " << i);
+    CHECK(same(back->changes[i], every_kind()[i]));
+  }
+  // What chronos writes reads the same way.
+  auto own = decode_journal(journal_text(1, every_kind()), "j");
+  REQUIRE(own);
+  for (std::size_t i = 0; i < every_kind().size(); ++i)
+    CHECK(same(own->changes[i], back->changes[i]));
+}
+
+TEST_CASE("a record in chronos's own layout that breaks a rule is reported as before") {
+  const auto header = journal_text(1, {});
+  auto line = [](const std::string& text) {
+    char crc[10];
+    std::snprintf(crc, sizeof crc, "%08x ", crc32(text));
+    return crc + text + "\n";
+  };
+  const std::string tok = token{7, 1}.str();
+  const std::vector<std::pair<std::string, std::string>> cases{
+    {R"({"op":"cancel","token":"not-a-token"})", "malformed token"},
+    {R"({"op":"rearm","token":")" + tok + R"(","deadline_ms":-5})", "deadline_ms"},
+    {R"({"op":"schedule","t":{"deadline_ms":1000,"interval_ms":0,"name":"","payload":"","token":")" + tok + R"("}})", "name"},
+  };
+  for (const auto& [record, says] : cases) {
+    INFO(record);
+    auto back = decode_journal(header + line(record), "state/x.journal.1");
+    REQUIRE_FALSE(back);
+    CHECK(back.error().detail.find("journal 'state/x.journal.1' at byte " + std::to_string(header.size()))
+          != std::string::npos);
+    CHECK(back.error().detail.find(says) != std::string::npos);
+  }
+  // Text after the object is no JSON: damage, here with a record after it.
+  const std::string cancel = R"({"op":"cancel","token":")" + tok + R"("})";
+  auto trailing = decode_journal(header + line(cancel + " x") + line(cancel), "j");
+  REQUIRE_FALSE(trailing);
+  CHECK(trailing.error().detail.find("damaged record") != std::string::npos);
 }

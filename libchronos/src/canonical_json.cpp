@@ -1,0 +1,102 @@
+#include "canonical_json.hpp"
+
+#include <charconv>
+
+#include "chronos/utf8.hpp"
+#include "hex.hpp"
+#include "timeout_json.hpp"
+
+namespace chronos::detail {
+
+std::int64_t canonical_cursor::integer() {
+  std::int64_t v = 0;
+  if (!ok_)
+    return v;
+  const char* first = text_.data() + pos_;
+  const char* last = text_.data() + text_.size();
+  // JSON allows no '+' or leading zeros; the encoder writes neither.
+  if (first == last || (*first == '0' && last - first > 1 && first[1] >= '0' && first[1] <= '9')) {
+    ok_ = false;
+    return v;
+  }
+  auto [end, ec] = std::from_chars(first, last, v);
+  if (ec != std::errc{})
+    ok_ = false;
+  else
+    pos_ += static_cast<std::size_t>(end - first);
+  return v;
+}
+
+std::string canonical_cursor::string() {
+  std::string out;
+  expect("\"");
+  while (ok_ && pos_ < text_.size()) {
+    const char c = text_[pos_++];
+    if (c == '"') {
+      if (!valid_utf8(out))
+        ok_ = false;
+      return out;
+    }
+    if (static_cast<unsigned char>(c) < 0x20)
+      break;
+    if (c != '\\') {
+      out += c;
+      continue;
+    }
+    if (pos_ >= text_.size())
+      break;
+    switch (text_[pos_++]) {
+      case '"': out += '"'; break;
+      case '\\': out += '\\'; break;
+      case 'b': out += '\b'; break;
+      case 'f': out += '\f'; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      case 't': out += '\t'; break;
+      case 'u': out += control_char(); break;
+      default: ok_ = false;
+    }
+  }
+  ok_ = false;
+  return out;
+}
+
+// "\u00XX", the form the encoder gives the other control characters.
+char canonical_cursor::control_char() {
+  const bool fits = pos_ + 4 <= text_.size() && peek("00");
+  const auto v = fits ? parse_lower_hex(text_.substr(pos_ + 2, 2)) : std::nullopt;
+  // The encoder writes printable characters as they are.
+  if (!v || *v >= 0x20) {
+    ok_ = false;
+    return 0;
+  }
+  pos_ += 4;
+  return static_cast<char>(*v);
+}
+
+std::optional<timeout> canonical_timeout(canonical_cursor& in) {
+  timeout_fields f;
+  in.expect("{\"deadline_ms\":");
+  f.deadline_ms = in.integer();
+  in.expect(",\"interval_ms\":");
+  f.interval_ms = in.integer();
+  if (in.peek(",\"misfire\":")) {
+    in.expect(",\"misfire\":");
+    f.misfire = in.string();
+  }
+  in.expect(",\"name\":");
+  f.name = in.string();
+  in.expect(",\"payload\":");
+  f.payload = in.string();
+  in.expect(",\"token\":");
+  f.token = in.string();
+  in.expect("}");
+  if (!in.ok())
+    return std::nullopt;
+  auto t = make_timeout(std::move(f), [] { return std::string{}; });
+  if (!t)
+    return std::nullopt;
+  return std::move(*t);
+}
+
+} // namespace chronos::detail
