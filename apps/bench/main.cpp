@@ -29,7 +29,8 @@ workloads:
            90% cancelled before they fire: CPU per second of load, with one
            request per schedule and cancel, and with one batch of each a tick
   restore  a state file of N timeouts (default 1,000,000), 10% overdue: snapshot
-           time, time to serving, time to the last overdue delivery
+           time, time to serving, time to the last overdue delivery; then the
+           same after a crash with half of them in the journal
   remote   pipelined schedules over 127.0.0.1 from 1 and 8 client actors
   durable  acknowledged schedules/s for each durability mode with 1, 8, 64
            clients, in-process and remote; and this disk's fdatasync cost
