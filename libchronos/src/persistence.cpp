@@ -61,7 +61,8 @@ outcome<loaded> load(const std::string& state_path, replayable& into,
   return out;
 }
 
-outcome<recovery> recover(const std::string& state_path, replayable& into, durability mode) {
+outcome<recovery> recover(const std::string& state_path, replayable& into, durability mode,
+                          start_snapshot when) {
   auto read = load(state_path, into);
   if (!read)
     return read.error();
@@ -70,9 +71,10 @@ outcome<recovery> recover(const std::string& state_path, replayable& into, durab
   // Everything is read: now it is safe to write. A state file that already
   // holds everything (nothing replayed, nothing torn) is not written again:
   // at a million timeouts that saves half a second of start-up.
-  const bool current = read->replayed == 0 && read->torn_bytes == 0
-                       && std::filesystem::exists(state_path);
-  if (!current) {
+  const bool replayed = read->replayed > 0 || read->torn_bytes > 0;
+  const bool current = !replayed && std::filesystem::exists(state_path);
+  out.snapshot_stale = replayed && when == start_snapshot::later && mode != durability::shutdown;
+  if (!current && !out.snapshot_stale) {
     auto fresh = into.save(floor_ms(std::chrono::system_clock::now()));
     fresh.generation = next;
     if (auto ok = checkpoint(state_path, fresh); !ok)

@@ -198,6 +198,8 @@ void start(server_actor self) {
   measure_snapshot(self);
   fire_due(self);
   arm(self);
+  if (st.commits)
+    compact(self);
 }
 
 // Saves the state file; a failed save ends the actor with that error, so
@@ -259,6 +261,7 @@ chronos_api::behavior_type server_behavior(server_actor self, server_state core,
       cfg.io_threads);
   }
   self->state.cfg = std::move(cfg);
+  self->state.snapshot_stale = restored.snapshot_stale;
   self->set_default_handler(ignore_unknown);
   self->set_exit_handler([=](caf::exit_msg& msg) { shutdown(self, msg.reason); });
   self->set_down_handler([=](caf::down_msg& msg) { forget_actor(self, msg.source); });
@@ -437,7 +440,8 @@ outcome<chronos_api> spawn_server(caf::actor_system& sys, server_config cfg) {
   server_state core{cfg.seed ? token_generator{*cfg.seed} : token_generator{}, cfg.limits};
   recovery restored;
   if (!cfg.state_path.empty()) {
-    auto recovered = recover(cfg.state_path, core, cfg.mode);
+    // Serving first; the snapshot a replay calls for is a compaction's job.
+    auto recovered = recover(cfg.state_path, core, cfg.mode, start_snapshot::later);
     if (!recovered)
       return recovered.error();
     restored = std::move(*recovered);

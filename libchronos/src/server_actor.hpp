@@ -59,6 +59,9 @@ struct server_actor_state {
   /// Writes the snapshot of a compaction off the actor's thread.
   std::thread compactor;
   std::optional<std::uint64_t> compacting;
+  /// The state file is behind its journals (start-up replayed them): compact
+  /// as soon as nothing is being written.
+  bool snapshot_stale = false;
   std::chrono::steady_clock::time_point compaction_started;
   std::chrono::milliseconds last_compaction{0};
   std::uint64_t compactions = 0;
@@ -136,6 +139,10 @@ void sync_journal(server_actor self);
 
 /// The disk thread finished a batch: answer it, send the next, maybe compact.
 void on_written(server_actor self);
+
+/// Compacts if the journal has grown past the threshold or the state file is
+/// stale, and nothing is being written (else a later `on_written` does).
+void compact(server_actor self);
 
 /// Makes every change durable now, waiting for the disk.
 void drain(server_actor self);

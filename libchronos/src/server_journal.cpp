@@ -29,49 +29,11 @@ void schedule_retry(server_actor self) {
   self->delayed_send(self, seconds{1}, retry_atom::value);
 }
 
-// True once the journal has grown past the threshold and no compaction runs.
+// True once the journal has grown past the threshold, or the state file is
+// stale, and no compaction runs.
 bool compaction_wanted(const server_actor_state& st) {
-  return !st.compacting && st.commits->journal_size() >= st.cfg.compact_bytes;
-}
-
-// Opens the next journal; another thread then rebuilds the state from the
-// files (snapshot + journals up to the one just closed) and writes it as the
-// new snapshot. The actor copies nothing and pauses only to open a file. Only
-// when nothing is being written, so the closed journals are complete; staged
-// changes go to the new journal.
-void compact(server_actor self) {
-  auto& st = self->state;
-  if (st.commits->busy() || !compaction_wanted(st))
-    return;
-  const std::uint64_t closed = st.commits->generation();
-  auto journal = journal_writer::create(journal_path(st.cfg.state_path, closed + 1), closed + 1);
-  if (!journal) {
-    log_error("cannot compact: " + journal.error().detail);
-    return;
-  }
-  st.commits->switch_to(std::make_shared<journal_writer>(std::move(*journal)));
-  st.compacting = closed + 1;
-  st.compaction_started = std::chrono::steady_clock::now();
-  // What the other thread does; freeing the rebuilt state takes long, so it
-  // happens there, before the report, not in the actor's join.
-  auto write_snapshot = [path = st.cfg.state_path, closed]() -> std::string {
-    server_state rebuilt;
-    if (auto read = load(path, rebuilt, closed); !read)
-      return read.error().detail;
-    auto snap = rebuilt.save(floor_ms(system_clock::now()));
-    snap.generation = closed + 1;
-    auto ok = checkpoint(path, snap);
-    return ok ? std::string{} : ok.error().detail;
-  };
-  if (!st.cfg.io_threads) {
-    self->send(self, compacted_atom::value, closed + 1, write_snapshot());
-    return;
-  }
-  if (st.compactor.joinable())
-    st.compactor.join();
-  st.compactor = std::thread{[hdl = chronos_api{self}, closed, write_snapshot] {
-    caf::anon_send(hdl, compacted_atom::value, closed + 1, write_snapshot());
-  }};
+  return !st.compacting
+         && (st.snapshot_stale || st.commits->journal_size() >= st.cfg.compact_bytes);
 }
 
 // Answers the replies of the batches the disk thread wrote (with `wait`:
@@ -103,6 +65,47 @@ void hand_over(server_actor self, bool sync) {
 }
 
 } // namespace
+
+// Opens the next journal; another thread then rebuilds the state from the
+// files (snapshot + journals up to the one just closed) and writes it as the
+// new snapshot. The actor copies nothing and pauses only to open a file. Only
+// when nothing is being written, so the closed journals are complete; staged
+// changes go to the new journal.
+void compact(server_actor self) {
+  auto& st = self->state;
+  if (st.commits->busy() || !compaction_wanted(st))
+    return;
+  const std::uint64_t closed = st.commits->generation();
+  auto journal = journal_writer::create(journal_path(st.cfg.state_path, closed + 1), closed + 1);
+  if (!journal) {
+    log_error("cannot compact: " + journal.error().detail);
+    return;
+  }
+  st.commits->switch_to(std::make_shared<journal_writer>(std::move(*journal)));
+  st.compacting = closed + 1;
+  st.snapshot_stale = false;
+  st.compaction_started = std::chrono::steady_clock::now();
+  // What the other thread does; freeing the rebuilt state takes long, so it
+  // happens there, before the report, not in the actor's join.
+  auto write_snapshot = [path = st.cfg.state_path, closed]() -> std::string {
+    server_state rebuilt;
+    if (auto read = load(path, rebuilt, closed); !read)
+      return read.error().detail;
+    auto snap = rebuilt.save(floor_ms(system_clock::now()));
+    snap.generation = closed + 1;
+    auto ok = checkpoint(path, snap);
+    return ok ? std::string{} : ok.error().detail;
+  };
+  if (!st.cfg.io_threads) {
+    self->send(self, compacted_atom::value, closed + 1, write_snapshot());
+    return;
+  }
+  if (st.compactor.joinable())
+    st.compactor.join();
+  st.compactor = std::thread{[hdl = chronos_api{self}, closed, write_snapshot] {
+    caf::anon_send(hdl, compacted_atom::value, closed + 1, write_snapshot());
+  }};
+}
 
 std::optional<caf::error> refuse_if_broken(server_actor self) {
   auto& st = self->state;

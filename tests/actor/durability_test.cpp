@@ -42,6 +42,31 @@ TEST_CASE_METHOD(test::actor_fixture, "acknowledged changes survive a crash") {
   CHECK((*rows)[2].token == kept);
 }
 
+TEST_CASE_METHOD(test::actor_fixture, "after a replay chronos serves first, then compacts into a snapshot") {
+  test::temp_dir dir;
+  const auto path = dir.file("chronos.json");
+  auto srv = start(path);
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 5; ++i)
+    tokens.push_back(schedule(srv, "w", 60'000 + i, "p" + std::to_string(i)));
+  crash(*this, srv);
+  REQUIRE(*list_journals(path) == std::vector<std::uint64_t>{0});
+
+  auto again = start(path); // runs the actor until idle: the compaction too
+  CHECK(stats(again).compactions == 1);
+  auto gens = list_journals(path);
+  REQUIRE(gens->size() == 1);
+  auto snap = load_state(path);
+  REQUIRE(snap);
+  CHECK(snap->generation == gens->front());
+  CHECK(snap->pending.size() == 5);
+  // The files hold everything after another crash, and nothing is stale now.
+  crash(*this, again);
+  auto third = start(path);
+  CHECK(stats(third).pending == 5);
+  CHECK(stats(third).compactions == 0);
+}
+
 TEST_CASE_METHOD(test::actor_fixture, "a delivered one-shot stays delivered after a crash") {
   test::temp_dir dir;
   const auto path = dir.file("chronos.json");

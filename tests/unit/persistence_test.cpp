@@ -110,6 +110,38 @@ TEST_CASE("recovery replays the journals that follow the snapshot, then checkpoi
   CHECK(*list_journals(state) == std::vector<std::uint64_t>{2});
 }
 
+TEST_CASE("recovery can leave the snapshot for later: the files stay a complete set") {
+  test::temp_dir dir;
+  const auto state = dir.file("chronos.json");
+  auto live = journaled(state, {0, 1});
+  server_state r_state = fresh();
+  auto r = recover(state, r_state, durability::always, start_snapshot::later);
+  REQUIRE(r);
+  CHECK(r->replayed == 2);
+  CHECK(r->snapshot_stale);
+  CHECK(r_state.list() == live.list());
+  REQUIRE(r->journal);
+  CHECK(r->journal->generation() == 2);
+  CHECK_FALSE(std::ifstream{state}.good()); // no snapshot written
+  CHECK(*list_journals(state) == std::vector<std::uint64_t>{0, 1, 2});
+  server_state again = fresh();
+  REQUIRE(load(state, again));
+  CHECK(again.list() == live.list());
+
+  // Nothing replayed: nothing stale. Without a journal to go on with (shutdown
+  // mode) the snapshot is written now.
+  server_state third = fresh();
+  auto r3 = recover(state, third, durability::shutdown, start_snapshot::later);
+  REQUIRE(r3);
+  CHECK_FALSE(r3->snapshot_stale);
+  CHECK(load_state(state)->pending.size() == 2);
+  server_state fourth = fresh();
+  auto r4 = recover(state, fourth, durability::always, start_snapshot::later);
+  REQUIRE(r4);
+  CHECK(r4->replayed == 0);
+  CHECK_FALSE(r4->snapshot_stale);
+}
+
 TEST_CASE("a state file that holds everything is not rewritten at recovery") {
   test::temp_dir dir;
   const auto state = dir.file("chronos.json");

@@ -46,14 +46,29 @@ struct recovery {
   std::shared_ptr<journal_writer> journal;
   std::size_t replayed = 0;
   std::uint64_t torn_bytes = 0;
+  /// The state file does not hold everything: journals were replayed and the
+  /// fresh snapshot was left to the caller (`snapshot_later`).
+  bool snapshot_stale = false;
+};
+
+/// When start-up writes the snapshot that a replay calls for.
+enum class start_snapshot {
+  /// Before `recover` returns.
+  now,
+  /// Left to the caller, who compacts once it serves (the state file and the
+  /// journals, the new one included, are a complete set meanwhile). Only
+  /// with a journal: in `shutdown` mode the snapshot is written now.
+  later,
 };
 
 /// Start-up: `load`s the snapshot and every journal that follows it into
 /// `into`, then checkpoints (a fresh snapshot holding everything, older
-/// journals removed) unless the snapshot already holds everything, and opens
-/// the next journal unless `mode` is `shutdown`. Nothing is written unless
-/// everything could be read: an unusable file stops the start untouched.
-outcome<recovery> recover(const std::string& state_path, replayable& into, durability mode);
+/// journals removed) unless the snapshot already holds everything or `when`
+/// leaves it for later, and opens the next journal unless `mode` is
+/// `shutdown`. Nothing is written unless everything could be read: an
+/// unusable file stops the start untouched.
+outcome<recovery> recover(const std::string& state_path, replayable& into, durability mode,
+                          start_snapshot when = start_snapshot::now);
 
 /// Writes `s` atomically as the state file, then removes the journals older
 /// than `s.generation`, which it makes obsolete.
