@@ -47,7 +47,7 @@ struct recovery {
   std::size_t replayed = 0;
   std::uint64_t torn_bytes = 0;
   /// The state file does not hold everything: journals were replayed and the
-  /// fresh snapshot was left to the caller (`snapshot_later`).
+  /// fresh snapshot was left to the caller (`start_snapshot::later`).
   bool snapshot_stale = false;
 };
 
