@@ -191,10 +191,10 @@ std::optional<token> server_state::find_token(std::string_view text) const {
 }
 
 status server_state::cancel(std::string_view token_text) {
-  auto tok = find_token(token_text);
-  if (!tok)
+  // One lookup: removing is how an unknown token is found out.
+  auto tok = token::parse(token_text);
+  if (!tok || !remove(*tok))
     return fail(errc::unknown_token, "unknown token '" + std::string{token_text} + "'");
-  remove(*tok);
   return done{};
 }
 
@@ -223,7 +223,7 @@ status server_state::cancel_each(const std::vector<std::string>& token_texts) {
                                           + token_texts[i] + "' given twice");
   }
   for (const auto& [tok, i] : found)
-    remove(tok);
+    (void)remove(tok); // each found above
   return done{};
 }
 
@@ -249,16 +249,22 @@ outcome<std::uint64_t> server_state::cancel_all(const std::string& selector) {
   return removed;
 }
 
-void server_state::remove(token tok) {
-  ++counters_.cancelled;
+bool server_state::remove(token tok) {
   if (!recording_) { // no undo data to keep: nothing copied out
-    pending_.discard(tok);
-    parked_.discard(tok);
-    return;
+    const bool was_pending = pending_.discard(tok);
+    const bool was_parked = parked_.discard(tok);
+    if (!was_pending && !was_parked)
+      return false;
+    ++counters_.cancelled;
+    return true;
   }
   auto was_pending = pending_.erase(tok);
   auto was_parked = parked_.erase(tok);
+  if (!was_pending && !was_parked)
+    return false;
+  ++counters_.cancelled;
   note({change::op::cancel, tok, {}, {}, before(std::move(was_pending), std::move(was_parked))});
+  return true;
 }
 
 std::vector<std::string> server_state::names_covered(const std::string& selector) const {

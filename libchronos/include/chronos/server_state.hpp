@@ -173,7 +173,8 @@ private:
   std::optional<token> find_token(std::string_view text) const;
   void catch_up(const timeout& t, timestamp until, std::vector<timeout>& out);
   std::vector<std::string> names_covered(const std::string& selector) const;
-  void remove(token tok);
+  /// Cancels `tok` (pending, parked or both); false if it held neither.
+  bool remove(token tok);
   bool move_to_pending(token tok, timestamp deadline);
   void note(change c) {
     if (recording_)
