@@ -58,17 +58,14 @@ status atomic_writer::append(std::string_view piece) {
   if (fd_ < 0)
     return fail(errc::storage_failure, "cannot write '" + temporary() + "': already closed");
   while (!piece.empty()) {
-    const auto slice = std::min<std::size_t>(piece.size(), writeback_range);
-    ssize_t n = ::write(fd_, piece.data(), slice);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
+    const auto slice = piece.substr(0, writeback_range);
+    if (!detail::write_all_at(fd_, slice, written_)) {
       auto err = io_error("cannot write", temporary());
       abandon();
       return err;
     }
-    piece.remove_prefix(static_cast<std::size_t>(n));
-    written_ += static_cast<std::uint64_t>(n);
+    piece.remove_prefix(slice.size());
+    written_ += slice.size();
     pace();
   }
   return done{};

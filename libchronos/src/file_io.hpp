@@ -4,9 +4,11 @@
 // journal.cpp). Private to libchronos.
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fcntl.h>
 #include <string>
+#include <string_view>
 #include <unistd.h>
 
 #include "chronos/outcome.hpp"
@@ -16,6 +18,24 @@ namespace chronos::detail {
 /// "WHAT 'PATH': strerror(errno)" as a storage failure.
 inline failure io_error(const std::string& what, const std::string& path) {
   return fail(errc::storage_failure, what + " '" + path + "': " + std::strerror(errno));
+}
+
+/// All of `bytes` written at `offset`, across interruptions and short writes.
+/// False with errno set on failure (ENOSPC for a write that makes no progress).
+inline bool write_all_at(int fd, std::string_view bytes, std::uint64_t offset) {
+  while (!bytes.empty()) {
+    const auto n = ::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      if (n == 0)
+        errno = ENOSPC;
+      return false;
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+    offset += static_cast<std::uint64_t>(n);
+  }
+  return true;
 }
 
 /// The folder a path is in ("." for a bare file name).

@@ -340,37 +340,24 @@ void journal_writer::reserve(std::uint64_t end) {
       && errno != EOPNOTSUPP)
     return give_up();
   static const std::string newlines(64 * 1024, '\n');
-  for (std::uint64_t at = file_size_; at < target;) {
-    const auto n = ::pwrite(fd_, newlines.data(), std::min<std::uint64_t>(newlines.size(), target - at),
-                            static_cast<off_t>(at));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
+  for (std::uint64_t at = file_size_; at < target; at += newlines.size()) {
+    const auto piece = std::min<std::uint64_t>(newlines.size(), target - at);
+    if (!detail::write_all_at(fd_, {newlines.data(), piece}, at))
       return give_up();
-    at += static_cast<std::uint64_t>(n);
   }
   file_size_ = target;
 }
 
 status journal_writer::write_at_end(std::string_view bytes) {
-  for (std::uint64_t done_bytes = 0; done_bytes < bytes.size();) {
-    const auto n = ::pwrite(fd_, bytes.data() + done_bytes, bytes.size() - done_bytes,
-                            static_cast<off_t>(size_ + done_bytes));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      if (n == 0)
-        errno = ENOSPC;
-      auto err = io_error("cannot write journal", path_);
-      // Cut off the partial record (and the reserved space after it) so the
-      // file stays a sequence of whole records.
-      if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0)
-        return fail(errc::storage_failure,
-                    err.detail + " (and cannot cut it back: " + std::strerror(errno) + ")");
-      file_size_ = size_;
-      return err;
-    }
-    done_bytes += static_cast<std::uint64_t>(n);
+  if (!detail::write_all_at(fd_, bytes, size_)) {
+    auto err = io_error("cannot write journal", path_);
+    // Cut off the partial record (and the reserved space after it) so the
+    // file stays a sequence of whole records.
+    if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0)
+      return fail(errc::storage_failure,
+                  err.detail + " (and cannot cut it back: " + std::strerror(errno) + ")");
+    file_size_ = size_;
+    return err;
   }
   size_ += bytes.size();
   file_size_ = std::max(file_size_, size_);
