@@ -32,7 +32,7 @@ outcome<loaded> load(const std::string& state_path, replayable& into,
   if (!snapshot_generation)
     return snapshot_generation.error();
   const std::uint64_t first = *snapshot_generation;
-  loaded out{first, 0, 0};
+  loaded out{first, 0, 0, {}};
   auto gens = list_journals(state_path);
   if (!gens)
     return gens.error();
@@ -51,9 +51,9 @@ outcome<loaded> load(const std::string& state_path, replayable& into,
                                              + std::to_string(i + 1) + ": " + ok.error().detail);
     }
     if (contents->torn_bytes > 0)
-      log_warning("journal '" + path + "': dropped a torn last record ("
-                  + std::to_string(contents->torn_bytes) + " bytes at offset "
-                  + std::to_string(contents->valid_bytes) + ")");
+      out.torn.push_back("journal '" + path + "': dropped a torn last record ("
+                         + std::to_string(contents->torn_bytes) + " bytes at offset "
+                         + std::to_string(contents->valid_bytes) + ")");
     out.replayed += contents->changes.size();
     out.torn_bytes += contents->torn_bytes;
     out.next_generation = gen + 1;
@@ -67,6 +67,8 @@ outcome<recovery> recover(const std::string& state_path, replayable& into, durab
   if (!read)
     return read.error();
   const std::uint64_t next = read->next_generation;
+  for (const auto& line : read->torn)
+    log_warning(line);
   recovery out{nullptr, read->replayed, read->torn_bytes};
   // Everything is read: now it is safe to write. A state file that already
   // holds everything (nothing replayed, nothing torn) is not written again:

@@ -241,6 +241,14 @@ TEST_CASE("a torn journal tail is dropped at recovery") {
   const auto end = text.find_last_not_of('\n') + 1;
   text.replace(end - 20, 20, std::string(20, '\n'));
   test::spit(journal_path(state, 0), text);
+  // load only reports it (a compaction's re-read must not log it again)...
+  server_state l_state = fresh();
+  auto l = load(state, l_state);
+  REQUIRE(l);
+  REQUIRE(l->torn.size() == 1);
+  CHECK_THAT(l->torn[0], Catch::Contains(journal_path(state, 0))
+                           && Catch::Contains("torn last record"));
+  // ...and recovery drops it.
   server_state r_state = fresh();
   auto r = recover(state, r_state, durability::always);
   REQUIRE(r);

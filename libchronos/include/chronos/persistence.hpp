@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "chronos/journal.hpp"
 #include "chronos/outcome.hpp"
@@ -34,6 +35,8 @@ struct loaded {
   std::uint64_t next_generation = 0;
   std::size_t replayed = 0;
   std::uint64_t torn_bytes = 0;
+  /// One line per torn last record dropped, for the caller to log or not.
+  std::vector<std::string> torn;
 };
 
 /// Reads the snapshot into `into` (empty) and replays the journals that follow
