@@ -102,13 +102,13 @@ std::uint64_t save_with_journal(const std::string& path, const snapshot& snap) {
   std::string records;
   for (auto t = half; t != snap.pending.end(); ++t) {
     append_record(records, change{change::op::schedule, t->token, *t, {}, {}});
-    if (records.size() >= (1u << 20) || t + 1 == snap.pending.end()) {
+    if (records.size() >= (1u << 20)) {
       if (!journal->append(records))
         return 0;
       records.clear();
     }
   }
-  return journal->sync() ? journal->size() : 0;
+  return journal->append(records) && journal->sync() ? journal->size() : 0;
 }
 
 // Starts chronos on `path` and reports the time to serving and to the last
