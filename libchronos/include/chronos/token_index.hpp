@@ -146,8 +146,32 @@ private:
     buckets_[b] = static_cast<slot_id>(fingerprint(h) << slot_bits_ | s);
   }
 
+  // Re-places every entry. Dense slot ids (the timer table's) are taken in
+  // slot order, through a bitmap, so that the tokens are read from the slots
+  // front to back: in bucket order each read would be a cache miss at a
+  // million. Ids too sparse for a bitmap the size of the buckets go in
+  // bucket order.
   template <class KeyOf>
   void rebuild(std::size_t n, unsigned slot_bits, KeyOf key_of) {
+    slot_id lo = none, hi = 0;
+    for (auto v : buckets_)
+      if (v != none) {
+        lo = std::min(lo, slot_in(v));
+        hi = std::max(hi, slot_in(v));
+      }
+    if (lo <= hi && (hi - lo) / 64 <= buckets_.size()) {
+      std::vector<std::uint64_t> present((hi - lo) / 64 + 1);
+      for (auto v : buckets_)
+        if (v != none)
+          present[(slot_in(v) - lo) / 64] |= std::uint64_t{1} << ((slot_in(v) - lo) % 64);
+      reset(n, slot_bits);
+      for (std::size_t w = 0; w < present.size(); ++w)
+        for (auto bits = present[w]; bits != 0; bits &= bits - 1) {
+          const auto s = static_cast<slot_id>(lo + w * 64 + static_cast<unsigned>(__builtin_ctzll(bits)));
+          place(s, key_of(s));
+        }
+      return;
+    }
     big_vector<slot_id> old;
     old.swap(buckets_);
     const auto old_bits = slot_bits_;
