@@ -136,13 +136,12 @@ outcome<token> server_state::schedule(const schedule_request& req, timestamp now
   auto deadline = resolve(req.when, now);
   if (!deadline)
     return deadline.error();
-  return add(req, *deadline, now);
+  return add(req, *deadline, now, tokens_.next(now));
 }
 
-token server_state::add(const schedule_request& req, timestamp deadline, timestamp now) {
-  token tok = tokens_.next(now);
+token server_state::add(const schedule_request& req, timestamp deadline, timestamp now, token tok) {
   // 64 random bits make a collision all but impossible; retry rather than overwrite.
-  while (pending_.contains(tok) || parked_.contains(tok))
+  while (known(tok))
     tok = tokens_.next(now);
   timeout entry{deadline, tok, req.name, req.payload, millis{req.interval_ms}, req.misfire};
   if (recording_)
@@ -176,16 +175,23 @@ outcome<std::vector<token>> server_state::schedule_all(const std::vector<schedul
                   "request " + std::to_string(i) + ": " + deadline.error().detail);
     deadlines.push_back(*deadline);
   }
-  std::vector<token> tokens;
-  tokens.reserve(reqs.size());
-  for (std::size_t i = 0; i < reqs.size(); ++i)
-    tokens.push_back(add(reqs[i], deadlines[i], now));
+  // Made up front, so that each new token's index bucket is fetched ahead.
+  std::vector<token> tokens(reqs.size());
+  for (auto& tok : tokens)
+    tok = tokens_.next(now);
+  const auto token_at = [&tokens](std::size_t i) { return tokens[i]; };
+  pending_.for_each_ahead(tokens.size(), token_at, false, [&](std::size_t i) {
+    tokens[i] = add(reqs[i], deadlines[i], now, tokens[i]);
+    return true;
+  });
   return tokens;
 }
 
+bool server_state::known(token tok) const { return pending_.contains(tok) || parked_.contains(tok); }
+
 std::optional<token> server_state::find_token(std::string_view text) const {
   auto tok = token::parse(text);
-  if (tok && (pending_.contains(*tok) || parked_.contains(*tok)))
+  if (tok && known(*tok))
     return tok;
   return std::nullopt;
 }
@@ -204,13 +210,20 @@ status server_state::cancel_each(const std::vector<std::string>& token_texts) {
                                         + std::to_string(limits_.max_batch) + " requests");
   std::vector<std::pair<token, std::size_t>> found; // token, index in the request
   found.reserve(token_texts.size());
-  for (std::size_t i = 0; i < token_texts.size(); ++i) {
-    auto tok = find_token(token_texts[i]);
+  for (const auto& text : token_texts) {
+    auto tok = token::parse(text);
     if (!tok)
-      return fail(errc::unknown_token, "request " + std::to_string(i) + ": unknown token '"
-                                         + token_texts[i] + "'");
-    found.emplace_back(*tok, i);
+      break;
+    found.emplace_back(*tok, found.size());
   }
+  // The first token, in request order, that is not known (or not a token).
+  const auto token_at = [&found](std::size_t i) { return found[i].first; };
+  const auto unknown = pending_.for_each_ahead(found.size(), token_at, false, [&](std::size_t i) {
+    return known(found[i].first);
+  });
+  if (unknown < token_texts.size())
+    return fail(errc::unknown_token, "request " + std::to_string(unknown) + ": unknown token '"
+                                       + token_texts[unknown] + "'");
   // Sorted, a repeated token sits next to its first occurrence (no hash set to
   // allocate); the later index is the one named.
   std::sort(found.begin(), found.end());
@@ -222,8 +235,10 @@ status server_state::cancel_each(const std::vector<std::string>& token_texts) {
     return fail(errc::invalid_argument, "request " + std::to_string(i) + ": token '"
                                           + token_texts[i] + "' given twice");
   }
-  for (const auto& [tok, i] : found)
-    (void)remove(tok); // each found above
+  pending_.for_each_ahead(found.size(), token_at, true, [&](std::size_t i) {
+    (void)remove(found[i].first); // each known, checked above
+    return true;
+  });
   return done{};
 }
 

@@ -63,6 +63,22 @@ timer_table::slot_id timer_table::slot_of(token tok) const {
   return index_.find(tok, key_of());
 }
 
+void timer_table::prefetch(token tok, ahead what) const {
+  if (what == ahead::bucket)
+    return index_.prefetch(tok);
+  const auto s = index_.likely_slot(tok);
+  if (s >= slots_.size())
+    return;
+  if (what == ahead::slot)
+    return __builtin_prefetch(&slots_[s]);
+  const auto& found = slots_[s];
+  if (found.heap < heap_.size())
+    __builtin_prefetch(&heap_[found.heap]);
+  for (auto neighbour : {found.prev, found.next})
+    if (neighbour < slots_.size()) // `none` is not
+      __builtin_prefetch(&slots_[neighbour]);
+}
+
 timeout timer_table::copy_of(const heap_entry& e) const {
   const auto& s = slots_[e.slot];
   timeout t{from_epoch_ms(e.deadline_ms()), s.token(), names_.text(s.name), {}, millis{0}};

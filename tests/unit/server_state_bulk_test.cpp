@@ -83,6 +83,14 @@ TEST_CASE_METHOD(fixture, "cancelling many tokens is all or none") {
   REQUIRE_FALSE(unknown);
   CHECK(unknown.error().code == errc::unknown_token);
   CHECK(unknown.error().detail.find("request 1: unknown token") == 0);
+  // The first bad one in request order is named, whether it is a token or not.
+  const std::string absent = "000000000001-0000000000000001";
+  auto absent_first = st.cancel_each({a, absent, "junk"});
+  REQUIRE_FALSE(absent_first);
+  CHECK(absent_first.error().detail == "request 1: unknown token '" + absent + "'");
+  auto junk_first = st.cancel_each({a, b, "junk", absent});
+  REQUIRE_FALSE(junk_first);
+  CHECK(junk_first.error().detail == "request 2: unknown token 'junk'");
   auto twice = st.cancel_each({a, b, a});
   REQUIRE_FALSE(twice);
   CHECK(twice.error().detail.find("request 2: token") == 0);

@@ -404,3 +404,40 @@ TEST_CASE("reserving room keeps what the table holds, and inserting into it move
   CHECK(table.memory_bytes() == reserved); // no array grew, the index was not rebuilt
   CHECK(table.size() == 10'000);
 }
+
+TEST_CASE("a batch with lookahead visits in order, stops at the first false, and may remove as it goes") {
+  std::mt19937_64 rng{13};
+  timer_table table;
+  std::map<std::pair<timestamp, token>, timeout> model;
+  std::vector<token> tokens;
+  for (std::uint64_t id = 1; id <= 20'000; ++id) {
+    auto t = make_varied(static_cast<std::int64_t>(rng() % 100'000), id, id % 2 ? "a" : "b");
+    tokens.push_back(t.token);
+    model.emplace(std::pair{t.deadline, t.token}, t);
+    REQUIRE(table.insert(t));
+  }
+  std::shuffle(tokens.begin(), tokens.end(), rng);
+  const auto token_at = [&](std::size_t i) { return tokens[i]; };
+
+  std::vector<std::size_t> visited;
+  const auto stopped = table.for_each_ahead(tokens.size(), token_at, false, [&](std::size_t i) {
+    visited.push_back(i);
+    return i < 100;
+  });
+  CHECK(stopped == 100);
+  CHECK(visited.size() == 101);
+  CHECK(std::is_sorted(visited.begin(), visited.end()));
+
+  // Removing all but 300 packs the table (slots move) while hints are in flight.
+  const auto full = table.memory_bytes();
+  const auto removed = table.for_each_ahead(tokens.size() - 300, token_at, true, [&](std::size_t i) {
+    auto t = table.erase(tokens[i]);
+    return t && model.erase({t->deadline, t->token}) == 1;
+  });
+  CHECK(removed == tokens.size() - 300);
+  std::vector<timeout> expected;
+  for (const auto& kv : model)
+    expected.push_back(kv.second);
+  CHECK(table.entries() == expected);
+  CHECK(table.memory_bytes() < full / 4); // packed on the way
+}

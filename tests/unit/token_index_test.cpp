@@ -68,8 +68,10 @@ void check_against_map(slot_id base, bool crowd, std::uint64_t seed) {
       REQUIRE(index.find(absent, key_of) == (expected.count(absent) ? expected[absent] : token_index::none));
     }
     if (step % 1000 == 0) // every entry is still found where it is
-      for (const auto& [t, s] : expected)
+      for (const auto& [t, s] : expected) {
         REQUIRE(index.find(t, key_of) == s);
+        REQUIRE(index.likely_slot(t) != token_index::none); // a hint, but never "absent"
+      }
   }
   for (const auto& [t, s] : expected)
     REQUIRE(index.find(t, key_of) == s);
@@ -120,4 +122,20 @@ TEST_CASE("reserving for a slot count rebuilds once, then inserts move nothing")
   CHECK(index.bucket_count() == buckets);
   for (slot_id s = 0; s < 100'000; s += 997)
     REQUIRE(index.find(slots[s], key_of) == s);
+}
+
+TEST_CASE("the likely slot, found without looking at slots, is nearly always the slot") {
+  std::unordered_map<slot_id, token> slots;
+  auto key_of = [&](slot_id s) { return slots.at(s); };
+  token_index index;
+  CHECK(index.likely_slot(token{1, 2}) == token_index::none);
+  std::mt19937_64 rng{11};
+  for (slot_id s = 0; s < 10'000; ++s) {
+    slots[s] = token{rng(), rng()};
+    index.insert(s, key_of);
+  }
+  std::size_t right = 0;
+  for (const auto& [s, t] : slots)
+    right += index.likely_slot(t) == s;
+  CHECK(right >= 9'990); // 16 bits of fingerprint: a wrong match is 1 probe in 65,536
 }

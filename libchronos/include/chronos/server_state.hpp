@@ -166,10 +166,12 @@ public:
 private:
   outcome<timestamp> resolve(when_spec when, timestamp now) const;
   status check(const schedule_request& req) const;
-  /// Adds a checked request, due at `deadline`.
-  token add(const schedule_request& req, timestamp deadline, timestamp now);
+  /// Adds a checked request, due at `deadline`, under token `tok` (or a
+  /// fresh one if `tok` is taken); returns the token used.
+  token add(const schedule_request& req, timestamp deadline, timestamp now, token tok);
   /// Room for `more` payload bytes under limits_.max_payload_total?
   status check_payload_room(std::size_t more) const;
+  bool known(token tok) const;
   std::optional<token> find_token(std::string_view text) const;
   void catch_up(const timeout& t, timestamp until, std::vector<timeout>& out);
   std::vector<std::string> names_covered(const std::string& selector) const;

@@ -105,6 +105,29 @@ public:
       rebuild(buckets, bits, key_of);
   }
 
+  /// Hints the cache that `t` is looked up soon: its home bucket.
+  void prefetch(token t) const {
+    if (!buckets_.empty())
+      __builtin_prefetch(&buckets_[home(hash(t))]);
+  }
+
+  /// The slot of the first bucket from `t`'s home whose fingerprint matches,
+  /// found without looking at slots: most likely `t`'s slot, for a hint
+  /// (`find` is the answer). `none` if no bucket matches.
+  slot_id likely_slot(token t) const {
+    if (buckets_.empty())
+      return none;
+    const auto h = hash(t);
+    const auto fp = fingerprint(h);
+    for (auto b = home(h);; b = (b + 1) & mask()) {
+      const slot_id v = buckets_[b];
+      if (v == none)
+        return none;
+      if (fingerprint_of(v) == fp)
+        return slot_in(v);
+    }
+  }
+
   std::size_t bucket_count() const { return buckets_.size(); }
 
 private:
