@@ -32,17 +32,7 @@ public:
   /// The slot holding `t`, or `none`.
   template <class KeyOf>
   slot_id find(token t, KeyOf key_of) const {
-    if (buckets_.empty())
-      return none;
-    const auto h = hash(t);
-    const auto fp = fingerprint(h);
-    for (auto b = home(h);; b = (b + 1) & mask()) {
-      const slot_id v = buckets_[b];
-      if (v == none)
-        return none;
-      if (fingerprint_of(v) == fp && key_of(slot_in(v)) == t)
-        return slot_in(v);
-    }
+    return probe(t, [&](slot_id s) { return key_of(s) == t; });
   }
 
   /// Adds slot `s`, whose token is `key_of(s)` and not present yet.
@@ -115,6 +105,18 @@ public:
   /// found without looking at slots: most likely `t`'s slot, for a hint
   /// (`find` is the answer). `none` if no bucket matches.
   slot_id likely_slot(token t) const {
+    return probe(t, [](slot_id) { return true; });
+  }
+
+  std::size_t bucket_count() const { return buckets_.size(); }
+
+private:
+  static constexpr unsigned min_slot_bits = 16;
+
+  // Walks `t`'s run from its home bucket: the first slot whose fingerprint
+  // matches and that `is_it` accepts, or `none` at the first empty bucket.
+  template <class IsIt>
+  slot_id probe(token t, IsIt is_it) const {
     if (buckets_.empty())
       return none;
     const auto h = hash(t);
@@ -123,15 +125,10 @@ public:
       const slot_id v = buckets_[b];
       if (v == none)
         return none;
-      if (fingerprint_of(v) == fp)
+      if (fingerprint_of(v) == fp && is_it(slot_in(v)))
         return slot_in(v);
     }
   }
-
-  std::size_t bucket_count() const { return buckets_.size(); }
-
-private:
-  static constexpr unsigned min_slot_bits = 16;
 
   std::size_t mask() const { return buckets_.size() - 1; }
 
