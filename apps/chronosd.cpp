@@ -278,7 +278,7 @@ int serve(const options& opts, const sigset_t& signals) {
   register_types(cfg);
   tune_scheduler(cfg);
   tighten_timer_slack();
-  cfg.load<caf::io::middleman>();
+  load_middleman(cfg);
   if (opts.tls.requested())
     if (auto bad = use_tls(cfg, opts.tls)) {
       log_error(bad->detail);

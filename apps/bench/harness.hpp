@@ -12,6 +12,7 @@
 
 #include "chronos/messages.hpp"
 #include "chronos/scheduler_tuning.hpp"
+#include "chronos/transport.hpp"
 #include "probes.hpp"
 
 namespace chronos::bench {
@@ -27,7 +28,7 @@ inline caf::actor_system_config& configure(caf::actor_system_config& cfg) {
   register_types(cfg);
   tune_scheduler(cfg);
   tighten_timer_slack();
-  cfg.load<caf::io::middleman>();
+  load_middleman(cfg);
   return cfg;
 }
 

@@ -63,6 +63,11 @@ std::optional<failure> check_files(const tls_config& tls) {
 
 } // namespace
 
+caf::actor_system_config& load_middleman(caf::actor_system_config& cfg) {
+  cfg.load<caf::io::middleman>();
+  return cfg.set("middleman.workers", std::size_t{0});
+}
+
 std::optional<failure> use_tls(caf::actor_system_config& cfg, const tls_config& tls) {
   if (auto bad = check_files(tls))
     return bad;

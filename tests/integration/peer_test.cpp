@@ -167,6 +167,38 @@ TEST_CASE("a node that vanishes with requests in flight does not disturb chronos
   CHECK(d.stop() == 0);
 }
 
+TEST_CASE("a name registered in a vanishing node's last message is released") {
+  temp_dir dir;
+  auto d = chronosd_process::start(dir, dir.file("chronos.json"));
+  // The register goes out with a long forwarding stack, so that reading it
+  // takes chronosd far longer than noticing the connection drop right after.
+  // Read on a helper thread, it would make the actor's handle after the drop:
+  // a handle that never goes down, and a name bound for ever.
+  for (int round = 0; round < 4; ++round) {
+    caf_node node;
+    auto srv = connect(*node.sys, "127.0.0.1", d.port, 5s);
+    REQUIRE(srv);
+    auto who = node.sys->spawn([](caf::event_based_actor*, int) -> caf::behavior {
+      return {[](const chronos_timeout&) {}};
+    }, 0);
+    caf::scoped_actor self{*node.sys};
+    std::vector<caf::strong_actor_ptr> stages(200'000, self->ctrl());
+    caf::actor_cast<caf::strong_actor_ptr>(*srv)->enqueue(
+      caf::make_mailbox_element(self->ctrl(), caf::make_message_id(), std::move(stages),
+                                register_atom::value, "gone-" + std::to_string(round), who),
+      nullptr);
+    caf::anon_send_exit(who, caf::exit_reason::kill);
+  }
+  const auto has_no_names = [](const std::string& out) {
+    return out.find("\"names\":0") != std::string::npos;
+  };
+  const auto stats = ctl_until(dir, d.port, {"stats", "--json"}, has_no_names);
+  INFO(d.proc->err());
+  CHECK(has_no_names(stats));
+  CHECK_FALSE(d.proc->wait(0ms));
+  CHECK(d.stop() == 0);
+}
+
 TEST_CASE("a peer that stops reading its answers is cut off and chronosd serves on") {
 #if defined(__SANITIZE_THREAD__)
   // Under TSan, CAF's copies of these answers through its write buffer are

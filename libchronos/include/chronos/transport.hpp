@@ -36,9 +36,19 @@ struct tls_config {
   bool requested() const { return !certificate.empty() || !key.empty() || !ca.empty(); }
 };
 
+/// Loads CAF's I/O middleman into `cfg` so that a peer's messages are read in
+/// the order they arrived, the end of its connection included. CAF 0.17 reads
+/// incoming messages on helper threads ("BASP workers") when it can; an actor
+/// handle read there after its node's connection was dropped becomes a proxy
+/// that never goes down, so chronos would keep that actor's names bound and
+/// send their timeouts nowhere. Without the helpers the middleman's own thread
+/// reads every message before it handles the drop. Call before use_tls and
+/// before constructing the actor system; returns `cfg`.
+caf::actor_system_config& load_middleman(caf::actor_system_config& cfg);
+
 /// Checks the three files (all given, readable, the key matching the
 /// certificate, the CA loadable) and loads CAF's OpenSSL module into `cfg`
-/// with them. Call after loading caf::io::middleman and before constructing
+/// with them. Call after load_middleman and before constructing
 /// the actor system. On a bad file nothing is loaded and the failure names it.
 std::optional<failure> use_tls(caf::actor_system_config& cfg, const tls_config& tls);
 
