@@ -22,27 +22,33 @@ group_commit::~group_commit() {
 
 // Takes every queued batch into one write (one fdatasync for all of them).
 // Nothing of a failed write reaches the file: the writer cuts partial records.
+// The batches' submitters hear of a success here, before the actor is told.
 void group_commit::write_queued(std::unique_lock<std::mutex>& lock) {
+  std::deque<job> taken = std::exchange(queue_, {});
   std::string bytes;
   bool sync = false;
-  const std::size_t batches = queue_.size();
-  for (auto& j : queue_) {
+  for (auto& j : taken) {
     bytes += j.bytes;
     sync = sync || j.sync;
   }
-  queue_.clear();
   auto journal = journal_;
   lock.unlock();
   status result = bytes.empty() ? status{done{}} : journal->append(bytes);
   if (result && sync)
     result = journal->sync();
+  if (result)
+    for (auto& j : taken)
+      if (j.then)
+        j.then(done{});
   const auto size = journal->size();
   lock.lock();
   journal_size_ = size;
-  if (result)
-    written_ += batches;
-  else
+  if (result) {
+    written_ += taken.size();
+  } else {
     failed_ = result.error();
+    unwritten_ = std::move(taken);
+  }
   cv_.notify_all();
   if (notify_) {
     lock.unlock();
@@ -61,9 +67,9 @@ void group_commit::run() {
   }
 }
 
-void group_commit::enqueue(std::string bytes, bool sync) {
+void group_commit::enqueue(job j) {
   std::unique_lock<std::mutex> lock{mtx_};
-  queue_.push_back(job{std::move(bytes), sync});
+  queue_.push_back(std::move(j));
   if (!disk_.joinable()) {
     if (!failed_)
       write_queued(lock);
@@ -90,13 +96,13 @@ bool group_commit::undoable() const {
   return false;
 }
 
-void group_commit::submit(bool sync) {
+void group_commit::submit(bool sync, on_settled then) {
   std::string bytes = system_ + client_;
   inflight_.push_back(batch{std::move(system_), std::move(undo_)});
   system_.clear();
   client_.clear();
   undo_.clear();
-  enqueue(std::move(bytes), sync);
+  enqueue(job{std::move(bytes), sync, std::move(then)});
 }
 
 void group_commit::fail_unwritten(server_state& core) {
@@ -120,19 +126,27 @@ void group_commit::fail_unwritten(server_state& core) {
 group_commit::settled group_commit::settle(server_state& core, bool wait) {
   settled out;
   std::optional<failure> failed;
+  std::deque<job> undone; // the failed write's batches, then those queued behind it
   {
     std::unique_lock<std::mutex> lock{mtx_};
     if (wait)
       cv_.wait(lock, [this] { return failed_ || written_ >= inflight_.size(); });
     out.durable = std::exchange(written_, 0);
     failed = std::exchange(failed_, std::nullopt);
-    if (failed)
+    if (failed) {
+      undone = std::exchange(unwritten_, {});
+      for (auto& j : queue_)
+        undone.push_back(std::move(j));
       queue_.clear(); // never written: undone below
+    }
   }
   inflight_.erase(inflight_.begin(), inflight_.begin() + out.durable);
   if (failed) {
     fail_unwritten(core);
     out.result = std::move(*failed);
+    for (auto& j : undone)
+      if (j.then)
+        j.then(out.result);
   }
   return out;
 }

@@ -4,7 +4,6 @@
 // server.cpp (behavior, start-up, shutdown, delivery) and server_journal.cpp
 // (the journal: group commit, retries, compaction). Private to libchronos.
 
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -46,10 +45,9 @@ struct server_actor_state {
 
   /// The journal's batches (none without a state file or in `shutdown` mode).
   std::unique_ptr<group_commit> commits;
-  /// Replies of client changes, held until their batch is durable: those of
-  /// the batch on the disk thread, and those of the batch filling up.
+  /// Replies of client changes in the batch filling up, held until it is
+  /// durable (then they go with the batch to the disk thread).
   using replies = std::vector<std::pair<caf::response_promise, caf::message>>;
-  std::deque<replies> inflight_replies; // a batch each, oldest first
   replies staged_replies;
   /// Refusing schedules and lists while too many requests wait (logged once
   /// an episode).

@@ -10,13 +10,31 @@ using namespace std::chrono;
 
 namespace {
 
+// Sends `rp`'s response from any thread: what response_promise::deliver
+// does, but without the server's current execution unit, which only the
+// server's own thread may read.
+void respond(const caf::strong_actor_ptr& server, caf::response_promise& rp, caf::message msg) {
+  auto stages = rp.stages();
+  if (!stages.empty()) {
+    auto next = std::move(stages.back());
+    stages.pop_back();
+    next->enqueue(caf::make_mailbox_element(rp.source(), rp.id(), std::move(stages), std::move(msg)),
+                  nullptr);
+  } else if (rp.source()) {
+    rp.source()->enqueue(server, rp.id().response_id(), std::move(msg), nullptr);
+  }
+}
+
 // Answers held replies: their values once durable, else an error.
-void answer(server_actor_state::replies& replies, const status& written) {
+void answer(server_actor_state::replies& replies, const caf::strong_actor_ptr& server,
+            const status& written) {
   for (auto& [rp, reply] : std::exchange(replies, {})) {
     if (written)
-      rp.deliver(std::move(reply));
+      respond(server, rp, std::move(reply));
     else
-      rp.deliver(make_error(errc::storage_failure, "change not durable: " + written.error().detail));
+      respond(server, rp,
+              caf::make_message(make_error(errc::storage_failure,
+                                           "change not durable: " + written.error().detail)));
   }
 }
 
@@ -36,32 +54,30 @@ bool compaction_wanted(const server_actor_state& st) {
          && (st.snapshot_stale || st.commits->journal_size() >= st.cfg.compact_bytes);
 }
 
-// Answers the replies of the batches the disk thread wrote (with `wait`:
-// of all submitted ones). A failed write takes every later batch down with it.
+// Settles the batches the disk thread wrote (with `wait`: all submitted
+// ones); their replies went out from the disk thread. A failed write takes
+// every later batch down with it, and their replies get the error.
 void settle(server_actor self, bool wait) {
   auto& st = self->state;
   auto settled = st.commits->settle(st.core, wait);
-  for (std::size_t i = 0; i < settled.durable; ++i) {
-    answer(st.inflight_replies.front(), done{});
-    st.inflight_replies.pop_front();
-  }
   if (settled.result)
     return;
-  for (auto& replies : st.inflight_replies)
-    answer(replies, settled.result); // undone
-  st.inflight_replies.clear();
-  answer(st.staged_replies, settled.result);
+  answer(st.staged_replies, self->ctrl(), settled.result);
   log_error("journal write failed, changes refused until it works again: "
             + settled.result.error().detail);
   arm(self); // undone changes may have moved the soonest deadline
   schedule_retry(self);
 }
 
-// The staged batch, and the replies waiting for it, go to the disk thread.
+// The staged batch goes to the disk thread, and with it the replies waiting
+// for it: they go out from there as soon as it is durable, without waiting
+// for the actor's turn.
 void hand_over(server_actor self, bool sync) {
   auto& st = self->state;
-  st.commits->submit(sync);
-  st.inflight_replies.push_back(std::exchange(st.staged_replies, {}));
+  st.commits->submit(sync, [replies = std::exchange(st.staged_replies, {}),
+                            server = caf::strong_actor_ptr{self->ctrl()}](const status& written) mutable {
+    answer(replies, server, written);
+  });
 }
 
 } // namespace

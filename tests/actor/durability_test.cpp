@@ -161,3 +161,31 @@ TEST_CASE_METHOD(test::actor_fixture, "a compacted journal leaves a snapshot tha
   REQUIRE(rows);
   CHECK(rows->size() == 39);
 }
+
+TEST_CASE_METHOD(test::actor_fixture, "a durable reply follows the request's forwarding stages") {
+  test::temp_dir dir;
+  auto srv = start(dir.file("chronos.json"));
+  // The reply goes out from the disk thread in a real system, not through
+  // response_promise::deliver: it must still go to the next stage, with the
+  // original sender and request id.
+  auto seen = std::make_shared<std::vector<std::pair<std::string, caf::message_id>>>();
+  auto relay = sys.spawn([](caf::event_based_actor* relay_self, decltype(seen) into) -> caf::behavior {
+    return {[relay_self, into](const std::string& token) {
+      into->emplace_back(token, relay_self->current_message_id());
+    }};
+  }, seen);
+  spawned.push_back(relay.address());
+  const auto id = self->new_request_id(caf::message_priority::normal);
+  caf::actor_cast<caf::strong_actor_ptr>(srv)->enqueue(
+    caf::make_mailbox_element(self->ctrl(), id, {caf::actor_cast<caf::strong_actor_ptr>(relay)},
+                              schedule_atom::value,
+                              schedule_request{"w", when_spec::in(60'000), "staged", 0}),
+    nullptr);
+  sched.run();
+  REQUIRE(seen->size() == 1);
+  CHECK(seen->front().second == id);
+  auto rows = call<timeout_list>(srv, list_atom::value);
+  REQUIRE(rows);
+  REQUIRE(rows->size() == 1);
+  CHECK((*rows)[0].token == seen->front().first);
+}

@@ -107,16 +107,23 @@ TEST_CASE("batches submitted during a write share the next one, in order") {
   std::condition_variable cv;
   int writes = 0;
   bool queued = false;
+  std::vector<std::string> heard; // batches whose submitter heard "durable"
+  std::size_t heard_before_first_notify = 0;
   group_commit gc{open_journal(dir.file("j")), [&] {
                     std::unique_lock<std::mutex> lock{mtx};
-                    ++writes;
+                    if (++writes == 1)
+                      heard_before_first_notify = heard.size();
+                    cv.notify_all();
                     cv.wait(lock, [&] { return queued; });
                   }};
   std::vector<std::string> names{"a", "b", "c", "d"};
   for (const auto& name : names) {
     REQUIRE(st.schedule(in(name, 1000), t0));
     gc.stage(st, true);
-    gc.submit(true);
+    gc.submit(true, [&, name](const status& written) {
+      std::lock_guard<std::mutex> guard{mtx};
+      heard.push_back(written ? name : "error");
+    });
   }
   {
     std::lock_guard<std::mutex> guard{mtx};
@@ -130,8 +137,11 @@ TEST_CASE("batches submitted during a write share the next one, in order") {
   CHECK_FALSE(gc.busy());
   CHECK_FALSE(gc.undoable());
   {
-    std::lock_guard<std::mutex> guard{mtx};
+    std::unique_lock<std::mutex> lock{mtx};
+    cv.wait(lock, [&] { return writes >= 1; }); // settled may come before the notice
     CHECK(writes <= 2); // the first batch alone (or with others), then the rest at once
+    CHECK(heard == names);
+    CHECK(heard_before_first_notify >= 1); // told before the actor is
   }
   auto back = read_journal(dir.file("j"));
   REQUIRE(back);
@@ -149,20 +159,30 @@ TEST_CASE("a failed write undoes every batch queued behind it, and nothing of th
   }
   auto st = recording_state();
   group_commit gc{open_journal(disk.file("j")), nullptr, false}; // writes at once
+  // What each submitter heard, and how many timeouts were left then.
+  std::vector<std::pair<std::string, std::uint64_t>> heard;
+  const auto hear = [&](std::string batch) {
+    return [&heard, &st, batch](const status& written) {
+      heard.emplace_back(written ? batch : batch + ": " + written.error().detail, st.stats().pending);
+    };
+  };
   REQUIRE(st.schedule(in("first", 1000), t0));
   gc.stage(st, true);
-  gc.submit(true);
+  gc.submit(true, hear("first"));
   const auto durable_size = gc.journal_size();
+  REQUIRE(heard.size() == 1);
+  CHECK(heard[0].first == "first");
 
   disk.fill();
   for (int i = 0; i < 50; ++i)
     REQUIRE(st.schedule(in("second", 1000), t0));
   gc.stage(st, true);
-  gc.submit(true); // fails
+  gc.submit(true, hear("second")); // fails
   disk.free();
   REQUIRE(st.schedule(in("third", 1000), t0));
   gc.stage(st, true);
-  gc.submit(true); // queued behind the failure: never written
+  gc.submit(true, hear("third")); // queued behind the failure: never written
+  CHECK(heard.size() == 1); // the failures are told by settle, after the undo
   REQUIRE(st.schedule(in("staged", 1000), t0));
   gc.stage(st, true);
 
@@ -175,6 +195,11 @@ TEST_CASE("a failed write undoes every batch queued behind it, and nothing of th
   CHECK_FALSE(gc.pending());
   CHECK(st.stats().pending == 1); // only "first" is left
   CHECK(st.list("first").size() == 1);
+  REQUIRE(heard.size() == 3);
+  for (std::size_t i = 1; i < 3; ++i) {
+    CHECK_THAT(heard[i].first, Catch::StartsWith(i == 1 ? "second: " : "third: "));
+    CHECK(heard[i].second == 1); // undone before they heard
+  }
   CHECK(gc.journal_size() == durable_size);
   CHECK(test::slurp(disk.file("j")).size() == durable_size);
 

@@ -21,7 +21,8 @@
 // disk takes the backlog.
 //
 // Threads: every member function is for the actor's thread; only the disk
-// thread runs the writes, and it calls `notify` after each one.
+// thread runs the writes, and it calls the written batches' `on_settled`
+// and then `notify` after each one.
 
 #include <condition_variable>
 #include <deque>
@@ -64,10 +65,15 @@ public:
   /// `drain` before the server changes anything itself.
   bool undoable() const;
 
+  /// What the submitter of a batch hears: done on the disk thread as soon
+  /// as the batch is durable (before `notify`), or, if it cannot be written,
+  /// the error on the caller's thread in `settle`, once it is undone.
+  using on_settled = std::function<void(const status&)>;
+
   /// Hands the staged batch to the disk thread, behind the batches it has
   /// not written yet; with fdatasync if `sync`. An empty batch with `sync`
   /// just syncs.
-  void submit(bool sync);
+  void submit(bool sync, on_settled then = {});
 
   /// What `settle` found: how many batches (oldest first) are durable, and
   /// whether a write failed. On failure every later batch is undone too.
@@ -102,6 +108,7 @@ private:
   struct job {
     std::string bytes;
     bool sync = false;
+    on_settled then;
   };
   /// A submitted batch, as the actor keeps it until settled.
   struct batch {
@@ -111,7 +118,7 @@ private:
 
   void run();
   void write_queued(std::unique_lock<std::mutex>& lock);
-  void enqueue(std::string bytes, bool sync);
+  void enqueue(job j);
   void fail_unwritten(server_state& core);
 
   /// Staged: records of the server's own changes, then of clients' changes
@@ -129,6 +136,7 @@ private:
   // Guarded by mtx_:
   std::shared_ptr<journal_writer> journal_;
   std::deque<job> queue_;         // submitted, not yet taken by the disk thread
+  std::deque<job> unwritten_;     // taken by a write that failed
   std::size_t written_ = 0;       // batches durable since the last settle
   std::optional<failure> failed_; // a write failed: nothing more is taken
   std::uint64_t journal_size_ = 0;
