@@ -139,32 +139,52 @@ TEST_CASE("the client library's connections to chronosd carry its peer timeout")
   }
 }
 
-TEST_CASE("a node that vanishes with requests in flight does not disturb chronosd") {
-  temp_dir dir;
-  auto d = chronosd_process::start(dir, dir.file("chronos.json"));
-  for (int round = 0; round < 3; ++round) {
-    caf_node node;
-    auto srv = connect(*node.sys, "127.0.0.1", d.port, 5s);
-    REQUIRE(srv);
-    auto who = node.sys->spawn([](caf::event_based_actor*, int) -> caf::behavior {
-      return {[](const chronos_timeout&) {}};
-    }, 0);
-    caf::scoped_actor self{*node.sys};
-    // Fire requests and leave without reading the replies.
-    for (int i = 0; i < 100; ++i)
-      self->send(*srv, schedule_atom::value,
-                 schedule_request{"gone", when_spec::in(3'600'000), "", 0});
-    self->send(*srv, register_atom::value, std::string{"gone"}, who);
-    caf::anon_send_exit(who, caf::exit_reason::kill);
-    // Leaving the scope tears the node down: the connection drops mid-stream.
-  }
-  // The nodes' names are released when chronosd notices the connections drop.
+namespace {
+
+// A node that sends with `send(self, srv, who)` (`who`: its receiver of
+// timeouts, killed right after) and then vanishes: leaving the scope tears
+// the node down, and its connection drops mid-stream.
+template <class Send>
+void from_vanishing_node(std::uint16_t port, Send send) {
+  caf_node node;
+  auto srv = connect(*node.sys, "127.0.0.1", port, 5s);
+  REQUIRE(srv);
+  auto who = node.sys->spawn([](caf::event_based_actor*, int) -> caf::behavior {
+    return {[](const chronos_timeout&) {}};
+  }, 0);
+  caf::scoped_actor self{*node.sys};
+  send(self, *srv, who);
+  caf::anon_send_exit(who, caf::exit_reason::kill);
+}
+
+// The vanished nodes' names are released once chronosd notices the
+// connections drop; then it stops cleanly.
+void check_names_released(const temp_dir& dir, chronosd_process& d) {
   const auto has_no_names = [](const std::string& out) {
     return out.find("\"names\":0") != std::string::npos;
   };
-  CHECK(has_no_names(ctl_until(dir, d.port, {"stats", "--json"}, has_no_names)));
+  const auto stats = ctl_until(dir, d.port, {"stats", "--json"}, has_no_names);
+  INFO("chronosd stderr: " << d.proc->err());
+  CHECK(has_no_names(stats));
   CHECK_FALSE(d.proc->wait(0ms));
   CHECK(d.stop() == 0);
+}
+
+} // namespace
+
+TEST_CASE("a node that vanishes with requests in flight does not disturb chronosd") {
+  temp_dir dir;
+  auto d = chronosd_process::start(dir, dir.file("chronos.json"));
+  for (int round = 0; round < 3; ++round)
+    from_vanishing_node(d.port, [](caf::scoped_actor& self, const chronos_api& srv,
+                                   const caf::actor& who) {
+      // Fire requests and leave without reading the replies.
+      for (int i = 0; i < 100; ++i)
+        self->send(srv, schedule_atom::value,
+                   schedule_request{"gone", when_spec::in(3'600'000), "", 0});
+      self->send(srv, register_atom::value, std::string{"gone"}, who);
+    });
+  check_names_released(dir, d);
 }
 
 TEST_CASE("a name registered in a vanishing node's last message is released") {
@@ -174,29 +194,16 @@ TEST_CASE("a name registered in a vanishing node's last message is released") {
   // takes chronosd far longer than noticing the connection drop right after.
   // Read on a helper thread, it would make the actor's handle after the drop:
   // a handle that never goes down, and a name bound for ever.
-  for (int round = 0; round < 4; ++round) {
-    caf_node node;
-    auto srv = connect(*node.sys, "127.0.0.1", d.port, 5s);
-    REQUIRE(srv);
-    auto who = node.sys->spawn([](caf::event_based_actor*, int) -> caf::behavior {
-      return {[](const chronos_timeout&) {}};
-    }, 0);
-    caf::scoped_actor self{*node.sys};
-    std::vector<caf::strong_actor_ptr> stages(200'000, self->ctrl());
-    caf::actor_cast<caf::strong_actor_ptr>(*srv)->enqueue(
-      caf::make_mailbox_element(self->ctrl(), caf::make_message_id(), std::move(stages),
-                                register_atom::value, "gone-" + std::to_string(round), who),
-      nullptr);
-    caf::anon_send_exit(who, caf::exit_reason::kill);
-  }
-  const auto has_no_names = [](const std::string& out) {
-    return out.find("\"names\":0") != std::string::npos;
-  };
-  const auto stats = ctl_until(dir, d.port, {"stats", "--json"}, has_no_names);
-  INFO(d.proc->err());
-  CHECK(has_no_names(stats));
-  CHECK_FALSE(d.proc->wait(0ms));
-  CHECK(d.stop() == 0);
+  for (int round = 0; round < 4; ++round)
+    from_vanishing_node(d.port, [round](caf::scoped_actor& self, const chronos_api& srv,
+                                        const caf::actor& who) {
+      std::vector<caf::strong_actor_ptr> stages(200'000, self->ctrl());
+      caf::actor_cast<caf::strong_actor_ptr>(srv)->enqueue(
+        caf::make_mailbox_element(self->ctrl(), caf::make_message_id(), std::move(stages),
+                                  register_atom::value, "gone-" + std::to_string(round), who),
+        nullptr);
+    });
+  check_names_released(dir, d);
 }
 
 TEST_CASE("a peer that stops reading its answers is cut off and chronosd serves on") {
