@@ -23,12 +23,20 @@ struct options {
   double seconds = 10; // W4's duration
 };
 
+/// Whose actor system: the one serving chronos (and the baselines), or a
+/// remote client's, which reads peer messages the CAF way, as chronosctl does.
+enum class side { server, client };
+
 // As chronosd configures its system; the baselines run on the same settings.
-inline caf::actor_system_config& configure(caf::actor_system_config& cfg) {
+inline caf::actor_system_config& configure(caf::actor_system_config& cfg,
+                                           side who = side::server) {
   register_types(cfg);
   tune_scheduler(cfg);
   tighten_timer_slack();
-  load_middleman(cfg);
+  if (who == side::server)
+    load_middleman(cfg);
+  else
+    cfg.load<caf::io::middleman>();
   return cfg;
 }
 

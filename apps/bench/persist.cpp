@@ -193,7 +193,7 @@ void run_durable(const options& opts, report& out) {
         if (remote) {
           auto port = server_sys.middleman().publish(*srv, 0, "127.0.0.1", true);
           caf::actor_system_config client_cfg;
-          caf::actor_system client_sys{configure(client_cfg)};
+          caf::actor_system client_sys{configure(client_cfg, side::client)};
           auto handle = connect(client_sys, "127.0.0.1", *port, std::chrono::seconds(5));
           if (handle)
             rate = acks_per_s(client_sys, *handle, clients, total);

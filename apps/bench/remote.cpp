@@ -17,7 +17,7 @@ void run_remote(const options& opts, report& out) {
     if (!srv || !port)
       return;
     caf::actor_system_config client_cfg;
-    caf::actor_system client_sys{configure(client_cfg)};
+    caf::actor_system client_sys{configure(client_cfg, side::client)};
     auto handle = connect(client_sys, "127.0.0.1", *port, std::chrono::seconds(5));
     if (!handle)
       return;
