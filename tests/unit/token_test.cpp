@@ -47,3 +47,19 @@ TEST_CASE("the same seed gives the same tokens") {
   auto now = chronos::from_epoch_ms(5);
   CHECK(a.next(now) == b.next(now));
 }
+
+TEST_CASE("a token with any byte but a lowercase hex digit in a digit's place is rejected") {
+  const std::string good = "0192f3a1b2c3-9f3c4d2e1a0b7c6d";
+  const std::string digits = "0123456789abcdef";
+  for (std::size_t pos = 0; pos < good.size(); ++pos) {
+    if (pos == 12)
+      continue;
+    for (int byte = 0; byte < 256; ++byte) {
+      std::string text = good;
+      text[pos] = static_cast<char>(byte);
+      const bool digit = digits.find(static_cast<char>(byte)) != std::string::npos;
+      INFO("position " << pos << ", byte " << byte);
+      CHECK(token::parse(text).has_value() == digit);
+    }
+  }
+}
