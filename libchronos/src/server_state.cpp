@@ -326,8 +326,9 @@ bool server_state::move_to_pending(token tok, timestamp deadline) {
 }
 
 std::vector<timeout> server_state::take_due(timestamp now, std::size_t limit) {
-  std::vector<timeout> out;
   auto due = pending_.pop_due(now, limit);
+  std::vector<timeout> out;
+  out.reserve(due.size()); // more only for recurring ones that catch up
   // A fire or rearm each, and a park for each that finds no actor: a backlog
   // of 100,000 (a restart) would otherwise regrow the records a dozen times.
   if (recording_)
