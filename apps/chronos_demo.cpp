@@ -7,7 +7,7 @@
 #include <caf/all.hpp>
 
 #include "chronos/duration.hpp"
-#include "chronos/scheduler_tuning.hpp"
+#include "chronos/host.hpp"
 #include "chronos/server.hpp"
 
 using namespace chronos;
@@ -36,9 +36,7 @@ std::string must(caf::expected<std::string> x) {
 
 int main(int argc, char** argv) {
   caf::actor_system_config cfg;
-  register_types(cfg);
-  tune_scheduler(cfg);
-  tighten_timer_slack();
+  configure_host(cfg);
   if (auto err = cfg.parse(argc, argv)) {
     std::cerr << "chronos-demo: " << cfg.render(err) << "\n";
     return 2;

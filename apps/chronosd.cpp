@@ -16,7 +16,7 @@
 #include "chronos/duration.hpp"
 #include "chronos/log.hpp"
 #include "chronos/peer_timeout.hpp"
-#include "chronos/scheduler_tuning.hpp"
+#include "chronos/host.hpp"
 #include "chronos/server.hpp"
 #include "chronos/transport.hpp"
 #include "cli.hpp"
@@ -275,10 +275,7 @@ bool stop(caf::actor_system& sys, const chronos_api& srv) {
 
 int serve(const options& opts, const sigset_t& signals) {
   caf::actor_system_config cfg;
-  register_types(cfg);
-  tune_scheduler(cfg);
-  tighten_timer_slack();
-  load_middleman(cfg);
+  configure_host(cfg);
   if (opts.tls.requested())
     if (auto bad = use_tls(cfg, opts.tls)) {
       log_error(bad->detail);

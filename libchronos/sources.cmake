@@ -30,6 +30,7 @@ set(CHRONOS_PURE_SOURCES
 )
 set(CHRONOS_ACTOR_SOURCES
   src/client.cpp
+  src/host.cpp
   src/local_timers.cpp
   src/messages.cpp
   src/name_directory.cpp

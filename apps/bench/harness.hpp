@@ -10,6 +10,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "chronos/host.hpp"
 #include "chronos/messages.hpp"
 #include "chronos/scheduler_tuning.hpp"
 #include "chronos/transport.hpp"
@@ -28,16 +29,15 @@ struct options {
 enum class side { server, client };
 
 // As chronosd configures its system; the baselines run on the same settings.
+// A client differs only in how its middleman reads.
 inline caf::actor_system_config& configure(caf::actor_system_config& cfg,
                                            side who = side::server) {
+  if (who == side::server)
+    return configure_host(cfg);
   register_types(cfg);
   tune_scheduler(cfg);
   tighten_timer_slack();
-  if (who == side::server)
-    load_middleman(cfg);
-  else
-    cfg.load<caf::io::middleman>();
-  return cfg;
+  return cfg.load<caf::io::middleman>();
 }
 
 /// Issues request `i`; calls `done(ok)` when its reply (or error) arrives.

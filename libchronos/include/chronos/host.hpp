@@ -1,0 +1,18 @@
+#pragma once
+
+// One call for a program that runs the chronos actor, made before it
+// constructs its actor system: chronos's message types (messages.hpp), CAF's
+// scheduler tuned for bursts and its threads' timers made punctual
+// (scheduler_tuning.hpp), and the middleman reading every peer's messages in
+// order (transport.hpp). chronosd, chronos-demo and chronos-bench configure
+// themselves with it; TLS, when wanted, comes after it (use_tls).
+
+#include <caf/actor_system_config.hpp>
+
+namespace chronos {
+
+/// Sets all of the above on `cfg` (the timer slack on the calling thread,
+/// which the system's threads inherit). Returns `cfg`.
+caf::actor_system_config& configure_host(caf::actor_system_config& cfg);
+
+} // namespace chronos

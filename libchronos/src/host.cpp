@@ -1,0 +1,16 @@
+#include "chronos/host.hpp"
+
+#include "chronos/messages.hpp"
+#include "chronos/scheduler_tuning.hpp"
+#include "chronos/transport.hpp"
+
+namespace chronos {
+
+caf::actor_system_config& configure_host(caf::actor_system_config& cfg) {
+  register_types(cfg);
+  tune_scheduler(cfg);
+  tighten_timer_slack();
+  return load_middleman(cfg);
+}
+
+} // namespace chronos
