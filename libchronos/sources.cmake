@@ -17,7 +17,7 @@ set(CHRONOS_PURE_SOURCES
   src/misfire.cpp
   src/name_pool.cpp
   src/namespaces.cpp
-  src/page_allocator.cpp
+  src/page_vector.cpp
   src/peer_timeout.cpp
   src/persistence.cpp
   src/server_state.cpp

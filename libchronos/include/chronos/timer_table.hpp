@@ -43,7 +43,7 @@
 #include <vector>
 
 #include "chronos/name_pool.hpp"
-#include "chronos/page_allocator.hpp"
+#include "chronos/page_vector.hpp"
 #include "chronos/timeout.hpp"
 #include "chronos/token_index.hpp"
 

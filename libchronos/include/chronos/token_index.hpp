@@ -19,7 +19,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "chronos/page_allocator.hpp"
+#include "chronos/page_vector.hpp"
 #include "chronos/token.hpp"
 
 namespace chronos {
