@@ -88,7 +88,7 @@ std::optional<snapshot> read_canonical_snapshot(std::string_view text) {
   // buckets fall out of the cache (0.35 s slower at a million). A duplicate
   // is the general reader's to report.
   for (const auto* list : {&read.s.pending, &read.s.parked}) {
-    distinct_tokens seen{*list};
+    distinct_tokens seen{list_tokens{list}, list->size()};
     for (std::size_t i = 0; i < list->size(); ++i)
       if (!seen.admit(i))
         return std::nullopt;

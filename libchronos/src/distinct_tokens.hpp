@@ -1,9 +1,10 @@
 #pragma once
 
-// The duplicate-token check of a list of timeouts as it is read, shared by both
-// state-file readers. The tokens stay in the list; the set holds positions in
-// it (token_index.hpp), so the check costs 4-8 bytes a timeout and no nodes.
-// Private to libchronos.
+// The duplicate-token check of a list of tokens taken in order: the timeouts
+// of a state file's list as it is read (both state-file readers), and the
+// tokens of a batch cancel. The tokens stay where they are; the set holds
+// positions (token_index.hpp), so the check costs 4-8 bytes a token and no
+// nodes. Private to libchronos.
 
 #include <vector>
 
@@ -12,23 +13,33 @@
 
 namespace chronos::detail {
 
+/// `TokenAt`: position -> token.
+template <class TokenAt>
 class distinct_tokens {
 public:
-  explicit distinct_tokens(const std::vector<timeout>& list) : list_(&list) {}
+  /// `expected`: how many will be admitted, if known (no regrowth then).
+  explicit distinct_tokens(TokenAt token_at, std::size_t expected = 0) : token_at_(token_at) {
+    seen_.reserve(expected, token_at_);
+  }
 
-  /// Takes in the list's timeout `i`; false if its token is already there.
+  /// Takes in the token at position `i`; false if it is already there.
   bool admit(std::size_t i) {
     const auto at = static_cast<token_index::slot_id>(i);
-    auto key_of = [this](token_index::slot_id k) { return (*list_)[k].token; };
-    if (seen_.find((*list_)[at].token, key_of) != token_index::none)
+    if (seen_.find(token_at_(at), token_at_) != token_index::none)
       return false;
-    seen_.insert(at, key_of);
+    seen_.insert(at, token_at_);
     return true;
   }
 
 private:
-  const std::vector<timeout>* list_;
+  TokenAt token_at_;
   token_index seen_;
+};
+
+/// The tokens of a list of timeouts, by position.
+struct list_tokens {
+  const std::vector<timeout>* list;
+  token operator()(std::size_t i) const { return (*list)[i].token; }
 };
 
 } // namespace chronos::detail

@@ -7,6 +7,7 @@
 #include "chronos/namespaces.hpp"
 
 #include "chronos/utf8.hpp"
+#include "distinct_tokens.hpp"
 
 namespace chronos {
 
@@ -208,35 +209,30 @@ status server_state::cancel_each(const std::vector<std::string>& token_texts) {
   if (token_texts.size() > limits_.max_batch)
     return fail(errc::limit_exceeded, "a batch holds at most "
                                         + std::to_string(limits_.max_batch) + " requests");
-  std::vector<std::pair<token, std::size_t>> found; // token, index in the request
+  std::vector<token> found;
   found.reserve(token_texts.size());
   for (const auto& text : token_texts) {
     auto tok = token::parse(text);
     if (!tok)
       break;
-    found.emplace_back(*tok, found.size());
+    found.push_back(*tok);
   }
   // The first token, in request order, that is not known (or not a token).
-  const auto token_at = [&found](std::size_t i) { return found[i].first; };
+  const auto token_at = [&found](std::size_t i) { return found[i]; };
   const auto unknown = pending_.for_each_ahead(found.size(), token_at, false, [&](std::size_t i) {
-    return known(found[i].first);
+    return known(found[i]);
   });
   if (unknown < token_texts.size())
     return fail(errc::unknown_token, "request " + std::to_string(unknown) + ": unknown token '"
                                        + token_texts[unknown] + "'");
-  // Sorted, a repeated token sits next to its first occurrence (no hash set to
-  // allocate); the later index is the one named.
-  std::sort(found.begin(), found.end());
-  auto twice = std::adjacent_find(found.begin(), found.end(), [](const auto& a, const auto& b) {
-    return a.first == b.first;
-  });
-  if (twice != found.end()) {
-    const auto i = std::next(twice)->second;
-    return fail(errc::invalid_argument, "request " + std::to_string(i) + ": token '"
-                                          + token_texts[i] + "' given twice");
-  }
+  // The first repeat, in request order, is the one named.
+  detail::distinct_tokens seen{token_at, found.size()};
+  for (std::size_t i = 0; i < found.size(); ++i)
+    if (!seen.admit(i))
+      return fail(errc::invalid_argument, "request " + std::to_string(i) + ": token '"
+                                            + token_texts[i] + "' given twice");
   pending_.for_each_ahead(found.size(), token_at, true, [&](std::size_t i) {
-    (void)remove(found[i].first); // each known, checked above
+    (void)remove(found[i]); // each known, checked above
     return true;
   });
   return done{};

@@ -230,7 +230,7 @@ private:
       seen_list = true;
       in_parked_ = key_ == "parked";
       index_ = 0;
-      seen_.emplace(list());
+      seen_.emplace(list_tokens{&list()});
       where_ = at::list;
       return true;
     }
@@ -271,7 +271,7 @@ private:
   std::size_t index_ = 0;
   std::size_t skip_depth_ = 0;
   timeout_fields entry_; // checked when its object closes
-  std::optional<distinct_tokens> seen_; // of the list being read
+  std::optional<distinct_tokens<list_tokens>> seen_; // of the list being read
 };
 
 } // namespace

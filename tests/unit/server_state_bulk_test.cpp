@@ -94,6 +94,12 @@ TEST_CASE_METHOD(fixture, "cancelling many tokens is all or none") {
   auto twice = st.cancel_each({a, b, a});
   REQUIRE_FALSE(twice);
   CHECK(twice.error().detail.find("request 2: token") == 0);
+  // Of two repeated tokens, the repeat that comes first is named, whichever
+  // token sorts first.
+  const auto [lo, hi] = std::minmax(a, b);
+  auto both_twice = st.cancel_each({lo, hi, hi, lo});
+  REQUIRE_FALSE(both_twice);
+  CHECK(both_twice.error().detail == "request 2: token '" + hi + "' given twice");
   CHECK(st.list().size() == 6);
   REQUIRE(st.cancel_each({a, c, e}));
   CHECK(names_of(st.list()) == std::vector<std::string>{"billing/eu/b", "billingx/d"});
