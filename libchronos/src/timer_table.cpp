@@ -338,9 +338,11 @@ void timer_table::sift_down(std::size_t pos) {
     // level's cache misses with this level's instead of following them.
     const auto grand = first * arity + 1;
     if (grand < n) {
+      constexpr std::size_t span = arity * arity * sizeof(heap_entry);
       const auto* from = reinterpret_cast<const char*>(&heap_[grand]);
-      for (std::size_t line = 0; line < arity * arity * sizeof(heap_entry); line += 64)
-        __builtin_prefetch(from + line);
+      for (std::size_t offset = 0; offset < span; offset += 64)
+        __builtin_prefetch(from + offset);
+      __builtin_prefetch(from + span - 1); // the last line, when they start mid-line
     }
     auto best = first;
     for (auto c = first + 1; c < std::min(first + arity, n); ++c)
