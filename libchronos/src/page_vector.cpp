@@ -33,7 +33,7 @@ void* allocate(std::size_t bytes) {
 void* resize_buffer(void* data, std::size_t old_bytes, std::size_t new_bytes) {
   if (old_bytes == 0)
     return allocate(new_bytes);
-  if (mapped(old_bytes) && mapped(new_bytes)) {
+  if (remaps && mapped(old_bytes) && mapped(new_bytes)) {
     void* moved = ::mremap(data, mapped_size(old_bytes), mapped_size(new_bytes), MREMAP_MAYMOVE);
     if (moved == MAP_FAILED)
       throw std::bad_alloc{};
@@ -44,7 +44,7 @@ void* resize_buffer(void* data, std::size_t old_bytes, std::size_t new_bytes) {
       return p;
     throw std::bad_alloc{};
   }
-  // Across the size where buffers are mapped: a copy.
+  // Across the size where buffers are mapped (or without remapping): a copy.
   void* fresh = allocate(new_bytes);
   std::memcpy(fresh, data, std::min(old_bytes, new_bytes));
   free_buffer(data, old_bytes);

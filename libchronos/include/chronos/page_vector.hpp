@@ -37,6 +37,21 @@ namespace detail {
 /// in whole huge pages.
 constexpr std::size_t own_pages_from = std::size_t{2} << 20;
 
+/// Whether mapped buffers grow by mremap. ThreadSanitizer does not follow
+/// mremap (the moved range keeps stale shadow memory, which it reports as
+/// races), so its builds copy instead.
+#if defined(__SANITIZE_THREAD__)
+constexpr bool remaps = false;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+constexpr bool remaps = false;
+#else
+constexpr bool remaps = true;
+#endif
+#else
+constexpr bool remaps = true;
+#endif
+
 /// A buffer of `new_bytes` (> 0) holding the first min(old, new) bytes of
 /// `data` (null when `old_bytes` is 0), which it replaces. Throws
 /// std::bad_alloc, leaving `data` as it was.
