@@ -14,9 +14,9 @@
 #include <caf/io/all.hpp>
 
 #include "chronos/duration.hpp"
+#include "chronos/host.hpp"
 #include "chronos/log.hpp"
 #include "chronos/peer_timeout.hpp"
-#include "chronos/host.hpp"
 #include "chronos/server.hpp"
 #include "chronos/transport.hpp"
 #include "cli.hpp"

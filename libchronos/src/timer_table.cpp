@@ -381,8 +381,8 @@ void timer_table::shrink_if_sparse() {
   }
   if (slots_.size() < min_slots_to_shrink || heap_.size() * 4 >= slots_.size())
     return;
-  big_vector<slot_id> renumbered(slots_.size(), none);
-  big_vector<slot> packed;
+  page_vector<slot_id> renumbered(slots_.size(), none);
+  page_vector<slot> packed;
   packed.reserve(heap_.size());
   std::vector<extra> packed_extras;
   for (std::size_t i = 0; i < heap_.size(); ++i) {
@@ -411,7 +411,7 @@ void timer_table::shrink_if_sparse() {
   extras_ = std::move(packed_extras);
   free_extras_ = {};
   heap_.shrink_to_fit();
-  big_vector<slot_id> live(slots_.size());
+  page_vector<slot_id> live(slots_.size());
   std::iota(live.begin(), live.end(), slot_id{0});
   index_.assign(live, key_of());
 }

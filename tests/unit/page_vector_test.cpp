@@ -50,7 +50,7 @@ TEST_CASE("a large array goes back to the system when freed, even where malloc w
   large[0] = 1;
   std::free(large);
   constexpr std::size_t size = 8u << 20;
-  auto array = std::make_unique<big_vector<char>>(size, 'x');
+  auto array = std::make_unique<page_vector<char>>(size, 'x');
   auto above = std::make_unique<char[]>(64); // would pin the heap's top above it
   const std::size_t with = resident_bytes();
   array.reset();
@@ -65,7 +65,7 @@ TEST_CASE("a large array grows without copying its pages into fresh ones") {
     return;
   }
   constexpr std::size_t size = 64u << 20;
-  big_vector<char> array(size, 'x');
+  page_vector<char> array(size, 'x');
   if (!reset_peak_resident()) {
     WARN("/proc/self/clear_refs is not writable here: the peak cannot be reset");
     return;
@@ -80,11 +80,11 @@ TEST_CASE("a large array grows without copying its pages into fresh ones") {
 }
 
 TEST_CASE("big vectors grow, shrink and copy across the size where their pages change hands") {
-  big_vector<std::uint32_t> numbers;
+  page_vector<std::uint32_t> numbers;
   const std::size_t many = detail::own_pages_from / sizeof(std::uint32_t) * 3;
   for (std::uint32_t i = 0; i < many; ++i)
     numbers.push_back(i);
-  big_vector<std::uint32_t> copy = numbers;
+  page_vector<std::uint32_t> copy = numbers;
   numbers.resize(100);
   numbers.shrink_to_fit();
   CHECK(numbers.capacity() * sizeof(std::uint32_t) < detail::own_pages_from);
@@ -109,7 +109,7 @@ TEST_CASE("big vectors grow, shrink and copy across the size where their pages c
 }
 
 TEST_CASE("a value pushed from the vector itself survives the growth that moves it") {
-  big_vector<std::uint64_t> values;
+  page_vector<std::uint64_t> values;
   values.push_back(42);
   while (values.size() < values.capacity())
     values.push_back(1);

@@ -1,7 +1,8 @@
 #pragma once
 
 // A vector of plain values (trivially copyable) for the timer table's large
-// arrays, whose buffers of a megabyte or more are the system's own pages.
+// arrays, whose buffers of a huge page (2 MB) or more are the system's own
+// pages.
 //
 // - Freed memory goes back. From malloc, the pages of every smaller copy a
 //   doubling array leaves behind stay with the process (glibc keeps freed heap
@@ -159,9 +160,5 @@ private:
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
 };
-
-/// What the timer table calls its large arrays.
-template <class T>
-using big_vector = page_vector<T>;
 
 } // namespace chronos

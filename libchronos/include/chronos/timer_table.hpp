@@ -196,9 +196,9 @@ private:
 
   void shrink_if_sparse();
 
-  big_vector<slot> slots_;
+  page_vector<slot> slots_;
   slot_id free_slots_ = none;
-  big_vector<heap_entry> heap_;
+  page_vector<heap_entry> heap_;
   token_index index_;
   name_pool names_;
   std::vector<slot_id> heads_; // by name id: the first slot of the name's list

@@ -67,7 +67,7 @@ public:
   /// Re-adds every slot of `slots` (each with its token from `key_of`) into
   /// a table sized for them; the old contents are dropped.
   template <class KeyOf>
-  void assign(const big_vector<slot_id>& slots, KeyOf key_of) {
+  void assign(const page_vector<slot_id>& slots, KeyOf key_of) {
     std::size_t n = 16;
     while (slots.size() * 2 > n) // start at most half full
       n *= 2;
@@ -192,7 +192,7 @@ private:
         }
       return;
     }
-    big_vector<slot_id> old;
+    page_vector<slot_id> old;
     old.swap(buckets_);
     const auto old_bits = slot_bits_;
     reset(n, slot_bits);
@@ -210,7 +210,7 @@ private:
     slot_bits_ = slot_bits;
   }
 
-  big_vector<slot_id> buckets_;
+  page_vector<slot_id> buckets_;
   std::size_t size_ = 0;
   unsigned shift_ = 64;
   unsigned slot_bits_ = min_slot_bits; // the rest of a bucket is fingerprint
