@@ -1,7 +1,6 @@
 #include "chronos/timer_table.hpp"
 
 #include <algorithm>
-#include <numeric>
 #include <utility>
 
 namespace chronos {
@@ -224,7 +223,7 @@ std::size_t timer_table::count(const std::string& name) const {
 
 std::size_t timer_table::memory_bytes() const {
   return slots_.capacity() * sizeof(slot) + heap_.capacity() * sizeof(heap_entry)
-         + index_.bucket_count() * sizeof(slot_id) + heads_.capacity() * sizeof(slot_id)
+         + index_.memory_bytes() + heads_.capacity() * sizeof(slot_id)
          + extras_.capacity() * sizeof(extra) + free_extras_.capacity() * sizeof(std::uint32_t);
 }
 
@@ -371,8 +370,9 @@ void timer_table::heap_erase(std::size_t pos) {
 
 // -- giving memory back ----------------------------------------------------------
 
-// Packs the live slots (in heap order, which also helps locality) into fresh
-// arrays sized for them, once three quarters of the slots are free; an empty
+// Once three quarters of the slots are free, the live ones are packed into
+// the front of the arrays, which then shrink where they are (no fresh pages:
+// the kernel zeroing them cost a fifth of cancelling a million); an empty
 // table lets go of everything.
 void timer_table::shrink_if_sparse() {
   if (heap_.empty() && !slots_.empty()) {
@@ -381,39 +381,59 @@ void timer_table::shrink_if_sparse() {
   }
   if (slots_.size() < min_slots_to_shrink || heap_.size() * 4 >= slots_.size())
     return;
-  page_vector<slot_id> renumbered(slots_.size(), none);
-  page_vector<slot> packed;
-  packed.reserve(heap_.size());
-  std::vector<extra> packed_extras;
-  for (std::size_t i = 0; i < heap_.size(); ++i) {
-    auto s = slots_[heap_[i].slot];
-    renumbered[heap_[i].slot] = static_cast<slot_id>(i);
-    heap_[i].slot = static_cast<slot_id>(i);
-    s.heap = static_cast<std::uint32_t>(i);
-    if (s.extra != none) {
-      packed_extras.push_back(std::move(extras_[s.extra]));
-      s.extra = static_cast<std::uint32_t>(packed_extras.size() - 1);
-    }
-    packed.push_back(s);
-  }
-  auto renumber = [&](slot_id& s) {
-    if (s != none)
-      s = renumbered[s];
-  };
-  for (auto& s : packed) {
-    renumber(s.prev);
-    renumber(s.next);
-  }
-  for (auto& h : heads_)
-    renumber(h);
-  slots_ = std::move(packed);
-  free_slots_ = none;
-  extras_ = std::move(packed_extras);
-  free_extras_ = {};
+  pack_slots();
+  pack_extras();
   heap_.shrink_to_fit();
-  page_vector<slot_id> live(slots_.size());
-  std::iota(live.begin(), live.end(), slot_id{0});
-  index_.assign(live, key_of());
+  index_.assign(slots_.size(), key_of());
+}
+
+// Moves each live slot at or above the new end (the live count) into a free
+// slot below it, so that slots 0 .. size()-1 are the live ones.
+void timer_table::pack_slots() {
+  const auto n = heap_.size();
+  std::vector<std::uint64_t> live_below((n + 63) / 64);
+  for (const auto& e : heap_)
+    if (e.slot < n)
+      live_below[e.slot / 64] |= std::uint64_t{1} << (e.slot % 64);
+  std::size_t word = 0;
+  for (const auto& e : heap_) {
+    if (e.slot < n)
+      continue;
+    // There are as many free slots below n as live ones above it.
+    while (live_below[word] == ~std::uint64_t{0})
+      ++word;
+    const auto bit = static_cast<unsigned>(__builtin_ctzll(~live_below[word]));
+    live_below[word] |= std::uint64_t{1} << bit;
+    move_slot(e.slot, static_cast<slot_id>(word * 64 + bit));
+  }
+  slots_.resize(n);
+  slots_.shrink_to_fit();
+  free_slots_ = none;
+}
+
+// Puts slot `from` at `to` (free) and points its heap entry and its name's
+// list there.
+void timer_table::move_slot(slot_id from, slot_id to) {
+  const auto& s = slots_[to] = slots_[from];
+  heap_[s.heap].slot = to;
+  (s.prev == none ? heads_[s.name] : slots_[s.prev].next) = to;
+  if (s.next != none)
+    slots_[s.next].prev = to;
+}
+
+// Moves the side array's live entries to its front, in slot order.
+void timer_table::pack_extras() {
+  if (free_extras_.empty())
+    return;
+  std::vector<extra> packed;
+  packed.reserve(extras_.size() - free_extras_.size());
+  for (auto& s : slots_)
+    if (s.extra != none) {
+      packed.push_back(std::move(extras_[s.extra]));
+      s.extra = static_cast<std::uint32_t>(packed.size() - 1);
+    }
+  extras_ = std::move(packed);
+  free_extras_ = {};
 }
 
 } // namespace chronos

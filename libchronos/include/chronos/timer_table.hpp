@@ -195,6 +195,9 @@ private:
   void heap_erase(std::size_t pos);
 
   void shrink_if_sparse();
+  void pack_slots();
+  void move_slot(slot_id from, slot_id to);
+  void pack_extras();
 
   page_vector<slot> slots_;
   slot_id free_slots_ = none;

@@ -64,22 +64,19 @@ public:
     --size_;
   }
 
-  /// Re-adds every slot of `slots` (each with its token from `key_of`) into
-  /// a table sized for them; the old contents are dropped.
+  /// Re-adds slots 0 .. n-1 (each with its token from `key_of`) into a
+  /// table sized for them, in the buckets it has (what it no longer needs
+  /// goes back); the old contents are dropped.
   template <class KeyOf>
-  void assign(const page_vector<slot_id>& slots, KeyOf key_of) {
-    std::size_t n = 16;
-    while (slots.size() * 2 > n) // start at most half full
-      n *= 2;
-    unsigned bits = min_slot_bits;
-    for (auto s : slots)
-      bits = std::max(bits, bits_for(s));
-    reset(n, bits);
-    size_ = 0;
-    for (auto s : slots) {
-      place(s, key_of(s));
-      ++size_;
-    }
+  void assign(std::size_t n, KeyOf key_of) {
+    std::size_t buckets = 16;
+    while (n * 2 > buckets) // start at most half full
+      buckets *= 2;
+    reset(buckets, n == 0 ? min_slot_bits : bits_for(static_cast<slot_id>(n - 1)));
+    buckets_.shrink_to_fit();
+    size_ = n;
+    for (std::size_t s = 0; s < n; ++s)
+      place(static_cast<slot_id>(s), key_of(static_cast<slot_id>(s)));
   }
 
   /// Grows the table, if needed, so that `n` slots (ids below `n`) fit
@@ -109,6 +106,7 @@ public:
   }
 
   std::size_t bucket_count() const { return buckets_.size(); }
+  std::size_t memory_bytes() const { return buckets_.capacity() * sizeof(slot_id); }
 
 private:
   static constexpr unsigned min_slot_bits = 16;
