@@ -74,11 +74,25 @@ void timer_table::prefetch(token tok, ahead what) const {
   if (what == ahead::slot)
     return __builtin_prefetch(&slots_[s]);
   const auto& found = slots_[s];
-  if (found.heap < heap_.size())
-    __builtin_prefetch(&heap_[found.heap]);
+  const std::size_t pos = found.heap;
+  if (pos < heap_.size()) {
+    // The entry, and what taking it out compares with: its parent (the
+    // entry moved into its place may go up) and its children (or down).
+    __builtin_prefetch(&heap_[pos]);
+    if (pos > 0)
+      __builtin_prefetch(&heap_[(pos - 1) / arity]);
+    if (const auto first = pos * arity + 1; first < heap_.size()) {
+      __builtin_prefetch(&heap_[first]);
+      __builtin_prefetch(&heap_[std::min(first + arity, heap_.size()) - 1]);
+    }
+  }
   for (auto neighbour : {found.prev, found.next})
     if (neighbour < slots_.size()) // `none` is not
       __builtin_prefetch(&slots_[neighbour]);
+  index_.for_each_likely_successor(tok, 2, [this](slot_id next) {
+    if (next < slots_.size())
+      __builtin_prefetch(&slots_[next]);
+  });
 }
 
 timeout timer_table::copy_of(const heap_entry& e) const {

@@ -139,3 +139,30 @@ TEST_CASE("the likely slot, found without looking at slots, is nearly always the
     right += index.likely_slot(t) == s;
   CHECK(right >= 9'990); // 16 bits of fingerprint: a wrong match is 1 probe in 65,536
 }
+
+TEST_CASE("the likely successors of a token are the entries after it in its run") {
+  std::unordered_map<slot_id, token> slots;
+  auto key_of = [&](slot_id s) { return slots.at(s); };
+  // One home bucket in a table of 16, but fingerprints that differ: one run,
+  // in insertion order, each entry told apart without its slot.
+  auto same_home = [](std::uint64_t i) {
+    const std::uint64_t product = std::uint64_t{0xb} << 60 | (i + 1) << 44;
+    const std::uint64_t stamp = 42;
+    return token{stamp, product * golden_inverse() ^ (stamp * golden)};
+  };
+  token_index index;
+  for (slot_id s = 0; s < 10; ++s) {
+    slots[s] = same_home(s);
+    index.insert(s, key_of);
+  }
+  REQUIRE(index.bucket_count() == 16);
+  auto successors = [&](token t, std::size_t n) {
+    std::vector<slot_id> out;
+    index.for_each_likely_successor(t, n, [&](slot_id s) { out.push_back(s); });
+    return out;
+  };
+  CHECK(successors(same_home(3), 4) == std::vector<slot_id>{4, 5, 6, 7});
+  CHECK(successors(same_home(7), 100) == std::vector<slot_id>{8, 9}); // up to the empty bucket
+  CHECK(successors(same_home(9), 100).empty());
+  CHECK(successors(token{1, 2}, 100).empty()); // not there: nothing to erase
+}

@@ -102,7 +102,20 @@ public:
   /// found without looking at slots: most likely `t`'s slot, for a hint
   /// (`find` is the answer). `none` if no bucket matches.
   slot_id likely_slot(token t) const {
-    return probe(t, [](slot_id) { return true; });
+    const auto b = likely_bucket(t);
+    return b == npos ? none : slot_in(buckets_[b]);
+  }
+
+  /// Calls `f(slot)` for the entries after `t`'s likely bucket up to the next
+  /// empty one, at most `n`: those an erase of `t` reads (to see whether they
+  /// move back), found without looking at slots, for a hint.
+  template <class F>
+  void for_each_likely_successor(token t, std::size_t n, F f) const {
+    const auto b = likely_bucket(t);
+    if (b == npos)
+      return;
+    for (auto c = (b + 1) & mask(); n > 0 && buckets_[c] != none; c = (c + 1) & mask(), --n)
+      f(slot_in(buckets_[c]));
   }
 
   std::size_t bucket_count() const { return buckets_.size(); }
@@ -111,21 +124,34 @@ public:
 private:
   static constexpr unsigned min_slot_bits = 16;
 
+  static constexpr std::size_t npos = ~std::size_t{0};
+
   // Walks `t`'s run from its home bucket: the first slot whose fingerprint
   // matches and that `is_it` accepts, or `none` at the first empty bucket.
   template <class IsIt>
   slot_id probe(token t, IsIt is_it) const {
+    const auto b = probe_bucket(t, is_it);
+    return b == npos ? none : slot_in(buckets_[b]);
+  }
+
+  // The same walk, giving the bucket (`npos` for none).
+  template <class IsIt>
+  std::size_t probe_bucket(token t, IsIt is_it) const {
     if (buckets_.empty())
-      return none;
+      return npos;
     const auto h = hash(t);
     const auto fp = fingerprint(h);
     for (auto b = home(h);; b = (b + 1) & mask()) {
       const slot_id v = buckets_[b];
       if (v == none)
-        return none;
+        return npos;
       if (fingerprint_of(v) == fp && is_it(slot_in(v)))
-        return slot_in(v);
+        return b;
     }
+  }
+
+  std::size_t likely_bucket(token t) const {
+    return probe_bucket(t, [](slot_id) { return true; });
   }
 
   std::size_t mask() const { return buckets_.size() - 1; }
