@@ -72,27 +72,25 @@ void timer_table::prefetch(token tok, ahead what) const {
   if (s >= slots_.size())
     return;
   if (what == ahead::slot)
-    return __builtin_prefetch(&slots_[s]);
+    return detail::prefetch(&slots_[s]);
   const auto& found = slots_[s];
   const std::size_t pos = found.heap;
-  if (pos < heap_.size()) {
-    // The entry, and what taking it out compares with: its parent (the
-    // entry moved into its place may go up) and its children (or down).
-    __builtin_prefetch(&heap_[pos]);
-    if (pos > 0)
-      __builtin_prefetch(&heap_[(pos - 1) / arity]);
-    if (const auto first = pos * arity + 1; first < heap_.size()) {
-      __builtin_prefetch(&heap_[first]);
-      __builtin_prefetch(&heap_[std::min(first + arity, heap_.size()) - 1]);
-    }
+  if (pos >= heap_.size())
+    return;
+  // The entry, and what taking it out compares with: its parent (the entry
+  // moved into its place may go up) and its children (or down).
+  detail::prefetch(&heap_[pos]);
+  if (pos > 0)
+    detail::prefetch(&heap_[(pos - 1) / arity]);
+  if (const auto first = pos * arity + 1; first < heap_.size()) {
+    detail::prefetch(&heap_[first]);
+    detail::prefetch(&heap_[std::min(first + arity, heap_.size()) - 1]);
   }
-  for (auto neighbour : {found.prev, found.next})
-    if (neighbour < slots_.size()) // `none` is not
-      __builtin_prefetch(&slots_[neighbour]);
-  index_.for_each_likely_successor(tok, 2, [this](slot_id next) {
-    if (next < slots_.size())
-      __builtin_prefetch(&slots_[next]);
-  });
+  // Its name-list neighbours, and the slots an erase from the index reads.
+  const auto [after, after_next] = index_.likely_successors(tok);
+  for (auto other : {found.prev, found.next, after, after_next})
+    if (other < slots_.size()) // `none` is not
+      detail::prefetch(&slots_[other]);
 }
 
 timeout timer_table::copy_of(const heap_entry& e) const {
@@ -354,8 +352,8 @@ void timer_table::sift_down(std::size_t pos) {
       constexpr std::size_t span = arity * arity * sizeof(heap_entry);
       const auto* from = reinterpret_cast<const char*>(&heap_[grand]);
       for (std::size_t offset = 0; offset < span; offset += 64)
-        __builtin_prefetch(from + offset);
-      __builtin_prefetch(from + span - 1); // the last line, when they start mid-line
+        detail::prefetch(from + offset);
+      detail::prefetch(from + span - 1); // the last line, when they start mid-line
     }
     auto best = first;
     for (auto c = first + 1; c < std::min(first + arity, n); ++c)

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <map>
 #include <random>
 #include <unordered_map>
@@ -145,24 +146,24 @@ TEST_CASE("the likely successors of a token are the entries after it in its run"
   auto key_of = [&](slot_id s) { return slots.at(s); };
   // One home bucket in a table of 16, but fingerprints that differ: one run,
   // in insertion order, each entry told apart without its slot.
-  auto same_home = [](std::uint64_t i) {
-    const std::uint64_t product = std::uint64_t{0xb} << 60 | (i + 1) << 44;
+  auto at_home = [](std::uint64_t home, std::uint64_t i) {
+    const std::uint64_t product = home << 60 | (i + 1) << 44;
     const std::uint64_t stamp = 42;
     return token{stamp, product * golden_inverse() ^ (stamp * golden)};
   };
+  auto same_home = [&](std::uint64_t i) { return at_home(11, i); };
   token_index index;
-  for (slot_id s = 0; s < 10; ++s) {
+  for (slot_id s = 0; s < 10; ++s) { // buckets 11 .. 15 and 0 .. 4
     slots[s] = same_home(s);
     index.insert(s, key_of);
   }
+  slots[10] = at_home(6, 0); // another run, one empty bucket after the first
+  index.insert(10, key_of);
   REQUIRE(index.bucket_count() == 16);
-  auto successors = [&](token t, std::size_t n) {
-    std::vector<slot_id> out;
-    index.for_each_likely_successor(t, n, [&](slot_id s) { out.push_back(s); });
-    return out;
-  };
-  CHECK(successors(same_home(3), 4) == std::vector<slot_id>{4, 5, 6, 7});
-  CHECK(successors(same_home(7), 100) == std::vector<slot_id>{8, 9}); // up to the empty bucket
-  CHECK(successors(same_home(9), 100).empty());
-  CHECK(successors(token{1, 2}, 100).empty()); // not there: nothing to erase
+  using two = std::array<slot_id, 2>;
+  const auto none = token_index::none;
+  CHECK(index.likely_successors(same_home(3)) == two{4, 5});
+  CHECK(index.likely_successors(same_home(8)) == two{9, none}); // the run ends
+  CHECK(index.likely_successors(same_home(9)) == two{none, none}); // not the next run
+  CHECK(index.likely_successors(token{1, 2}) == two{none, none}); // not there: nothing to erase
 }

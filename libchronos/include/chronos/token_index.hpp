@@ -16,10 +16,12 @@
 // looks at a wrong slot); with 2^32 slots none, and every probe looks.
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <vector>
 
 #include "chronos/page_vector.hpp"
+#include "chronos/prefetch.hpp"
 #include "chronos/token.hpp"
 
 namespace chronos {
@@ -95,7 +97,7 @@ public:
   /// Hints the cache that `t` is looked up soon: its home bucket.
   void prefetch(token t) const {
     if (!buckets_.empty())
-      __builtin_prefetch(&buckets_[home(hash(t))]);
+      detail::prefetch(&buckets_[home(hash(t))]);
   }
 
   /// The slot of the first bucket from `t`'s home whose fingerprint matches,
@@ -106,16 +108,21 @@ public:
     return b == npos ? none : slot_in(buckets_[b]);
   }
 
-  /// Calls `f(slot)` for the entries after `t`'s likely bucket up to the next
-  /// empty one, at most `n`: those an erase of `t` reads (to see whether they
-  /// move back), found without looking at slots, for a hint.
-  template <class F>
-  void for_each_likely_successor(token t, std::size_t n, F f) const {
+  /// The slots in the two buckets after `t`'s likely one, `none` past the
+  /// end of its run: the first entries an erase of `t` reads (to see whether
+  /// they move back), found without looking at slots, for a hint.
+  std::array<slot_id, 2> likely_successors(token t) const {
+    std::array<slot_id, 2> next{none, none};
     const auto b = likely_bucket(t);
     if (b == npos)
-      return;
-    for (auto c = (b + 1) & mask(); n > 0 && buckets_[c] != none; c = (c + 1) & mask(), --n)
-      f(slot_in(buckets_[c]));
+      return next;
+    for (std::size_t i = 0; i < next.size(); ++i) {
+      const auto v = buckets_[(b + 1 + i) & mask()];
+      if (v == none)
+        break;
+      next[i] = slot_in(v);
+    }
+    return next;
   }
 
   std::size_t bucket_count() const { return buckets_.size(); }
