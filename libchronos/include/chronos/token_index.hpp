@@ -104,8 +104,7 @@ public:
   /// found without looking at slots: most likely `t`'s slot, for a hint
   /// (`find` is the answer). `none` if no bucket matches.
   slot_id likely_slot(token t) const {
-    const auto b = likely_bucket(t);
-    return b == npos ? none : slot_in(buckets_[b]);
+    return probe(t, [](slot_id) { return true; });
   }
 
   /// The slots in the two buckets after `t`'s likely one, `none` past the
@@ -130,7 +129,6 @@ public:
 
 private:
   static constexpr unsigned min_slot_bits = 16;
-
   static constexpr std::size_t npos = ~std::size_t{0};
 
   // Walks `t`'s run from its home bucket: the first slot whose fingerprint
