@@ -68,11 +68,15 @@ timer_table::slot_id timer_table::slot_of(token tok) const {
 void timer_table::prefetch(token tok, ahead what) const {
   if (what == ahead::bucket)
     return index_.prefetch(tok);
-  const auto s = index_.likely_slot(tok);
+  if (what == ahead::slot) {
+    if (const auto s = index_.likely_slot(tok); s < slots_.size())
+      detail::prefetch(&slots_[s]);
+    return;
+  }
+  // One walk of the index gives the slot and the slots an erase reads after it.
+  const auto [s, after, after_next] = index_.likely_run(tok);
   if (s >= slots_.size())
     return;
-  if (what == ahead::slot)
-    return detail::prefetch(&slots_[s]);
   const auto& found = slots_[s];
   const std::size_t pos = found.heap;
   if (pos >= heap_.size())
@@ -87,7 +91,6 @@ void timer_table::prefetch(token tok, ahead what) const {
     detail::prefetch(&heap_[std::min(first + arity, heap_.size()) - 1]);
   }
   // Its name-list neighbours, and the slots an erase from the index reads.
-  const auto [after, after_next] = index_.likely_successors(tok);
   for (auto other : {found.prev, found.next, after, after_next})
     if (other < slots_.size()) // `none` is not
       detail::prefetch(&slots_[other]);

@@ -23,13 +23,17 @@ constexpr std::uint64_t golden_inverse() {
 }
 static_assert(golden * golden_inverse() == 1);
 
+// A token whose hash, multiplied as the index does, is `product`.
+token with_product(std::uint64_t product) {
+  const std::uint64_t stamp = 42;
+  return token{stamp, product * golden_inverse() ^ (stamp * golden)};
+}
+
 // Tokens whose multiplied hashes share their top 16 bits: whatever the table
 // size up to 65,536 buckets, they all want the same home bucket, so lookups
 // scan one long run and deletion has to shift it.
 token crowded(std::uint64_t i) {
-  const std::uint64_t product = (std::uint64_t{0xbeef} << 48) | (i * 7919 % (std::uint64_t{1} << 48));
-  const std::uint64_t stamp = 42;
-  return token{stamp, product * golden_inverse() ^ (stamp * golden)};
+  return with_product((std::uint64_t{0xbeef} << 48) | (i * 7919 % (std::uint64_t{1} << 48)));
 }
 
 // The index against a map, through random inserts, erases and lookups.
@@ -141,15 +145,13 @@ TEST_CASE("the likely slot, found without looking at slots, is nearly always the
   CHECK(right >= 9'990); // 16 bits of fingerprint: a wrong match is 1 probe in 65,536
 }
 
-TEST_CASE("the likely successors of a token are the entries after it in its run") {
+TEST_CASE("the likely run of a token is its slot and the entries after it in its run") {
   std::unordered_map<slot_id, token> slots;
   auto key_of = [&](slot_id s) { return slots.at(s); };
   // One home bucket in a table of 16, but fingerprints that differ: one run,
   // in insertion order, each entry told apart without its slot.
   auto at_home = [](std::uint64_t home, std::uint64_t i) {
-    const std::uint64_t product = home << 60 | (i + 1) << 44;
-    const std::uint64_t stamp = 42;
-    return token{stamp, product * golden_inverse() ^ (stamp * golden)};
+    return with_product(home << 60 | (i + 1) << 44);
   };
   auto same_home = [&](std::uint64_t i) { return at_home(11, i); };
   token_index index;
@@ -160,10 +162,10 @@ TEST_CASE("the likely successors of a token are the entries after it in its run"
   slots[10] = at_home(6, 0); // another run, one empty bucket after the first
   index.insert(10, key_of);
   REQUIRE(index.bucket_count() == 16);
-  using two = std::array<slot_id, 2>;
+  using three = std::array<slot_id, 3>;
   const auto none = token_index::none;
-  CHECK(index.likely_successors(same_home(3)) == two{4, 5});
-  CHECK(index.likely_successors(same_home(8)) == two{9, none}); // the run ends
-  CHECK(index.likely_successors(same_home(9)) == two{none, none}); // not the next run
-  CHECK(index.likely_successors(token{1, 2}) == two{none, none}); // not there: nothing to erase
+  CHECK(index.likely_run(same_home(3)) == three{3, 4, 5});
+  CHECK(index.likely_run(same_home(8)) == three{8, 9, none}); // the run ends
+  CHECK(index.likely_run(same_home(9)) == three{9, none, none}); // not the next run
+  CHECK(index.likely_run(token{1, 2}) == three{none, none, none}); // not there: nothing to erase
 }

@@ -107,21 +107,22 @@ public:
     return probe(t, [](slot_id) { return true; });
   }
 
-  /// The slots in the two buckets after `t`'s likely one, `none` past the
-  /// end of its run: the first entries an erase of `t` reads (to see whether
-  /// they move back), found without looking at slots, for a hint.
-  std::array<slot_id, 2> likely_successors(token t) const {
-    std::array<slot_id, 2> next{none, none};
-    const auto b = likely_bucket(t);
+  /// The slot in `t`'s likely bucket and those in the two after it, `none`
+  /// past the end of its run: `t`'s likely slot and the first entries an
+  /// erase of `t` reads (to see whether they move back), found in one walk
+  /// without looking at slots, for a hint.
+  std::array<slot_id, 3> likely_run(token t) const {
+    std::array<slot_id, 3> run{none, none, none};
+    const auto b = probe_bucket(t, [](slot_id) { return true; });
     if (b == npos)
-      return next;
-    for (std::size_t i = 0; i < next.size(); ++i) {
-      const auto v = buckets_[(b + 1 + i) & mask()];
+      return run;
+    for (std::size_t i = 0; i < run.size(); ++i) {
+      const auto v = buckets_[(b + i) & mask()];
       if (v == none)
         break;
-      next[i] = slot_in(v);
+      run[i] = slot_in(v);
     }
-    return next;
+    return run;
   }
 
   std::size_t bucket_count() const { return buckets_.size(); }
@@ -153,10 +154,6 @@ private:
       if (fingerprint_of(v) == fp && is_it(slot_in(v)))
         return b;
     }
-  }
-
-  std::size_t likely_bucket(token t) const {
-    return probe_bucket(t, [](slot_id) { return true; });
   }
 
   std::size_t mask() const { return buckets_.size() - 1; }
