@@ -111,7 +111,10 @@ caf::result<caf::ok_atom> bind(client_actor self, binding b) {
   auto& st = self->state;
   if (!b.who)
     return make_error(errc::invalid_argument, "no actor to register");
-  const auto same = [&](const binding& x) { return x.name == b.name && x.who == b.who; };
+  // By value: a refusal is handled after this function has returned.
+  const auto same = [name = b.name, who = b.who](const binding& x) {
+    return x.name == name && x.who == who;
+  };
   if (std::none_of(st.bindings.begin(), st.bindings.end(), same)) {
     st.bindings.push_back(b);
     self->monitor(b.who);

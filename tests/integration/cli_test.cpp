@@ -140,6 +140,7 @@ TEST_CASE_METHOD(cli_fixture, "a name held by another watcher is refused") {
   ctl_until(dir, d.port, {"stats", "--json"},
             [](const std::string& out) { return json::parse(out)["names"] == 1; });
   auto second = fails({"watch", "w", "--count", "1"});
+  INFO(second.err);
   CHECK(second.status == 1);
   CHECK(second.err.find("in use") != std::string::npos);
   first.signal(SIGTERM);
