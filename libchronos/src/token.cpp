@@ -1,5 +1,8 @@
 #include "chronos/token.hpp"
 
+#include <array>
+#include <cstring>
+
 #include "hex.hpp"
 
 namespace chronos {
@@ -8,11 +11,33 @@ namespace {
 
 constexpr std::size_t stamp_digits = 12;
 constexpr std::size_t random_digits = 16;
-constexpr char hex_digits[] = "0123456789abcdef";
 
-void put_hex(std::string& out, std::uint64_t value, std::size_t digits) {
-  for (std::size_t i = digits; i-- > 0;)
-    out.push_back(hex_digits[(value >> (4 * i)) & 0xf]);
+// "00" to "ff": a byte's two digits in one lookup. Formatting every token of a
+// batch reply digit by digit, each through push_back, was a tenth of it.
+constexpr std::array<char, 512> hex_pairs = [] {
+  constexpr char digits[] = "0123456789abcdef";
+  std::array<char, 512> pairs{};
+  for (std::size_t b = 0; b < 256; ++b) {
+    pairs[2 * b] = digits[b >> 4];
+    pairs[2 * b + 1] = digits[b & 0xf];
+  }
+  return pairs;
+}();
+
+// Writes the low `digits` (even) hex digits of `value` to `out`.
+void put_hex(char* out, std::uint64_t value, std::size_t digits) {
+  for (std::size_t i = digits; i > 0; i -= 2, value >>= 8)
+    std::memcpy(out + i - 2, &hex_pairs[2 * (value & 0xff)], 2);
+}
+
+using text = std::array<char, token::text_size>;
+
+text format(std::uint64_t stamp, std::uint64_t random) {
+  text out;
+  put_hex(out.data(), stamp, stamp_digits);
+  out[stamp_digits] = '-';
+  put_hex(out.data() + stamp_digits + 1, random, random_digits);
+  return out;
 }
 
 } // namespace
@@ -28,16 +53,13 @@ std::optional<token> token::parse(std::string_view text) {
 }
 
 std::string token::str() const {
-  std::string out;
-  out.reserve(text_size);
-  append_to(out);
-  return out;
+  const auto t = format(stamp_, random_);
+  return std::string(t.data(), t.size());
 }
 
 void token::append_to(std::string& out) const {
-  put_hex(out, stamp_, stamp_digits);
-  out.push_back('-');
-  put_hex(out, random_, random_digits);
+  const auto t = format(stamp_, random_);
+  out.append(t.data(), t.size());
 }
 
 token_generator::token_generator() {

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <random>
 #include <set>
 
 #include "chronos/token.hpp"
@@ -12,6 +14,29 @@ TEST_CASE("a token's text is fixed-width lowercase hex that parses back") {
   auto back = token::parse(t.str());
   REQUIRE(back);
   CHECK(*back == t);
+}
+
+TEST_CASE("append_to adds the same text str gives, after what is there") {
+  token t{0xabcdef012345, 0x0123456789abcdefULL};
+  std::string out = "token ";
+  t.append_to(out);
+  CHECK(out == "token abcdef012345-0123456789abcdef");
+}
+
+TEST_CASE("every byte of a token formats as its two digits and parses back") {
+  std::mt19937_64 rng{11};
+  for (int i = 0; i < 1000; ++i) {
+    token t{rng() >> 16, rng()};
+    const auto text = t.str();
+    INFO(text);
+    REQUIRE(text.size() == token::text_size);
+    char expected[token::text_size + 1];
+    std::snprintf(expected, sizeof expected, "%012llx-%016llx",
+                  static_cast<unsigned long long>(t.stamp()),
+                  static_cast<unsigned long long>(t.random()));
+    CHECK(text == expected);
+    CHECK(token::parse(text) == t);
+  }
 }
 
 TEST_CASE("textual order of tokens is their numeric order") {
