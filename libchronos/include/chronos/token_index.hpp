@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "chronos/page_vector.hpp"
@@ -44,7 +45,7 @@ public:
     if (full || !fits(s))
       rebuild(full ? std::max<std::size_t>(16, buckets_.size() * 2) : buckets_.size(),
               std::max(slot_bits_, bits_for(s)), key_of);
-    place(s, key_of(s));
+    place(s, hash(key_of(s)));
     ++size_;
   }
 
@@ -77,8 +78,12 @@ public:
     reset(buckets, n == 0 ? min_slot_bits : bits_for(static_cast<slot_id>(n - 1)));
     buckets_.shrink_to_fit();
     size_ = n;
-    for (std::size_t s = 0; s < n; ++s)
-      place(static_cast<slot_id>(s), key_of(static_cast<slot_id>(s)));
+    place_all(
+      [n](auto place_one) {
+        for (std::size_t s = 0; s < n; ++s)
+          place_one(static_cast<slot_id>(s));
+      },
+      key_of);
   }
 
   /// Grows the table, if needed, so that `n` slots (ids below `n`) fit
@@ -184,8 +189,8 @@ private:
   slot_id slot_in(slot_id v) const { return low_bits(v, slot_bits_); }
   std::uint64_t fingerprint_of(slot_id v) const { return std::uint64_t{v} >> slot_bits_; }
 
-  void place(slot_id s, token t) {
-    const auto h = hash(t);
+  // Puts slot `s`, whose token hashes to `h`, in the first free bucket from its home.
+  void place(slot_id s, std::uint64_t h) {
     auto b = home(h);
     while (buckets_[b] != none)
       b = (b + 1) & mask();
@@ -211,20 +216,47 @@ private:
         if (v != none)
           present[(slot_in(v) - lo) / 64] |= std::uint64_t{1} << ((slot_in(v) - lo) % 64);
       reset(n, slot_bits);
-      for (std::size_t w = 0; w < present.size(); ++w)
-        for (auto bits = present[w]; bits != 0; bits &= bits - 1) {
-          const auto s = static_cast<slot_id>(lo + w * 64 + static_cast<unsigned>(__builtin_ctzll(bits)));
-          place(s, key_of(s));
-        }
+      place_all(
+        [&](auto place_one) {
+          for (std::size_t w = 0; w < present.size(); ++w)
+            for (auto bits = present[w]; bits != 0; bits &= bits - 1)
+              place_one(static_cast<slot_id>(lo + w * 64
+                                             + static_cast<unsigned>(__builtin_ctzll(bits))));
+        },
+        key_of);
       return;
     }
     page_vector<slot_id> old;
     old.swap(buckets_);
     const auto old_bits = slot_bits_;
     reset(n, slot_bits);
-    for (auto v : old)
-      if (v != none)
-        place(low_bits(v, old_bits), key_of(low_bits(v, old_bits)));
+    place_all(
+      [&](auto place_one) {
+        for (auto v : old)
+          if (v != none)
+            place_one(low_bits(v, old_bits));
+      },
+      key_of);
+  }
+
+  // Places the slots `each` gives (it calls its argument with every one),
+  // each home bucket fetched `ahead` slots before its write: the buckets of
+  // a large table are random writes into megabytes.
+  template <class Each, class KeyOf>
+  void place_all(Each each, KeyOf key_of) {
+    constexpr std::size_t ahead = 8;
+    std::array<std::pair<slot_id, std::uint64_t>, ahead> waiting{};
+    std::size_t n = 0;
+    each([&](slot_id s) {
+      const auto h = hash(key_of(s));
+      detail::prefetch(&buckets_[home(h)]);
+      auto& w = waiting[n++ % ahead];
+      if (n > ahead)
+        place(w.first, w.second);
+      w = {s, h};
+    });
+    for (std::size_t i = n > ahead ? n - ahead : 0; i < n; ++i)
+      place(waiting[i % ahead].first, waiting[i % ahead].second);
   }
 
   /// Empty buckets for `n` (a power of two), slot ids of `slot_bits`.
