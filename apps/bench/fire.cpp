@@ -126,13 +126,17 @@ double steady_cpu(caf::actor_system& sys, double seconds, Tick tick) {
   return 100.0 * (cpu_seconds() - cpu_start) / seconds_since(start);
 }
 
-// How W4's clients send: one request per schedule and per cancel, or one
-// request of each kind per tick (what a client that batches sends).
+// How W4's clients send: one request per schedule and per cancel (chronos's
+// client keeps `in_flight` of them in flight; the baseline's messages have no
+// replies), or one request of each kind per tick (what a client that batches
+// sends).
 enum class w4_requests { single, batched };
 
 std::string w4_note(std::size_t rate, w4_requests how) {
   return std::to_string(rate) + " schedules/s, "
-         + (how == w4_requests::single ? "one request each" : "one request a tick");
+         + (how == w4_requests::single
+              ? "one request each (chronos: " + std::to_string(in_flight) + " in flight)"
+              : "one request a tick");
 }
 
 // The 90% of the previous tick's timeouts that never fire.
@@ -160,6 +164,7 @@ void chronos_w4(std::size_t rate, double seconds, w4_requests how, report& out) 
   const schedule_request one{"steady", when_spec::in(1000), "", 0};
   auto previous = std::make_shared<std::vector<std::string>>();
   auto current = std::make_shared<std::vector<std::string>>();
+  auto window = std::make_shared<request_window>(in_flight);
   double cpu = steady_cpu(sys, seconds, [=, srv = *srv](caf::event_based_actor* s) {
     auto cancelled = w4_cancelled(*previous);
     previous->swap(*current);
@@ -174,12 +179,20 @@ void chronos_w4(std::size_t rate, double seconds, w4_requests how, report& out) 
       return;
     }
     for (auto& tok : cancelled)
-      s->request(srv, caf::infinite, cancel_atom::value, std::move(tok))
-        .then([](caf::ok_atom) {}, [](caf::error&) {});
+      window->push([=, tok = std::move(tok)](auto answered) {
+        s->request(srv, caf::infinite, cancel_atom::value, tok)
+          .then([=](caf::ok_atom) { answered(); }, [=](caf::error&) { answered(); });
+      });
     for (std::size_t i = 0; i < per_tick; ++i)
-      s->request(srv, caf::infinite, schedule_atom::value, one)
-        .then([current](std::string& tok) { current->push_back(std::move(tok)); },
-              [](caf::error&) {});
+      window->push([=](auto answered) {
+        s->request(srv, caf::infinite, schedule_atom::value, one)
+          .then(
+            [=](std::string& tok) {
+              current->push_back(std::move(tok));
+              answered();
+            },
+            [=](caf::error&) { answered(); });
+      });
   });
   out.add({"w4", "chronos", "cpu_pct", cpu, "%", w4_note(rate, how)});
   caf::anon_send_exit(*srv, caf::exit_reason::user_shutdown);

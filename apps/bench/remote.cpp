@@ -22,7 +22,7 @@ void run_remote(const options& opts, report& out) {
     if (!handle)
       return;
     const std::size_t each = total / clients;
-    auto r = run_clients(client_sys, clients, each, 64,
+    auto r = run_clients(client_sys, clients, each, in_flight,
                          [&](caf::event_based_actor* self, std::size_t i, auto done) {
                            self->request(*handle, std::chrono::seconds(30), schedule_atom::value,
                                          schedule_request{"client-" + std::to_string(i % 100),
@@ -31,7 +31,7 @@ void run_remote(const options& opts, report& out) {
                                    [done](caf::error&) { done(false); });
                          });
     out.add({"remote", "chronos", "schedules_per_s", static_cast<double>(each * clients) / r.seconds,
-             "1/s", std::to_string(clients) + " clients, 64 in flight each"});
+             "1/s", std::to_string(clients) + " clients, " + std::to_string(in_flight) + " in flight each"});
     caf::anon_send_exit(*srv, caf::exit_reason::kill);
   }
 }

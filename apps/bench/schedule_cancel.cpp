@@ -13,7 +13,6 @@ namespace chronos::bench {
 namespace {
 
 constexpr std::size_t default_n = 1'000'000;
-constexpr std::size_t depth = 256;
 
 std::vector<std::int64_t> delays_ms(std::size_t n, std::uint64_t seed) {
   std::mt19937_64 rng{seed};
@@ -35,7 +34,7 @@ void chronos_w1_w2(const options& opts, report& out, bool cancel_too) {
   auto srv = spawn_server(sys, server_config{});
   std::vector<std::string> tokens(n, std::string(token::text_size, ' ')); // touched up front
   const auto rss_before = rss_bytes();
-  auto w1 = run_clients(sys, 1, n, depth, [&](caf::event_based_actor* self, std::size_t i, auto done) {
+  auto w1 = run_clients(sys, 1, n, in_flight, [&](caf::event_based_actor* self, std::size_t i, auto done) {
     schedule_request req{name_of(i), when_spec::in(delays[i]), "", 0};
     self->request(*srv, caf::infinite, schedule_atom::value, std::move(req))
       .then([&tokens, i, done](std::string& tok) { tokens[i].assign(tok); done(true); },
@@ -46,7 +45,7 @@ void chronos_w1_w2(const options& opts, report& out, bool cancel_too) {
   out.add({"w1", "chronos", "bytes_per_timer", double(rss_after - rss_before) / n, "B", ""});
   if (cancel_too) {
     std::shuffle(tokens.begin(), tokens.end(), std::mt19937_64{opts.seed + 1});
-    auto w2 = run_clients(sys, 1, n, depth, [&](caf::event_based_actor* self, std::size_t i, auto done) {
+    auto w2 = run_clients(sys, 1, n, in_flight, [&](caf::event_based_actor* self, std::size_t i, auto done) {
       self->request(*srv, caf::infinite, cancel_atom::value, tokens[i])
         .then([done](caf::ok_atom) { done(true); }, [done](caf::error&) { done(false); });
     });
@@ -136,7 +135,7 @@ void baseline_w1_w2(const options& opts, report& out, bool cancel_too) {
 }
 
 // The ceiling of one request at a time: an actor that only echoes an int,
-// driven exactly like chronos above (one client, `depth` in flight).
+// driven exactly like chronos above (one client, `in_flight` requests in flight).
 void caf_echo(const options& opts, report& out) {
   const std::size_t n = opts.n ? opts.n : default_n;
   caf::actor_system_config cfg;
@@ -144,7 +143,7 @@ void caf_echo(const options& opts, report& out) {
   auto echo = sys.spawn([](caf::event_based_actor*, int) -> caf::behavior {
     return {[](std::uint64_t x) { return x; }};
   }, 0);
-  auto r = run_clients(sys, 1, n, depth, [&](caf::event_based_actor* self, std::size_t i, auto done) {
+  auto r = run_clients(sys, 1, n, in_flight, [&](caf::event_based_actor* self, std::size_t i, auto done) {
     self->request(echo, caf::infinite, std::uint64_t{i})
       .then([done](std::uint64_t) { done(true); }, [done](caf::error&) { done(false); });
   });
