@@ -1,5 +1,7 @@
 #include "timeout_json.hpp"
 
+#include "hex.hpp"
+
 namespace chronos::detail {
 
 using json = nlohmann::json;
@@ -12,7 +14,6 @@ bool needs_escape(char c) { return c == '"' || c == '\\' || static_cast<unsigned
 } // namespace
 
 void append_json_string(std::string& out, std::string_view text) {
-  static constexpr char hex[] = "0123456789abcdef";
   out += '"';
   // Names and payloads seldom need escapes: copy the clean runs whole.
   for (std::size_t clean = 0; !text.empty(); text.remove_prefix(clean)) {
@@ -47,8 +48,7 @@ void append_json_string(std::string& out, std::string_view text) {
         break;
       default:
         out += "\\u00";
-        out += hex[(c >> 4) & 0xf];
-        out += hex[c & 0xf];
+        out += hex_pair(static_cast<unsigned char>(c));
     }
   }
   out += '"';

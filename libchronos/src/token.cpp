@@ -12,22 +12,10 @@ namespace {
 constexpr std::size_t stamp_digits = 12;
 constexpr std::size_t random_digits = 16;
 
-// "00" to "ff": a byte's two digits in one lookup. Formatting every token of a
-// batch reply digit by digit, each through push_back, was a tenth of it.
-constexpr std::array<char, 512> hex_pairs = [] {
-  constexpr char digits[] = "0123456789abcdef";
-  std::array<char, 512> pairs{};
-  for (std::size_t b = 0; b < 256; ++b) {
-    pairs[2 * b] = digits[b >> 4];
-    pairs[2 * b + 1] = digits[b & 0xf];
-  }
-  return pairs;
-}();
-
 // Writes the low `digits` (even) hex digits of `value` to `out`.
 void put_hex(char* out, std::uint64_t value, std::size_t digits) {
   for (std::size_t i = digits; i > 0; i -= 2, value >>= 8)
-    std::memcpy(out + i - 2, &hex_pairs[2 * (value & 0xff)], 2);
+    std::memcpy(out + i - 2, detail::hex_pair(static_cast<unsigned char>(value)).data(), 2);
 }
 
 using text = std::array<char, token::text_size>;
