@@ -178,20 +178,21 @@ void chronos_w4(std::size_t rate, double seconds, w4_requests how, report& out) 
               [](caf::error&) {});
       return;
     }
+    auto* w = window.get();
     for (auto& tok : cancelled)
-      window->push([=, tok = std::move(tok)](auto answered) {
+      w->push([=, tok = std::move(tok)] {
         s->request(srv, caf::infinite, cancel_atom::value, tok)
-          .then([=](caf::ok_atom) { answered(); }, [=](caf::error&) { answered(); });
+          .then([w](caf::ok_atom) { w->answered(); }, [w](caf::error&) { w->answered(); });
       });
     for (std::size_t i = 0; i < per_tick; ++i)
-      window->push([=](auto answered) {
+      w->push([=] {
         s->request(srv, caf::infinite, schedule_atom::value, one)
           .then(
             [=](std::string& tok) {
               current->push_back(std::move(tok));
-              answered();
+              w->answered();
             },
-            [=](caf::error&) { answered(); });
+            [w](caf::error&) { w->answered(); });
       });
   });
   out.add({"w4", "chronos", "cpu_pct", cpu, "%", w4_note(rate, how)});

@@ -50,35 +50,34 @@ constexpr std::size_t in_flight = 64;
 /// Sends an actor's requests with at most `limit` in flight, the next when
 /// one is answered: how a client of many requests at once keeps to
 /// `in_flight` (W4 sends a tick's 1,900 requests at once; all in flight they
-/// cost a third more CPU).
-class request_window : public std::enable_shared_from_this<request_window> {
+/// cost a third more CPU). Owned by what the actor's behavior holds, so it
+/// outlives every reply handler that calls `answered`.
+class request_window {
 public:
-  /// Issues one request; calls its argument once the request is answered.
-  using issue_fn = std::function<void(std::function<void()> answered)>;
-
   explicit request_window(std::size_t limit) : limit_(limit) {}
 
-  void push(issue_fn issue) {
+  /// `issue` sends one request whose reply (or error) calls `answered()`.
+  void push(std::function<void()> issue) {
     queued_.push_back(std::move(issue));
+    pump();
+  }
+
+  void answered() {
+    --sent_;
     pump();
   }
 
 private:
   void pump() {
-    while (sent_ < limit_ && !queued_.empty()) {
-      auto issue = std::move(queued_.front());
-      queued_.pop_front();
+    for (; sent_ < limit_ && !queued_.empty(); queued_.pop_front()) {
       ++sent_;
-      issue([self = shared_from_this()] {
-        --self->sent_;
-        self->pump();
-      });
+      queued_.front()();
     }
   }
 
   std::size_t limit_;
   std::size_t sent_ = 0; // in flight
-  std::deque<issue_fn> queued_;
+  std::deque<std::function<void()>> queued_;
 };
 
 /// Issues request `i`; calls `done(ok)` when its reply (or error) arrives.
