@@ -180,8 +180,8 @@ void chronos_w4(std::size_t rate, double seconds, w4_requests how, report& out) 
     }
     auto* w = window.get();
     for (auto& tok : cancelled)
-      w->push([=, tok = std::move(tok)] {
-        s->request(srv, caf::infinite, cancel_atom::value, tok)
+      w->push([=, tok = std::move(tok)]() mutable {
+        s->request(srv, caf::infinite, cancel_atom::value, std::move(tok))
           .then([w](caf::ok_atom) { w->answered(); }, [w](caf::error&) { w->answered(); });
       });
     for (std::size_t i = 0; i < per_tick; ++i)

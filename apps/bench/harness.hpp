@@ -1,7 +1,8 @@
 #pragma once
 
 // Shared machinery of the workloads: a CAF system configured for chronos, and
-// pipelined request drivers (a client actor keeping `depth` requests in flight).
+// pipelined request drivers (a client actor keeping `depth` requests in flight,
+// or a request_window over the requests it queues).
 
 #include <deque>
 #include <functional>
