@@ -211,11 +211,15 @@ status server_state::cancel_each(const std::vector<std::string>& token_texts) {
                                         + std::to_string(limits_.max_batch) + " requests");
   std::vector<token> found;
   found.reserve(token_texts.size());
-  // The texts lie wherever the client's allocator put them: fetch ahead.
+  // The texts lie wherever the client's allocator put them (a text may
+  // straddle two cache lines): fetch ahead.
   constexpr std::size_t text_ahead = 8;
   for (std::size_t i = 0; i < token_texts.size(); ++i) {
-    if (i + text_ahead < token_texts.size())
-      detail::prefetch(token_texts[i + text_ahead].data());
+    if (i + text_ahead < token_texts.size()) {
+      const auto& ahead = token_texts[i + text_ahead];
+      detail::prefetch(ahead.data());
+      detail::prefetch(ahead.data() + ahead.size());
+    }
     auto tok = token::parse(token_texts[i]);
     if (!tok)
       break;
