@@ -90,10 +90,19 @@ struct pipeline_result {
   std::size_t errors = 0;
 };
 
+/// Where the client actors run. CAF 0.17's work-stealing pool runs a client
+/// and the server it keeps busy on one worker, one after the other: a message
+/// between actors queues at the sender's worker, and an idle worker is woken
+/// only by messages from outside the pool (else it tries stealing every 10
+/// ms). A client on its own thread (`caf::detached`) sends from outside, so
+/// it and the server run on two cores.
+enum class placement { pool, own_thread };
+
 /// `clients` actors, each answering `n_each` requests with `depth` in flight;
 /// returns the wall time until every reply arrived.
 inline pipeline_result run_clients(caf::actor_system& sys, std::size_t clients, std::size_t n_each,
-                                   std::size_t depth, issue_fn issue) {
+                                   std::size_t depth, issue_fn issue,
+                                   placement where = placement::pool) {
   struct shared {
     std::promise<void> all_done;
     std::atomic<std::size_t> clients_left;
@@ -102,34 +111,38 @@ inline pipeline_result run_clients(caf::actor_system& sys, std::size_t clients, 
   auto sh = std::make_shared<shared>();
   sh->clients_left = clients;
   auto start = std::chrono::steady_clock::now();
-  for (std::size_t c = 0; c < clients; ++c) {
-    sys.spawn([=](caf::event_based_actor* self, std::size_t base) -> caf::behavior {
-      auto sent = std::make_shared<std::size_t>(0);
-      auto answered = std::make_shared<std::size_t>(0);
-      // The behavior owns `next`; callbacks hold it weakly (no cycle).
-      auto next = std::make_shared<std::function<void()>>();
-      std::weak_ptr<std::function<void()>> again = next;
-      *next = [=] {
-        if (*sent == n_each)
+  const auto client = [=](caf::event_based_actor* self, std::size_t base) -> caf::behavior {
+    auto sent = std::make_shared<std::size_t>(0);
+    auto answered = std::make_shared<std::size_t>(0);
+    // The behavior owns `next`; callbacks hold it weakly (no cycle).
+    auto next = std::make_shared<std::function<void()>>();
+    std::weak_ptr<std::function<void()>> again = next;
+    *next = [=] {
+      if (*sent == n_each)
+        return;
+      const std::size_t i = base + (*sent)++;
+      issue(self, i, [=](bool ok) {
+        if (!ok)
+          ++sh->errors;
+        if (++*answered == n_each) {
+          if (--sh->clients_left == 0)
+            sh->all_done.set_value();
+          self->quit();
           return;
-        const std::size_t i = base + (*sent)++;
-        issue(self, i, [=](bool ok) {
-          if (!ok)
-            ++sh->errors;
-          if (++*answered == n_each) {
-            if (--sh->clients_left == 0)
-              sh->all_done.set_value();
-            self->quit();
-            return;
-          }
-          if (auto n = again.lock())
-            (*n)();
-        });
-      };
-      for (std::size_t k = 0; k < depth; ++k)
-        (*next)();
-      return {[next](caf::ok_atom) {}};
-    }, c * n_each);
+        }
+        if (auto n = again.lock())
+          (*n)();
+      });
+    };
+    for (std::size_t k = 0; k < depth; ++k)
+      (*next)();
+    return {[next](caf::ok_atom) {}};
+  };
+  for (std::size_t c = 0; c < clients; ++c) {
+    if (where == placement::own_thread)
+      sys.spawn<caf::detached>(client, c * n_each);
+    else
+      sys.spawn(client, c * n_each);
   }
   sh->all_done.get_future().wait();
   return {seconds_since(start), sh->errors.load()};

@@ -56,8 +56,11 @@ void chronos_w1_w2(const options& opts, report& out, bool cancel_too) {
   caf::anon_send_exit(*srv, caf::exit_reason::user_shutdown);
 }
 
-// W1 (and W2) through the batch requests: the same timeouts, 1,000 a request.
-void chronos_batched(const options& opts, report& out, bool cancel_too) {
+// W1 (and W2) through the batch requests: the same timeouts, 1,000 a request,
+// from a client on the pool (sharing the server's core) or on its own thread.
+void chronos_batched(const options& opts, report& out, bool cancel_too, placement where) {
+  const std::string note =
+    where == placement::pool ? "batches of 1000" : "batches of 1000, client on its own thread";
   const std::size_t n = opts.n ? opts.n : default_n;
   constexpr std::size_t batch = 1000;
   const auto delays = delays_ms(n, opts.seed);
@@ -81,8 +84,8 @@ void chronos_batched(const options& opts, report& out, bool cancel_too) {
               done(true);
             },
             [done](caf::error&) { done(false); });
-  });
-  out.add({"w1", "chronos", "schedules_per_s", n / w1.seconds, "1/s", "batches of 1000"});
+  }, where);
+  out.add({"w1", "chronos", "schedules_per_s", n / w1.seconds, "1/s", note});
   if (cancel_too) {
     std::shuffle(tokens.begin(), tokens.end(), std::mt19937_64{opts.seed + 1});
     auto w2 = run_clients(sys, 1, batches, 4, [&](caf::event_based_actor* self, std::size_t b, auto done) {
@@ -90,8 +93,8 @@ void chronos_batched(const options& opts, report& out, bool cancel_too) {
       std::vector<std::string> some(tokens.begin() + first, tokens.begin() + last);
       self->request(*srv, caf::infinite, cancel_atom::value, std::move(some))
         .then([done](caf::ok_atom) { done(true); }, [done](caf::error&) { done(false); });
-    });
-    out.add({"w2", "chronos", "cancels_per_s", n / w2.seconds, "1/s", "batches of 1000"});
+    }, where);
+    out.add({"w2", "chronos", "cancels_per_s", n / w2.seconds, "1/s", note});
   }
   caf::anon_send_exit(*srv, caf::exit_reason::user_shutdown);
 }
@@ -156,14 +159,16 @@ void caf_echo(const options& opts, report& out) {
 
 void run_w1(const options& opts, report& out) {
   chronos_w1_w2(opts, out, false);
-  chronos_batched(opts, out, false);
+  chronos_batched(opts, out, false, placement::pool);
+  chronos_batched(opts, out, false, placement::own_thread);
   baseline_w1_w2(opts, out, false);
   caf_echo(opts, out);
 }
 
 void run_w2(const options& opts, report& out) {
   chronos_w1_w2(opts, out, true);
-  chronos_batched(opts, out, true);
+  chronos_batched(opts, out, true, placement::pool);
+  chronos_batched(opts, out, true, placement::own_thread);
   baseline_w1_w2(opts, out, true);
 }
 
