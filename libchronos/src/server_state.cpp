@@ -227,8 +227,10 @@ status server_state::cancel_each(const std::vector<std::string>& token_texts) {
   }
   // The first token, in request order, that is not known (or not a token).
   const auto token_at = [&found](std::size_t i) { return found[i]; };
+  std::vector<places> at(found.size());
   const auto unknown = pending_.for_each_ahead(found.size(), token_at, false, [&](std::size_t i) {
-    return known(found[i]);
+    at[i] = locate(found[i]);
+    return at[i].pending || at[i].parked;
   });
   if (unknown < token_texts.size())
     return fail(errc::unknown_token, "request " + std::to_string(unknown) + ": unknown token '"
@@ -239,10 +241,13 @@ status server_state::cancel_each(const std::vector<std::string>& token_texts) {
     if (!seen.admit(i))
       return fail(errc::invalid_argument, "request " + std::to_string(i) + ": token '"
                                             + token_texts[i] + "' given twice");
+  // Removing moves no other timeout; packing waits for the end.
   pending_.for_each_ahead(found.size(), token_at, true, [&](std::size_t i) {
-    (void)remove(found[i]); // each known, checked above
+    remove(found[i], at[i]);
     return true;
   });
+  pending_.settle();
+  parked_.settle();
   return done{};
 }
 
@@ -268,22 +273,35 @@ outcome<std::uint64_t> server_state::cancel_all(const std::string& selector) {
   return removed;
 }
 
+server_state::places server_state::locate(token tok) const {
+  return {pending_.locate(tok), parked_.locate(tok)};
+}
+
 bool server_state::remove(token tok) {
-  if (!recording_) { // no undo data to keep: nothing copied out
-    const bool was_pending = pending_.discard(tok);
-    const bool was_parked = parked_.discard(tok);
-    if (!was_pending && !was_parked)
-      return false;
-    ++counters_.cancelled;
-    return true;
-  }
-  auto was_pending = pending_.erase(tok);
-  auto was_parked = parked_.erase(tok);
-  if (!was_pending && !was_parked)
+  const auto at = locate(tok);
+  if (!at.pending && !at.parked)
     return false;
-  ++counters_.cancelled;
-  note({change::op::cancel, tok, {}, {}, before(std::move(was_pending), std::move(was_parked))});
+  remove(tok, at);
+  pending_.settle();
+  parked_.settle();
   return true;
+}
+
+void server_state::remove(token tok, places at) {
+  ++counters_.cancelled;
+  if (!recording_) { // no undo data to keep: nothing copied out
+    if (at.pending)
+      pending_.discard(*at.pending);
+    if (at.parked)
+      parked_.discard(*at.parked);
+    return;
+  }
+  std::optional<timeout> was_pending, was_parked;
+  if (at.pending)
+    was_pending = pending_.erase(*at.pending);
+  if (at.parked)
+    was_parked = parked_.erase(*at.parked);
+  note({change::op::cancel, tok, {}, {}, before(std::move(was_pending), std::move(was_parked))});
 }
 
 std::vector<std::string> server_state::names_covered(const std::string& selector) const {

@@ -135,22 +135,33 @@ void timer_table::reserve(std::size_t n) {
 }
 
 std::optional<timeout> timer_table::erase(token tok) {
-  const auto s = slot_of(tok);
-  if (s == none)
+  const auto at = locate(tok);
+  if (!at)
     return std::nullopt;
-  auto t = unlink(s);
-  shrink_if_sparse();
+  auto t = erase(*at);
+  settle();
   return t;
 }
 
 bool timer_table::discard(token tok) {
-  const auto s = slot_of(tok);
-  if (s == none)
+  const auto at = locate(tok);
+  if (!at)
     return false;
-  free_slot(s);
-  shrink_if_sparse();
+  discard(*at);
+  settle();
   return true;
 }
+
+std::optional<timer_table::location> timer_table::locate(token tok) const {
+  const auto s = slot_of(tok);
+  if (s == none)
+    return std::nullopt;
+  return location{s};
+}
+
+timeout timer_table::erase(location at) { return unlink(at.slot_); }
+
+void timer_table::discard(location at) { free_slot(at.slot_); }
 
 std::optional<timeout> timer_table::find(token tok) const {
   const auto s = slot_of(tok);

@@ -121,8 +121,9 @@ TEST_CASE("a batch of cancels is bounded like a batch of schedules") {
 TEST_CASE_METHOD(fixture, "a bulk cancel is journaled per timeout, replays and undoes") {
   const auto before = st.list();
   st.record_changes(true);
-  REQUIRE(st.cancel_all("billing/eu/"));
-  REQUIRE(st.cancel_each({a, e}));
+  REQUIRE(st.cancel_all("billing/eu/b"));
+  REQUIRE(st.cancel_each({a, c, e})); // c pending and parked: one change
+  CHECK(st.count("") == timeout_count{1, 0});
   auto changes = st.take_changes();
   CHECK(changes.size() == 4);
   CHECK(std::all_of(changes.begin(), changes.end(),

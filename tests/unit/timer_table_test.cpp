@@ -204,8 +204,14 @@ TEST_CASE("100,000 random operations match a naive reference model") {
       std::uint64_t id = model.empty() || pick(4) == 0 ? next_id + 1000
                                                         : model[pick(model.size())].token.random();
       auto it = model_find(id);
-      if (pick(2) == 0) {
+      if (const auto how = pick(3); how == 0) {
         REQUIRE(table.discard(token{1, id}) == (it != model.end()));
+      } else if (how == 1) { // located first, as a batch does
+        const auto at = table.locate(token{1, id});
+        REQUIRE(at.has_value() == (it != model.end()));
+        if (at)
+          REQUIRE(table.erase(*at) == *it);
+        table.settle();
       } else {
         auto erased = table.erase(token{1, id});
         REQUIRE(erased.has_value() == (it != model.end()));
@@ -440,4 +446,42 @@ TEST_CASE("a batch with lookahead visits in order, stops at the first false, and
     expected.push_back(kv.second);
   CHECK(table.entries() == expected);
   CHECK(table.memory_bytes() < full / 4); // packed on the way
+}
+
+TEST_CASE("a batch located up front is removed by location, each still valid, and settles at the end") {
+  std::mt19937_64 rng{17};
+  timer_table table;
+  std::map<std::pair<timestamp, token>, timeout> model;
+  std::vector<token> tokens;
+  for (std::uint64_t id = 1; id <= 20'000; ++id) {
+    auto t = make_varied(static_cast<std::int64_t>(rng() % 100'000), id, id % 3 ? "a" : "b");
+    tokens.push_back(t.token);
+    model.emplace(std::pair{t.deadline, t.token}, t);
+    REQUIRE(table.insert(t));
+  }
+  CHECK_FALSE(table.locate(token{2, 1}));
+  std::shuffle(tokens.begin(), tokens.end(), rng);
+  tokens.resize(tokens.size() - 300);
+  std::vector<timer_table::location> at;
+  for (auto tok : tokens)
+    at.push_back(table.locate(tok).value());
+
+  const auto full = table.memory_bytes();
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const auto entry = model.find({table.find(tokens[i]).value().deadline, tokens[i]});
+    REQUIRE(entry != model.end());
+    if (i % 2) {
+      table.discard(at[i]);
+    } else {
+      REQUIRE(table.erase(at[i]) == entry->second); // the right one, though others moved
+    }
+    model.erase(entry);
+  }
+  CHECK(table.memory_bytes() >= full); // nothing packed while locations were held
+  table.settle();
+  CHECK(table.memory_bytes() < full / 4);
+  std::vector<timeout> expected;
+  for (const auto& kv : model)
+    expected.push_back(kv.second);
+  CHECK(table.entries() == expected);
 }

@@ -175,8 +175,16 @@ private:
   std::optional<token> find_token(std::string_view text) const;
   void catch_up(const timeout& t, timestamp until, std::vector<timeout>& out);
   std::vector<std::string> names_covered(const std::string& selector) const;
+  /// Where a token's timeout is pending and where parked, if anywhere.
+  struct places {
+    std::optional<timer_table::location> pending, parked;
+  };
+  places locate(token tok) const;
   /// Cancels `tok` (pending, parked or both); false if it held neither.
   bool remove(token tok);
+  /// Cancels `tok`, found at `at` (one of them set), without packing the
+  /// tables: the other locations of a batch stay valid until they settle.
+  void remove(token tok, places at);
   bool move_to_pending(token tok, timestamp deadline);
   void note(change c) {
     if (recording_)

@@ -65,6 +65,21 @@ public:
   /// Removes the timeout with token `tok`, if any, without copying it out.
   bool discard(token tok);
 
+  /// Where a timeout is, for a batch that checks every token before it
+  /// removes any: one lookup each (`locate`), then removals by location,
+  /// then `settle`. Removing at a location moves no other timeout; any other
+  /// change (`settle` included) may, and ends every location's validity.
+  class location {
+    friend class timer_table;
+    explicit location(std::uint32_t slot) : slot_(slot) {}
+    std::uint32_t slot_;
+  };
+  std::optional<location> locate(token tok) const;
+  timeout erase(location at);
+  void discard(location at);
+  /// Packs and shrinks the arrays if removals left them sparse.
+  void settle() { shrink_if_sparse(); }
+
   /// A copy of the timeout with token `tok`, if any.
   std::optional<timeout> find(token tok) const;
   bool contains(token tok) const { return slot_of(tok) != none; }
