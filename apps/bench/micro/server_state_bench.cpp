@@ -81,7 +81,30 @@ void cancel_each_batches(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 
+// W2 one request at a time: the same tokens, cancelled one by one.
+void cancel_one_by_one(benchmark::State& state) {
+  const auto reqs = schedule_batches(static_cast<std::size_t>(state.range(0)));
+  for (auto _ : state) {
+    state.PauseTiming();
+    server_state st{token_generator{43}};
+    auto texts = scheduled(st, reqs);
+    std::shuffle(texts.begin(), texts.end(), std::mt19937_64{44});
+    state.ResumeTiming();
+    for (const auto& text : texts)
+      if (!st.cancel(text))
+        state.SkipWithError("a cancel was refused");
+    state.PauseTiming();
+    if (st.count({}).pending != 0)
+      state.SkipWithError("timeouts left after cancelling all");
+    texts = {};
+    st = server_state{};
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
 } // namespace
 
 BENCHMARK(schedule_all_batches)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(cancel_each_batches)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(cancel_one_by_one)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
