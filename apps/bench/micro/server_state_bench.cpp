@@ -54,23 +54,23 @@ void schedule_all_batches(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 
-// W2: every token cancelled, in random order, `batch` a request. The texts
-// are moved into the requests, so they lie scattered on the heap as a
-// client's stored tokens do.
-void cancel_each_batches(benchmark::State& state) {
+// W2: every timeout W1 scheduled cancelled, in random order. `requests`
+// makes the requests of the shuffled texts, which it moves, so that they lie
+// scattered on the heap as a client's stored tokens do; `cancel` sends one.
+// Only the sending is timed.
+template <class Requests, class Cancel>
+void cancel_everything(benchmark::State& state, Requests requests, Cancel cancel) {
   const auto reqs = schedule_batches(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) {
     state.PauseTiming();
     server_state st{token_generator{43}};
     auto texts = scheduled(st, reqs);
     std::shuffle(texts.begin(), texts.end(), std::mt19937_64{44});
-    std::vector<std::vector<std::string>> cancels((texts.size() + batch - 1) / batch);
-    for (std::size_t i = 0; i < texts.size(); ++i)
-      cancels[i / batch].push_back(std::move(texts[i]));
+    auto cancels = requests(std::move(texts));
     state.ResumeTiming();
-    for (const auto& some : cancels)
-      if (!st.cancel_each(some))
-        state.SkipWithError("a batch was refused");
+    for (const auto& one : cancels)
+      if (!cancel(st, one))
+        state.SkipWithError("a cancel was refused");
     state.PauseTiming();
     if (st.count({}).pending != 0)
       state.SkipWithError("timeouts left after cancelling all");
@@ -81,26 +81,24 @@ void cancel_each_batches(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 
-// W2 one request at a time: the same tokens, cancelled one by one.
+void cancel_each_batches(benchmark::State& state) {
+  const auto in_batches = [](std::vector<std::string> texts) {
+    std::vector<std::vector<std::string>> out((texts.size() + batch - 1) / batch);
+    for (std::size_t i = 0; i < texts.size(); ++i)
+      out[i / batch].push_back(std::move(texts[i]));
+    return out;
+  };
+  cancel_everything(state, in_batches, [](server_state& st, const std::vector<std::string>& some) {
+    return static_cast<bool>(st.cancel_each(some));
+  });
+}
+
+// W2 one request at a time.
 void cancel_one_by_one(benchmark::State& state) {
-  const auto reqs = schedule_batches(static_cast<std::size_t>(state.range(0)));
-  for (auto _ : state) {
-    state.PauseTiming();
-    server_state st{token_generator{43}};
-    auto texts = scheduled(st, reqs);
-    std::shuffle(texts.begin(), texts.end(), std::mt19937_64{44});
-    state.ResumeTiming();
-    for (const auto& text : texts)
-      if (!st.cancel(text))
-        state.SkipWithError("a cancel was refused");
-    state.PauseTiming();
-    if (st.count({}).pending != 0)
-      state.SkipWithError("timeouts left after cancelling all");
-    texts = {};
-    st = server_state{};
-    state.ResumeTiming();
-  }
-  state.SetItemsProcessed(state.iterations() * state.range(0));
+  const auto one_each = [](std::vector<std::string> texts) { return texts; };
+  cancel_everything(state, one_each, [](server_state& st, const std::string& text) {
+    return static_cast<bool>(st.cancel(text));
+  });
 }
 
 } // namespace
