@@ -34,6 +34,32 @@ bool by_key(const timeout& a, const timeout& b) {
   return std::tie(a.deadline, a.token) < std::tie(b.deadline, b.token);
 }
 
+// What the batch tests remove from: 20,000 varied timeouts of two names, a
+// model of them, and their tokens in random order.
+struct batch_fixture {
+  std::mt19937_64 rng;
+  timer_table table;
+  std::map<std::pair<timestamp, token>, timeout> model;
+  std::vector<token> tokens;
+
+  explicit batch_fixture(std::uint64_t seed) : rng{seed} {
+    for (std::uint64_t id = 1; id <= 20'000; ++id) {
+      auto t = make_varied(static_cast<std::int64_t>(rng() % 100'000), id, id % 2 ? "a" : "b");
+      tokens.push_back(t.token);
+      model.emplace(std::pair{t.deadline, t.token}, t);
+      REQUIRE(table.insert(t));
+    }
+    std::shuffle(tokens.begin(), tokens.end(), rng);
+  }
+
+  std::vector<timeout> expected() const {
+    std::vector<timeout> out;
+    for (const auto& kv : model)
+      out.push_back(kv.second);
+    return out;
+  }
+};
+
 } // namespace
 
 TEST_CASE("an empty table has no next deadline and nothing due") {
@@ -412,17 +438,8 @@ TEST_CASE("reserving room keeps what the table holds, and inserting into it move
 }
 
 TEST_CASE("a batch with lookahead visits in order, stops at the first false, and may remove as it goes") {
-  std::mt19937_64 rng{13};
-  timer_table table;
-  std::map<std::pair<timestamp, token>, timeout> model;
-  std::vector<token> tokens;
-  for (std::uint64_t id = 1; id <= 20'000; ++id) {
-    auto t = make_varied(static_cast<std::int64_t>(rng() % 100'000), id, id % 2 ? "a" : "b");
-    tokens.push_back(t.token);
-    model.emplace(std::pair{t.deadline, t.token}, t);
-    REQUIRE(table.insert(t));
-  }
-  std::shuffle(tokens.begin(), tokens.end(), rng);
+  batch_fixture f{13};
+  auto& [rng, table, model, tokens] = f;
   const auto token_at = [&](std::size_t i) { return tokens[i]; };
 
   std::vector<std::size_t> visited;
@@ -441,26 +458,14 @@ TEST_CASE("a batch with lookahead visits in order, stops at the first false, and
     return t && model.erase({t->deadline, t->token}) == 1;
   });
   CHECK(removed == tokens.size() - 300);
-  std::vector<timeout> expected;
-  for (const auto& kv : model)
-    expected.push_back(kv.second);
-  CHECK(table.entries() == expected);
+  CHECK(table.entries() == f.expected());
   CHECK(table.memory_bytes() < full / 4); // packed on the way
 }
 
 TEST_CASE("a batch located up front is removed by location, each still valid, and settles at the end") {
-  std::mt19937_64 rng{17};
-  timer_table table;
-  std::map<std::pair<timestamp, token>, timeout> model;
-  std::vector<token> tokens;
-  for (std::uint64_t id = 1; id <= 20'000; ++id) {
-    auto t = make_varied(static_cast<std::int64_t>(rng() % 100'000), id, id % 3 ? "a" : "b");
-    tokens.push_back(t.token);
-    model.emplace(std::pair{t.deadline, t.token}, t);
-    REQUIRE(table.insert(t));
-  }
+  batch_fixture f{17};
+  auto& [rng, table, model, tokens] = f;
   CHECK_FALSE(table.locate(token{2, 1}));
-  std::shuffle(tokens.begin(), tokens.end(), rng);
   tokens.resize(tokens.size() - 300);
   std::vector<timer_table::location> at;
   for (auto tok : tokens)
@@ -480,8 +485,5 @@ TEST_CASE("a batch located up front is removed by location, each still valid, an
   CHECK(table.memory_bytes() >= full); // nothing packed while locations were held
   table.settle();
   CHECK(table.memory_bytes() < full / 4);
-  std::vector<timeout> expected;
-  for (const auto& kv : model)
-    expected.push_back(kv.second);
-  CHECK(table.entries() == expected);
+  CHECK(table.entries() == f.expected());
 }
