@@ -11,8 +11,7 @@ constexpr std::size_t arity = 4;
 // Room for what comes due in a turn: a few first, then, in a storm (a hundred
 // or so a turn), much at once rather than doubling several times over. The
 // first room stays below glibc's large requests (1,008 bytes and up), which
-// consolidate its fast bins first, so a turn that takes a few does not pay
-// for that (perf: 1-2% of W4's process went to it from this reserve).
+// consolidate its fast bins first: a turn that takes a few does not pay that.
 constexpr std::size_t due_first = 8;
 constexpr std::size_t due_reserve = 256;
 static_assert(due_first * sizeof(timeout) < 1008, "a small malloc");

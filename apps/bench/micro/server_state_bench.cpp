@@ -1,7 +1,7 @@
-// Micro-benchmarks of the server's state transitions for batches, without the
-// actor: what chronos itself spends on W1's and W2's batched requests, apart
-// from CAF and the client.
-//   build/apps/chronos-microbench --benchmark_filter=batches
+// Micro-benchmarks of the server's state transitions, without the actor:
+// what chronos itself spends on W1's and W2's requests, apart from CAF and
+// the client.
+//   build/apps/chronos-microbench --benchmark_filter='batches|one_by_one'
 
 #include <benchmark/benchmark.h>
 
