@@ -199,8 +199,10 @@ std::vector<timeout> timer_table::pop_due(timestamp now, std::size_t limit) {
   std::vector<timeout> due;
   const auto now_ms = to_epoch_ms(now);
   while (!heap_.empty() && heap_.front().deadline_ms() <= now_ms && due.size() < limit) {
-    if (due.size() == due.capacity() && due.capacity() < due_reserve)
-      due.reserve(std::min({limit, heap_.size(), due.empty() ? due_first : due_reserve}));
+    if (due.size() == due.capacity() && due.capacity() < due_reserve) {
+      const auto room = due.empty() ? due_first : due_reserve;
+      due.reserve(std::min({limit, due.size() + heap_.size(), room})); // no more than can come
+    }
     due.push_back(unlink(heap_.front().slot));
   }
   shrink_if_sparse();
