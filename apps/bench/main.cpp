@@ -21,8 +21,10 @@ constexpr const char* usage = R"(usage: chronos-bench WORKLOAD [--n N] [--seed S
 workloads:
   w1       schedule N timeouts (default 1,000,000), deadlines uniform in [1h, 2h]:
            schedules/s and bytes per pending timer; caf_echo: the request/response
-           ceiling of CAF itself, driven the same way
-  w2       w1, then cancel all of them in random order: cancels/s
+           ceiling of CAF itself, driven the same way. One request at a time, then
+           in batches of 1,000 from a client on CAF's pool and from a client on a
+           thread of its own
+  w2       w1, then cancel all of them in random order: cancels/s, the same ways
   w3       fire storm: N timeouts (default 100,000) due between 0.5 s and 1.5 s:
            deliveries/s and lateness p50/p99/max
   w4       steady load: N schedules/s (default 100,000) for --seconds (default 10),
