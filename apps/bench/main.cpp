@@ -1,7 +1,7 @@
 // chronos-bench: how fast and how lean chronos is, against what a CAF user would
 // write instead (one delayed_send per timeout), measured in the same run.
 //
-//   chronos-bench WORKLOAD [--n N] [--seed S] [--seconds S] [--json]
+//   chronos-bench WORKLOAD [--n N] [--seed S] [--seconds S] [--runs R] [--json]
 //   WORKLOAD: w1 w2 w3 w4 restore remote durable
 
 #include <iostream>
@@ -16,7 +16,7 @@ using namespace chronos::bench;
 
 namespace {
 
-constexpr const char* usage = R"(usage: chronos-bench WORKLOAD [--n N] [--seed S] [--seconds S] [--json]
+constexpr const char* usage = R"(usage: chronos-bench WORKLOAD [--n N] [--seed S] [--seconds S] [--runs R] [--json]
 
 workloads:
   w1       schedule N timeouts (default 1,000,000), deadlines uniform in [1h, 2h]:
@@ -33,13 +33,17 @@ workloads:
   restore  a state file of N timeouts (default 1,000,000), 10% overdue: snapshot
            time, time to serving, time to the last overdue delivery; then the
            same after a crash with half of them in the journal
-  remote   pipelined schedules over 127.0.0.1 from 1 and 8 client actors
+  remote   pipelined schedule requests over 127.0.0.1 from 1 and 8 client actors;
+           caf_echo: the ceiling of CAF's remote request/response, a published
+           actor that echoes an integer, driven the same way
   durable  acknowledged schedules/s for each durability mode with 1, 8, 64
            clients, in-process and remote; and this disk's fdatasync cost
   compact  request latency (one at a time, always mode) while a state of N
            timeouts (default 1,000,000) is compacted into a snapshot
 
---json prints one JSON object per figure.
+--runs R runs the workload R times (default 1), then prints each figure's
+median and range, and chronos's ratio to each baseline taken within each run.
+--json prints one JSON object per figure (and per median).
 )";
 
 const std::map<std::string, void (*)(const options&, report&)> workloads{
@@ -55,6 +59,7 @@ int main(int argc, char** argv) {
   options opts;
   std::string workload;
   bool as_json = false;
+  std::size_t runs = 1;
   try {
     cli::args args{argc, argv};
     while (!args.done()) {
@@ -79,6 +84,11 @@ int main(int argc, char** argv) {
         if (!s || *s == 0)
           throw cli::usage_error{"--seconds needs a positive integer"};
         opts.seconds = static_cast<double>(*s);
+      } else if (arg == "--runs") {
+        auto r = cli::parse_uint(args.value(arg), 100);
+        if (!r || *r == 0)
+          throw cli::usage_error{"--runs needs an integer from 1 to 100"};
+        runs = *r;
       } else if (workload.empty() && workloads.count(arg)) {
         workload = arg;
       } else {
@@ -91,8 +101,11 @@ int main(int argc, char** argv) {
     std::cerr << "chronos-bench: " << e.message << "\n";
     return 2;
   }
-  report out{as_json};
-  workloads.at(workload)(opts, out);
-  out.print_ratios();
+  report out{as_json, runs};
+  for (std::size_t k = 1; k <= runs; ++k) {
+    out.begin_run(k);
+    workloads.at(workload)(opts, out);
+  }
+  out.print_summary();
   return 0;
 }
