@@ -4,8 +4,13 @@
 //   chronos-bench WORKLOAD [--n N] [--seed S] [--seconds S] [--runs R] [--json]
 //   WORKLOAD: w1 w2 w3 w4 restore remote durable
 
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
+#include <memory>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../cli.hpp"
 #include "chronos/log.hpp"
@@ -41,8 +46,9 @@ workloads:
   compact  request latency (one at a time, always mode) while a state of N
            timeouts (default 1,000,000) is compacted into a snapshot
 
---runs R runs the workload R times (default 1), then prints each figure's
-median and range, and chronos's ratio to each baseline taken within each run.
+--runs R runs the workload R times (default 1), each in a process of its own,
+then prints each figure's median and range, and chronos's ratio to each
+baseline taken within each run.
 --json prints one JSON object per figure (and per median).
 )";
 
@@ -51,6 +57,41 @@ const std::map<std::string, void (*)(const options&, report&)> workloads{
   {"w4", run_w4},           {"restore", run_restore}, {"remote", run_remote},
   {"durable", run_durable}, {"compact", run_compact},
 };
+
+using workload_fn = void (*)(const options&, report&);
+
+// One run in a process of its own, as a separate invocation would be: RSS
+// deltas and the allocator's free memory start afresh. The child prints its
+// figures as JSON into a pipe; they are added to `out` as they arrive.
+bool run_in_child(workload_fn run, const options& opts, report& out) {
+  int fds[2];
+  if (::pipe(fds) != 0)
+    return false;
+  std::cout.flush();
+  const pid_t pid = ::fork();
+  if (pid < 0)
+    return false;
+  if (pid == 0) {
+    ::close(fds[0]);
+    ::dup2(fds[1], STDOUT_FILENO);
+    ::close(fds[1]);
+    report child{true, 1};
+    run(opts, child);
+    std::cout.flush();
+    std::_Exit(0);
+  }
+  ::close(fds[1]);
+  std::unique_ptr<FILE, int (*)(FILE*)> in{::fdopen(fds[0], "r"), &std::fclose};
+  char* line = nullptr;
+  std::size_t room = 0;
+  while (in && ::getline(&line, &room, in.get()) > 0)
+    if (auto f = parse_figure(line))
+      out.add(std::move(*f));
+  std::free(line);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
 
 } // namespace
 
@@ -102,9 +143,17 @@ int main(int argc, char** argv) {
     return 2;
   }
   report out{as_json, runs};
-  for (std::size_t k = 1; k <= runs; ++k) {
-    out.begin_run(k);
-    workloads.at(workload)(opts, out);
+  const auto run = workloads.at(workload);
+  if (runs == 1) {
+    run(opts, out);
+  } else {
+    for (std::size_t k = 1; k <= runs; ++k) {
+      out.begin_run(k);
+      if (!run_in_child(run, opts, out)) {
+        std::cerr << "chronos-bench: run " << k << " of " << workload << " failed\n";
+        return 1;
+      }
+    }
   }
   out.print_summary();
   return 0;

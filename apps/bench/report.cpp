@@ -45,6 +45,18 @@ void report::begin_run(std::size_t k) {
     std::printf("run %zu of %zu\n", k, runs_);
 }
 
+std::optional<figure> parse_figure(const std::string& line) {
+  const auto j = nlohmann::json::parse(line, nullptr, false);
+  if (!j.is_object() || !j.contains("value"))
+    return std::nullopt;
+  try {
+    return figure{j.at("workload"), j.at("system"), j.at("metric"),
+                  j.at("value"),    j.at("unit"),   j.value("note", "")};
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
 void report::add(figure f) {
   if (json_) {
     nlohmann::json line{{"workload", f.workload}, {"system", f.system}, {"metric", f.metric},

@@ -6,6 +6,7 @@
 // ratio to each baseline, taken within each run (the machine's load shifts
 // between runs; both systems in one run see the same).
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@ struct figure {
   std::string unit;
   std::string note; // shown in the table only: clients, mode...
 };
+
+/// A figure from a line that `report` printed as JSON; nullopt for other lines.
+std::optional<figure> parse_figure(const std::string& line);
 
 class report {
 public:
