@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <optional>
+#include <memory>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -16,6 +18,7 @@ namespace chronos {
 namespace {
 
 using reconnect_atom = caf::atom_constant<caf::atom("reconnect")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
 
 std::string where(const std::string& host, std::uint16_t port) {
   return host + ":" + std::to_string(port);
@@ -71,8 +74,22 @@ struct binding {
   std::optional<std::int64_t> ack;
 };
 
+/// Single requests of one kind waiting to go out together, with whom to answer.
+template <class Item, class Reply>
+struct queued {
+  std::vector<Item> items;
+  std::vector<caf::typed_response_promise<Reply>> replies;
+};
+
 struct client_state {
   client_config cfg;
+  /// At most one of the two holds requests: one of the other kind, or any
+  /// other request, sends them first, so chronosd sees the client's order.
+  queued<schedule_request, std::string> schedules;
+  queued<std::string, caf::ok_atom> cancels;
+  /// A flush message is on its way to the mailbox's end.
+  bool flush_sent = false;
+  client_stats stats;
   std::optional<chronos_api> server;
   /// Names this client keeps registered or joined, for binding them again
   /// after a reconnect.
@@ -191,18 +208,130 @@ void on_down(client_actor self, const caf::down_msg& msg) {
   forget(self, [&](const binding& b) { return b.who.address() == msg.source; });
 }
 
+caf::error not_connected(client_actor self) {
+  const auto& st = self->state;
+  return make_error(errc::unavailable,
+                    st.why_not_connected.empty()
+                      ? "not connected to chronosd at " + where(st.cfg.host, st.cfg.port)
+                      : st.why_not_connected);
+}
+
+// Sends one request to chronosd; its reply (or error) answers `rp`.
+template <class Reply, class... Ts>
+void relay(client_actor self, caf::typed_response_promise<Reply> rp, Ts&&... xs) {
+  auto& st = self->state;
+  if (!st.server) {
+    rp.deliver(not_connected(self));
+    return;
+  }
+  self->request(*st.server, st.cfg.request_timeout, std::forward<Ts>(xs)...)
+    .then([rp](Reply& r) mutable { rp.deliver(std::move(r)); },
+          [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+}
+
+// -- coalescing single schedules and cancels ------------------------------------
+
+// Refusals of a batch that may be one request's fault: each request then goes
+// again alone, so that it fails (or not) by itself, as it would have unbatched.
+bool one_requests_fault(const caf::error& e) {
+  const auto code = code_of(e);
+  return code == errc::invalid_argument || code == errc::unknown_token
+         || code == errc::limit_exceeded;
+}
+
+void answer(const std::vector<std::string>& tokens,
+            std::vector<caf::typed_response_promise<std::string>>& replies) {
+  if (tokens.size() != replies.size()) {
+    for (auto& rp : replies)
+      rp.deliver(make_error(errc::unavailable, "chronosd answered a batch with "
+                                                 + std::to_string(tokens.size()) + " tokens for "
+                                                 + std::to_string(replies.size()) + " requests"));
+    return;
+  }
+  for (std::size_t i = 0; i < tokens.size(); ++i)
+    replies[i].deliver(tokens[i]);
+}
+
+void answer(caf::ok_atom ok, std::vector<caf::typed_response_promise<caf::ok_atom>>& replies) {
+  for (auto& rp : replies)
+    rp.deliver(ok);
+}
+
+// Sends what `q` holds as one batch request (a lone request as itself).
+template <class BatchReply, class Atom, class Item, class Reply>
+void send_queued(client_actor self, Atom atm, queued<Item, Reply>& q) {
+  auto taken = std::make_shared<queued<Item, Reply>>(std::exchange(q, {}));
+  auto& st = self->state;
+  if (taken->items.size() == 1) {
+    ++st.stats.forwarded;
+    relay(self, taken->replies.front(), atm, std::move(taken->items.front()));
+    return;
+  }
+  if (taken->items.empty())
+    return;
+  if (!st.server) {
+    for (auto& rp : taken->replies)
+      rp.deliver(not_connected(self));
+    return;
+  }
+  ++st.stats.batches;
+  st.stats.coalesced += taken->items.size();
+  self->request(*st.server, st.cfg.request_timeout, atm, taken->items)
+    .then([taken](BatchReply& r) { answer(r, taken->replies); },
+          [self, atm, taken](caf::error& e) {
+            if (!one_requests_fault(e)) {
+              for (auto& rp : taken->replies)
+                rp.deliver(e);
+              return;
+            }
+            self->state.stats.resent_alone += taken->items.size();
+            for (std::size_t i = 0; i < taken->items.size(); ++i)
+              relay(self, taken->replies[i], atm, std::move(taken->items[i]));
+          });
+}
+
+void send_all_queued(client_actor self) {
+  auto& st = self->state;
+  send_queued<std::vector<std::string>>(self, schedule_atom::value, st.schedules);
+  send_queued<caf::ok_atom>(self, cancel_atom::value, st.cancels);
+}
+
+// Queues a single request in `q` (sending the other kind's first); a flush
+// message sends them once the mailbox holds nothing that arrived before it.
+template <class Atom, class Item, class Reply, class Other>
+caf::result<Reply> coalesce(client_actor self, Atom atm, queued<Item, Reply>& q, Other& other,
+                            Item item) {
+  auto& st = self->state;
+  if (!st.server)
+    return not_connected(self);
+  auto rp = self->make_response_promise<Reply>();
+  if (st.cfg.max_coalesced <= 1) {
+    ++st.stats.forwarded;
+    relay(self, rp, atm, std::move(item));
+    return rp;
+  }
+  if (!other.items.empty())
+    send_all_queued(self);
+  q.items.push_back(std::move(item));
+  q.replies.push_back(rp);
+  if (q.items.size() >= st.cfg.max_coalesced)
+    send_all_queued(self);
+  else if (!st.flush_sent) {
+    st.flush_sent = true;
+    self->send(self, flush_atom::value);
+  }
+  return rp;
+}
+
 template <class Reply, class... Ts>
 caf::result<Reply> forward(client_actor self, Ts... xs) {
   auto& st = self->state;
+  send_all_queued(self);
   if (!st.server)
-    return make_error(errc::unavailable,
-                      st.why_not_connected.empty()
-                        ? "not connected to chronosd at " + where(st.cfg.host, st.cfg.port)
-                        : st.why_not_connected);
+    return not_connected(self);
+  ++st.stats.forwarded;
   auto rp = self->make_response_promise<Reply>();
-  self->request(*st.server, st.cfg.request_timeout, xs...)
-    .then([rp](Reply& r) mutable { rp.deliver(std::move(r)); },
-          [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+  relay(self, rp, std::move(xs)...);
   return rp;
 }
 
@@ -214,9 +343,11 @@ caf::behavior client_behavior(client_actor self, client_config cfg) {
     [=](reconnect_atom) { try_connect(self); },
     [=](status_atom) { return self->state.server.has_value(); },
     [=](register_atom, const std::string& name, const caf::actor& who) {
+      send_all_queued(self);
       return bind(self, binding{name, who, std::nullopt});
     },
     [=](join_atom, const std::string& name, const caf::actor& who, std::int64_t ack_ms) {
+      send_all_queued(self);
       return bind(self, binding{name, who, ack_ms});
     },
     [=](unregister_atom atm, const std::string& name) {
@@ -230,13 +361,22 @@ caf::behavior client_behavior(client_actor self, client_config cfg) {
     [=](ack_atom atm, const std::string& tok, std::int64_t deadline_ms) {
       return forward<caf::ok_atom>(self, atm, tok, deadline_ms);
     },
-    [=](schedule_atom atm, const schedule_request& req) {
-      return forward<std::string>(self, atm, req);
+    [=](flush_atom) {
+      self->state.flush_sent = false;
+      send_all_queued(self);
+    },
+    [=](client_stats_atom) { return self->state.stats; },
+    [=](schedule_atom atm, schedule_request& req) {
+      auto& st = self->state;
+      return coalesce(self, atm, st.schedules, st.cancels, std::move(req));
     },
     [=](schedule_atom atm, const std::vector<schedule_request>& reqs) {
       return forward<std::vector<std::string>>(self, atm, reqs);
     },
-    [=](cancel_atom atm, const std::string& tok) { return forward<caf::ok_atom>(self, atm, tok); },
+    [=](cancel_atom atm, std::string& tok) {
+      auto& st = self->state;
+      return coalesce(self, atm, st.cancels, st.schedules, std::move(tok));
+    },
     [=](cancel_atom atm, const std::vector<std::string>& toks) {
       return forward<caf::ok_atom>(self, atm, toks);
     },

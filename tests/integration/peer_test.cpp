@@ -2,6 +2,7 @@
 // vanishes with requests in flight, one that stops reading its answers.
 // chronosd must keep serving everyone else.
 
+#include "../support/caf_node.hpp"
 #include "../support/chronosd_process.hpp"
 
 #include <caf/all.hpp>
@@ -21,17 +22,6 @@ using namespace chronos::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct caf_node {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-
-  caf_node() {
-    register_types(cfg);
-    cfg.load<caf::io::middleman>();
-    sys = std::make_unique<caf::actor_system>(cfg);
-  }
-};
 
 // The TCP connections of process `pid` in state ESTABLISHED: its socket
 // inodes, looked up in the kernel's connection tables.

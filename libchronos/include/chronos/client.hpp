@@ -17,6 +17,15 @@
 // While disconnected, `register` is remembered and answered ok (it takes effect
 // on connect); every other request is answered with errc::unavailable. Every
 // forwarded request has a finite timeout, so a reply always comes.
+//
+// Single schedules (and single cancels) that reach the client together go to
+// chronosd as one batch request, and each is answered with its own reply:
+// remote, a request is a round trip through both middlemen, and batches carry
+// several times as many a second. Any other request sends the queued ones
+// first, so chronosd sees the client's order. A batch is all or none: one that
+// chronosd refuses for a request's fault (invalid, unknown token, a limit)
+// goes again one request at a time, after what the client sent meanwhile, so
+// each fails or not by itself.
 
 #include <chrono>
 #include <cstdint>
@@ -43,7 +52,27 @@ struct client_config {
   /// a chronosd whose host vanished is then noticed within this, not after
   /// TCP's ~15 minutes. 0 leaves TCP's own limits.
   std::chrono::milliseconds peer_timeout = default_peer_timeout;
+  /// Single schedules (or single cancels) that reach the client together go
+  /// to chronosd as one batch request of at most this many; 1 sends each
+  /// alone. Remote, each request is a round trip through both middlemen.
+  std::size_t max_coalesced = 1000;
 };
+
+/// What a client sent: requests forwarded as they came, and single schedules
+/// and cancels it coalesced into batch requests (those chronosd refused as a
+/// batch went again one by one). Reply to `client_stats_atom`.
+struct client_stats {
+  std::uint64_t forwarded = 0;
+  std::uint64_t batches = 0;
+  std::uint64_t coalesced = 0;
+  std::uint64_t resent_alone = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, client_stats& x) {
+  return f(caf::meta::type_name("chronos_client_stats"), x.forwarded, x.batches, x.coalesced,
+           x.resent_alone);
+}
 
 /// The chronos actor published at host:port, or an error (errc::unavailable)
 /// within `timeout`: "cannot reach chronosd at HOST:PORT: ...". The
@@ -58,5 +87,6 @@ caf::expected<chronos_api> connect(caf::actor_system& sys, const std::string& ho
 caf::actor spawn_client(caf::actor_system& sys, client_config cfg);
 
 using status_atom = caf::atom_constant<caf::atom("status")>;
+using client_stats_atom = caf::atom_constant<caf::atom("clistats")>;
 
 } // namespace chronos
