@@ -38,7 +38,8 @@ workloads:
   restore  a state file of N timeouts (default 1,000,000), 10% overdue: snapshot
            time, time to serving, time to the last overdue delivery; then the
            same after a crash with half of them in the journal
-  remote   pipelined schedule requests over 127.0.0.1 from 1 and 8 client actors;
+  remote   pipelined schedule requests over 127.0.0.1 from 1 and 8 client actors,
+           to chronos's handle and through spawn_client (which coalesces them);
            caf_echo: the ceiling of CAF's remote request/response, a published
            actor that echoes an integer, driven the same way
   durable  acknowledged schedules/s for each durability mode with 1, 8, 64
