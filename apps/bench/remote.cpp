@@ -42,6 +42,16 @@ std::optional<double> remote_rate(std::size_t clients, std::size_t total,
   return static_cast<double>(each * clients) / r.seconds;
 }
 
+// Schedule `i`, an hour out, for one of a hundred names.
+template <class Handle>
+void schedule_one(caf::event_based_actor* self, const Handle& to, std::size_t i,
+                  std::function<void(bool)> done) {
+  self->request(to, std::chrono::seconds(30), schedule_atom::value,
+                schedule_request{"client-" + std::to_string(i % 100), when_spec::in(3'600'000),
+                                 "", 0})
+    .then([done](std::string&) { done(true); }, [done](caf::error&) { done(false); });
+}
+
 std::optional<double> chronos_rate(std::size_t clients, std::size_t total) {
   return remote_rate(
     clients, total,
@@ -52,12 +62,7 @@ std::optional<double> chronos_rate(std::size_t clients, std::size_t total) {
     [](caf::actor_system& sys, std::uint16_t port) {
       return connect(sys, "127.0.0.1", port, std::chrono::seconds(5));
     },
-    [](caf::event_based_actor* self, const chronos_api& srv, std::size_t i, auto done) {
-      self->request(srv, std::chrono::seconds(30), schedule_atom::value,
-                    schedule_request{"client-" + std::to_string(i % 100),
-                                     when_spec::in(3'600'000), "", 0})
-        .then([done](std::string&) { done(true); }, [done](caf::error&) { done(false); });
-    });
+    schedule_one<chronos_api>);
 }
 
 // The same schedules through the reconnecting client (one for all client
@@ -85,12 +90,7 @@ std::optional<double> via_client_rate(std::size_t clients, std::size_t total) {
       }
       return std::nullopt;
     },
-    [](caf::event_based_actor* self, const caf::actor& client, std::size_t i, auto done) {
-      self->request(client, std::chrono::seconds(30), schedule_atom::value,
-                    schedule_request{"client-" + std::to_string(i % 100),
-                                     when_spec::in(3'600'000), "", 0})
-        .then([done](std::string&) { done(true); }, [done](caf::error&) { done(false); });
-    });
+    schedule_one<caf::actor>);
 }
 
 std::optional<double> echo_rate(std::size_t clients, std::size_t total) {

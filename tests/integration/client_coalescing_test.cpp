@@ -68,14 +68,7 @@ struct client_node {
     cfg.request_timeout = 30s;
     cfg.max_coalesced = max_coalesced;
     client = spawn_client(*node.sys, cfg);
-    caf::scoped_actor self{*node.sys};
-    const auto connected = [&] {
-      bool up = false;
-      self->request(client, 5s, status_atom::value).receive([&](bool b) { up = b; },
-                                                            [](caf::error&) {});
-      return up;
-    };
-    REQUIRE(wait_until(connected, 20s));
+    REQUIRE(wait_until([&] { return client_connected(*node.sys, client); }, 20s));
   }
 
   ~client_node() { caf::anon_send_exit(client, caf::exit_reason::user_shutdown); }

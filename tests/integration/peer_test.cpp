@@ -111,14 +111,7 @@ TEST_CASE("the client library's connections to chronosd carry its peer timeout")
     cfg.port = d.port;
     cfg.peer_timeout = 4s;
     auto client = spawn_client(*node.sys, cfg);
-    caf::scoped_actor self{*node.sys};
-    const auto connected = [&] {
-      bool up = false;
-      self->request(client, 5s, status_atom::value).receive([&](bool b) { up = b; },
-                                                            [](caf::error&) {});
-      return up;
-    };
-    REQUIRE(wait_until(connected, 20s));
+    REQUIRE(wait_until([&] { return client_connected(*node.sys, client); }, 20s));
     CHECK(user_timeouts_to(d.port) == std::vector<int>{4000});
     caf::anon_send_exit(client, caf::exit_reason::user_shutdown);
   }
