@@ -1,8 +1,8 @@
 #include "chronos/client.hpp"
 
 #include <algorithm>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
