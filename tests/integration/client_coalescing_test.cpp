@@ -89,14 +89,16 @@ struct client_node {
     auto left = std::make_shared<std::size_t>(n);
     auto all = std::make_shared<std::promise<void>>();
     auto finished = all->get_future();
-    node.sys->spawn([=, to = client](caf::event_based_actor* self) {
+    // The unused int: CAF 0.17 dereferences a null argument tuple when an
+    // actor is spawned from a function without arguments (UBSan reports it).
+    node.sys->spawn([=, to = client](caf::event_based_actor* self, int) {
       const auto done = [left, all] {
         if (--*left == 0)
           all->set_value();
       };
       for (std::size_t i = 0; i < n; ++i)
         send(self, to, i, recorder{got, i, done});
-    });
+    }, 0);
     REQUIRE(finished.wait_for(60s) == std::future_status::ready);
     return *got;
   }
