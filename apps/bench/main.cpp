@@ -2,7 +2,7 @@
 // write instead (one delayed_send per timeout), measured in the same run.
 //
 //   chronos-bench WORKLOAD [--n N] [--seed S] [--seconds S] [--runs R] [--json]
-//   WORKLOAD: w1 w2 w3 w4 restore remote durable
+//   WORKLOAD: w1 w2 w3 w4 restore remote durable compact
 
 #include <cstdio>
 #include <cstdlib>
@@ -53,13 +53,13 @@ baseline taken within each run.
 --json prints one JSON object per figure (and per median).
 )";
 
-const std::map<std::string, void (*)(const options&, report&)> workloads{
+using workload_fn = void (*)(const options&, report&);
+
+const std::map<std::string, workload_fn> workloads{
   {"w1", run_w1},           {"w2", run_w2},         {"w3", run_w3},
   {"w4", run_w4},           {"restore", run_restore}, {"remote", run_remote},
   {"durable", run_durable}, {"compact", run_compact},
 };
-
-using workload_fn = void (*)(const options&, report&);
 
 // One run in a process of its own, as a separate invocation would be: RSS
 // deltas and the allocator's free memory start afresh. The child prints its
@@ -70,8 +70,11 @@ bool run_in_child(workload_fn run, const options& opts, report& out) {
     return false;
   std::cout.flush();
   const pid_t pid = ::fork();
-  if (pid < 0)
+  if (pid < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
     return false;
+  }
   if (pid == 0) {
     ::close(fds[0]);
     ::dup2(fds[1], STDOUT_FILENO);
