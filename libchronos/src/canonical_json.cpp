@@ -14,8 +14,13 @@ std::int64_t canonical_cursor::integer() {
     return v;
   const char* first = text_.data() + pos_;
   const char* last = text_.data() + text_.size();
-  // JSON allows no '+' or leading zeros; the encoder writes neither.
-  if (first == last || (*first == '0' && last - first > 1 && first[1] >= '0' && first[1] <= '9')) {
+  // JSON allows no '+' or leading zeros; the encoder writes neither, nor
+  // "-0". After a sign, a zero is one of those.
+  const bool negative = first != last && *first == '-';
+  const char* digits = negative ? first + 1 : first;
+  const auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (digits == last
+      || (*digits == '0' && (negative || (last - digits > 1 && is_digit(digits[1]))))) {
     ok_ = false;
     return v;
   }

@@ -74,6 +74,9 @@ TEST_CASE("the fast reader leaves every damage to the general reader") {
          damaged("000000000011-000000000000000b", "zz"),
          damaged("\"version\": 1", "\"version\": 2"),
          damaged("\"generation\": 7", "\"generation\": -7"),
+         damaged("\"generation\": 7", "\"generation\": -00"), // a fuzzer's find: read as 0
+         damaged("\"generation\": 7", "\"generation\": -0"),
+         damaged("\"deadline_ms\":0", "\"deadline_ms\":-0"),
          damaged("carol", "car\xc3ol"), // not UTF-8
          damaged("carol", "car\x01ol"), // a raw control character
          text + " ",
