@@ -11,8 +11,10 @@ namespace chronos::bench {
 
 namespace {
 
-// What makes figures of different runs the same figure.
-auto key_of(const figure& f) { return std::tie(f.workload, f.system, f.metric, f.note); }
+// What makes figures of different runs the same figure (a metric has one unit).
+auto key_of(const figure& f) {
+  return std::tie(f.workload, f.system, f.metric, f.note, f.unit);
+}
 
 // Values grouped by key, keys in the order first seen.
 template <class Key>
@@ -87,52 +89,41 @@ report::spread report::spread_of(std::vector<double> xs) {
   return {median, xs.front(), xs.back()};
 }
 
-template <class Visit>
-void report::for_each_ratio(Visit visit) const {
-  for (const auto& a : figures_) {
-    if (a.f.system != "chronos")
-      continue;
-    for (const auto& b : figures_)
-      if (b.run == a.run && b.f.system != "chronos" && b.f.metric == a.f.metric
-          && b.f.note == a.f.note && b.f.value != 0)
-        visit(a.f, b.f, a.f.value / b.f.value);
-  }
-}
-
 void report::print_medians() const {
-  groups<std::tuple<std::string, std::string, std::string, std::string>> by_figure;
-  std::vector<std::string> units;
-  for (const auto& m : figures_) {
-    const auto before = by_figure.keys.size();
+  groups<std::tuple<std::string, std::string, std::string, std::string, std::string>> by_figure;
+  for (const auto& m : figures_)
     by_figure.add(key_of(m.f), m.f.value);
-    if (by_figure.keys.size() > before)
-      units.push_back(m.f.unit);
-  }
   if (!json_)
     std::printf("median of %zu runs (min-max)\n", runs_);
   for (std::size_t i = 0; i < by_figure.keys.size(); ++i) {
-    const auto& [workload, system, metric, note] = by_figure.keys[i];
+    const auto& [workload, system, metric, note, unit] = by_figure.keys[i];
     const auto s = spread_of(by_figure.values[i]);
     if (json_) {
       nlohmann::json line{{"workload", workload}, {"system", system}, {"metric", metric},
-                          {"unit", units[i]},     {"median", s.median}, {"min", s.min},
+                          {"unit", unit},         {"median", s.median}, {"min", s.min},
                           {"max", s.max},         {"runs", by_figure.values[i].size()}};
       if (!note.empty())
         line["note"] = note;
       std::cout << line.dump() << std::endl;
     } else {
       std::printf("%-8s %-17s %-18s %14.6g %-5s (%.6g-%.6g) %s\n", workload.c_str(),
-                  system.c_str(), metric.c_str(), s.median, units[i].c_str(), s.min, s.max,
+                  system.c_str(), metric.c_str(), s.median, unit.c_str(), s.min, s.max,
                   note.c_str());
     }
   }
 }
 
 void report::print_ratios() const {
+  // chronos against each baseline of the same run, metric and note.
   groups<std::tuple<std::string, std::string, std::string, std::string>> by_pair;
-  for_each_ratio([&](const figure& a, const figure& b, double ratio) {
-    by_pair.add({a.workload, b.system, a.metric, a.note}, ratio);
-  });
+  for (const auto& a : figures_) {
+    if (a.f.system != "chronos")
+      continue;
+    for (const auto& b : figures_)
+      if (b.run == a.run && b.f.system != "chronos" && b.f.metric == a.f.metric
+          && b.f.note == a.f.note && b.f.value != 0)
+        by_pair.add({a.f.workload, b.f.system, a.f.metric, a.f.note}, a.f.value / b.f.value);
+  }
   for (std::size_t i = 0; i < by_pair.keys.size(); ++i) {
     const auto& [workload, baseline, metric, note] = by_pair.keys[i];
     const auto s = spread_of(by_pair.values[i]);

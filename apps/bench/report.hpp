@@ -44,9 +44,6 @@ private:
     double median, min, max;
   };
   static spread spread_of(std::vector<double> xs);
-  // (chronos, baseline) pairs of one run: the same metric and note.
-  template <class Visit>
-  void for_each_ratio(Visit visit) const;
   void print_medians() const;
   void print_ratios() const;
 
