@@ -52,13 +52,17 @@ void schedule_one(caf::event_based_actor* self, const Handle& to, std::size_t i,
     .then([done](std::string&) { done(true); }, [done](caf::error&) { done(false); });
 }
 
+// A chronos actor with the default configuration (an invalid handle if it
+// cannot start, which remote_rate refuses).
+chronos_api spawn_chronos(caf::actor_system& sys) {
+  auto srv = spawn_server(sys, server_config{});
+  return srv ? *srv : chronos_api{};
+}
+
 std::optional<double> chronos_rate(std::size_t clients, std::size_t total) {
   return remote_rate(
     clients, total,
-    [](caf::actor_system& sys) {
-      auto srv = spawn_server(sys, server_config{});
-      return srv ? *srv : chronos_api{};
-    },
+    spawn_chronos,
     [](caf::actor_system& sys, std::uint16_t port) {
       return connect(sys, "127.0.0.1", port, std::chrono::seconds(5));
     },
@@ -70,10 +74,7 @@ std::optional<double> chronos_rate(std::size_t clients, std::size_t total) {
 std::optional<double> via_client_rate(std::size_t clients, std::size_t total) {
   return remote_rate(
     clients, total,
-    [](caf::actor_system& sys) {
-      auto srv = spawn_server(sys, server_config{});
-      return srv ? *srv : chronos_api{};
-    },
+    spawn_chronos,
     [](caf::actor_system& sys, std::uint16_t port) -> std::optional<caf::actor> {
       client_config cfg;
       cfg.port = port;
