@@ -10,6 +10,8 @@
 #include <future>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "chronos/client.hpp"
 
 using namespace chronos;
@@ -109,10 +111,7 @@ schedule_request in_an_hour(std::string name) {
 }
 
 std::uint64_t pending(const temp_dir& dir, std::uint16_t port) {
-  const auto out = ctl_ok(dir, port, {"stats", "--json"});
-  const auto at = out.find("\"pending\":");
-  REQUIRE(at != std::string::npos);
-  return std::stoull(out.substr(at + 10));
+  return nlohmann::json::parse(ctl_ok(dir, port, {"stats", "--json"})).at("pending");
 }
 
 } // namespace
