@@ -113,6 +113,24 @@ TEST_CASE("the token index takes slot ids of any size, growing its slot bits as 
   }
 }
 
+TEST_CASE("an index of dense slot ids grows past 16-bit ids and keeps every entry") {
+  // Each doubling widens the ids for the entries to come and re-places the
+  // entries through a bitmap of every id the old width allows.
+  std::vector<token> slots;
+  auto key_of = [&](slot_id s) { return slots.at(s); };
+  token_index index;
+  std::mt19937_64 rng{13};
+  for (slot_id s = 0; s < 300'000; ++s) {
+    slots.push_back(token{rng(), rng()});
+    index.insert(s, key_of);
+  }
+  CHECK(index.bucket_count() == 524'288);
+  for (slot_id s = 0; s < slots.size(); ++s)
+    REQUIRE(index.find(slots[s], key_of) == s);
+  for (int i = 0; i < 10'000; ++i)
+    REQUIRE(index.find(token{rng(), rng()}, key_of) == token_index::none);
+}
+
 TEST_CASE("reserving for a slot count rebuilds once, then inserts move nothing") {
   std::unordered_map<slot_id, token> slots;
   auto key_of = [&](slot_id s) { return slots.at(s); };

@@ -42,9 +42,15 @@ public:
   template <class KeyOf>
   void insert(slot_id s, KeyOf key_of) {
     const bool full = (size_ + 1) * 4 > buckets_.size() * 3;
-    if (full || !fits(s))
-      rebuild(full ? std::max<std::size_t>(16, buckets_.size() * 2) : buckets_.size(),
-              std::max(slot_bits_, bits_for(s)), key_of);
+    if (full || !fits(s)) {
+      const auto buckets = full ? std::max<std::size_t>(16, buckets_.size() * 2) : buckets_.size();
+      // Slot ids as wide as the grown table holds entries: dense ids (the
+      // timer table's) then widen as the table doubles, not in a rebuild
+      // of their own in between.
+      const auto holds = std::min<std::size_t>(buckets * 3 / 4, none - 1);
+      rebuild(buckets, std::max({slot_bits_, bits_for(s), bits_for(static_cast<slot_id>(holds))}),
+              key_of);
+    }
     place(s, hash(key_of(s)));
     ++size_;
   }
@@ -204,14 +210,22 @@ private:
   // bucket order.
   template <class KeyOf>
   void rebuild(std::size_t n, unsigned slot_bits, KeyOf key_of) {
-    slot_id lo = none, hi = 0;
-    for (auto v : buckets_)
-      if (v != none) {
-        lo = std::min(lo, slot_in(v));
-        hi = std::max(hi, slot_in(v));
-      }
-    if (lo <= hi && (hi - lo) / 64 <= buckets_.size()) {
-      std::vector<std::uint64_t> present((hi - lo) / 64 + 1);
+    // The bitmap spans every id the slot bits allow when that is not much
+    // more than the buckets (dense ids), else the ids between the least and
+    // the greatest present (one more pass to find them).
+    std::uint64_t lo = 0, span = std::uint64_t{1} << slot_bits_;
+    if (span / 64 > buckets_.size()) {
+      slot_id least = none, greatest = 0;
+      for (auto v : buckets_)
+        if (v != none) {
+          least = std::min(least, slot_in(v));
+          greatest = std::max(greatest, slot_in(v));
+        }
+      lo = least;
+      span = least <= greatest ? greatest - least + 1 : 0;
+    }
+    if (span > 0 && span / 64 <= buckets_.size()) {
+      std::vector<std::uint64_t> present(span / 64 + 1);
       for (auto v : buckets_)
         if (v != none)
           present[(slot_in(v) - lo) / 64] |= std::uint64_t{1} << ((slot_in(v) - lo) % 64);
