@@ -3,13 +3,13 @@
 // The duplicate-token check of a list of tokens taken in order: the timeouts
 // of a state file's list as it is read (both state-file readers), and the
 // tokens of a batch cancel. The tokens stay where they are; the set holds
-// positions (token_index.hpp), so the check costs 4-8 bytes a token and no
+// positions (slot_index.hpp), so the check costs 4-8 bytes a token and no
 // nodes. Private to libchronos.
 
 #include <vector>
 
 #include "chronos/timeout.hpp"
-#include "chronos/token_index.hpp"
+#include "chronos/slot_index.hpp"
 
 namespace chronos::detail {
 
@@ -24,8 +24,8 @@ public:
 
   /// Takes in the token at position `i`; false if it is already there.
   bool admit(std::size_t i) {
-    const auto at = static_cast<token_index::slot_id>(i);
-    if (seen_.find(token_at_(at), token_at_) != token_index::none)
+    const auto at = static_cast<slot_index<token>::slot_id>(i);
+    if (seen_.find(token_at_(at), token_at_) != slot_index<token>::none)
       return false;
     seen_.insert(at, token_at_);
     return true;
@@ -33,7 +33,7 @@ public:
 
 private:
   TokenAt token_at_;
-  token_index seen_;
+  slot_index<token> seen_;
 };
 
 /// The tokens of a list of timeouts, by position.

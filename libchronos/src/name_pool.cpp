@@ -2,36 +2,37 @@
 
 namespace chronos {
 
-name_pool::id name_pool::acquire(const std::string& name) {
-  auto [it, added] = ids_.try_emplace(name, 0);
-  if (added) {
+name_pool::id name_pool::acquire(std::string_view name) {
+  auto n = ids_.find(name, key_of());
+  if (n == ids_.none) {
     if (free_.empty()) {
-      it->second = static_cast<id>(entries_.size());
+      n = static_cast<id>(entries_.size());
       entries_.emplace_back();
     } else {
-      it->second = free_.back();
+      n = free_.back();
       free_.pop_back();
     }
-    entries_[it->second].text = &it->first;
+    entries_[n].text = name;
+    ids_.insert(n, key_of());
   }
-  ++entries_[it->second].users;
-  return it->second;
+  ++entries_[n].users;
+  return n;
 }
 
 void name_pool::release(id n) {
   auto& e = entries_[n];
   if (--e.users > 0)
     return;
-  ids_.erase(ids_.find(*e.text)); // by iterator: the key is the node's own
+  ids_.erase(n, key_of()); // while the text is there to hash
   e = entry{};
   free_.push_back(n);
 }
 
-std::optional<name_pool::id> name_pool::find(const std::string& name) const {
-  auto it = ids_.find(name);
-  if (it == ids_.end())
+std::optional<name_pool::id> name_pool::find(std::string_view name) const {
+  const auto n = ids_.find(name, key_of());
+  if (n == ids_.none)
     return std::nullopt;
-  return it->second;
+  return n;
 }
 
 } // namespace chronos

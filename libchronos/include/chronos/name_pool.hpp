@@ -4,12 +4,18 @@
 // the timer table stores a 4-byte id per timeout and keeps each name's text
 // once, with a count of the timeouts that use it. An id is reused once its
 // last timeout is gone.
+//
+// Every schedule looks its name up, so the lookup is the slot index's (one
+// hash, a fingerprint match, one compare) rather than a node-based map's
+// (a division by a prime and a walk through nodes).
 
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
+
+#include "chronos/slot_index.hpp"
 
 namespace chronos {
 
@@ -18,14 +24,15 @@ public:
   using id = std::uint32_t;
 
   /// The id of `name`, interning it if new; counts one more user.
-  id acquire(const std::string& name);
+  id acquire(std::string_view name);
 
   /// Counts one user less; the name is forgotten with its last user.
   void release(id n);
 
-  std::optional<id> find(const std::string& name) const;
+  std::optional<id> find(std::string_view name) const;
 
-  const std::string& text(id n) const { return *entries_[n].text; }
+  /// Valid until the next `acquire` of a new name.
+  const std::string& text(id n) const { return entries_[n].text; }
 
   /// How many users (timeouts) `n` has.
   std::uint32_t users(id n) const { return entries_[n].users; }
@@ -33,8 +40,9 @@ public:
   /// Calls `f(text, users)` for every name in use, in no particular order.
   template <class F>
   void for_each(F&& f) const {
-    for (const auto& [text, n] : ids_)
-      f(text, entries_[n].users);
+    for (const auto& e : entries_)
+      if (e.users > 0)
+        f(e.text, e.users);
   }
 
   /// One past the largest id handed out: a bound for arrays indexed by id.
@@ -42,11 +50,15 @@ public:
 
 private:
   struct entry {
-    const std::string* text = nullptr; // the key in ids_ (node-based: stable)
-    std::uint32_t users = 0;
+    std::string text;
+    std::uint32_t users = 0; // 0: a free id
   };
 
-  std::unordered_map<std::string, id> ids_;
+  auto key_of() const {
+    return [this](id n) { return std::string_view{entries_[n].text}; };
+  }
+
+  slot_index<std::string_view> ids_;
   std::vector<entry> entries_;
   std::vector<id> free_;
 };

@@ -16,7 +16,7 @@
 // - a 4-ary min-heap of (deadline, slot) entries (12 bytes; four children
 //   share a cache line) gives the soonest deadline in O(1) and insert, pop,
 //   erase and reschedule in O(log n); each slot knows its heap position;
-// - an open-addressing index maps a token to its slot (token_index.hpp);
+// - an open-addressing index maps a token to its slot (slot_index.hpp);
 // - each name threads a doubly linked list through its slots; a per-name
 //   view is collected and sorted on demand (listing and backlogs are rare,
 //   schedules and cancels are not).
@@ -45,7 +45,7 @@
 #include "chronos/name_pool.hpp"
 #include "chronos/page_vector.hpp"
 #include "chronos/timeout.hpp"
-#include "chronos/token_index.hpp"
+#include "chronos/slot_index.hpp"
 
 namespace chronos {
 
@@ -154,8 +154,8 @@ private:
   /// between costs nothing.
   void prefetch(token tok, ahead what) const;
 
-  using slot_id = token_index::slot_id;
-  static constexpr slot_id none = token_index::none;
+  using slot_id = slot_index<token>::slot_id;
+  static constexpr slot_id none = slot_index<token>::none;
 
   struct slot {
     std::uint32_t token_words[4]; // the token; 4-byte words keep the slot at 36 bytes
@@ -219,7 +219,7 @@ private:
   page_vector<slot> slots_;
   slot_id free_slots_ = none;
   page_vector<heap_entry> heap_;
-  token_index index_;
+  slot_index<token> index_;
   name_pool names_;
   std::vector<slot_id> heads_; // by name id: the first slot of the name's list
   std::vector<extra> extras_;

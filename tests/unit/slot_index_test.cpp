@@ -5,9 +5,11 @@
 #include <random>
 #include <unordered_map>
 
-#include "chronos/token_index.hpp"
+#include "chronos/slot_index.hpp"
+#include "chronos/token.hpp"
 
 using namespace chronos;
+using token_index = slot_index<token>;
 using slot_id = token_index::slot_id;
 
 namespace {
@@ -84,7 +86,7 @@ void check_against_map(slot_id base, bool crowd, std::uint64_t seed) {
 
 } // namespace
 
-TEST_CASE("the token index finds what was inserted and nothing that was erased") {
+TEST_CASE("an index of tokens finds what was inserted and nothing that was erased") {
   const bool crowd = GENERATE(false, true);
   // Small ids (16-bit fingerprints), ids that leave 3 bits, and ids that leave none.
   const slot_id base = GENERATE(slot_id{0}, slot_id{1} << 28, slot_id{0xffff0000});
@@ -92,7 +94,7 @@ TEST_CASE("the token index finds what was inserted and nothing that was erased")
   check_against_map(base, crowd, 7 + base + crowd);
 }
 
-TEST_CASE("the token index takes slot ids of any size, growing its slot bits as they come") {
+TEST_CASE("an index of tokens takes slot ids of any size, growing its slot bits as they come") {
   std::unordered_map<slot_id, token> slots;
   auto key_of = [&](slot_id s) { return slots.at(s); };
   token_index index;

@@ -1,44 +1,46 @@
 #pragma once
 
-// Token -> slot lookup for the timer table: open addressing with linear
-// probing over 4-byte buckets. The tokens themselves live in the table's
-// slots; the index asks for them through `key_of(slot)`, so it costs 4 bytes
-// per bucket (5-11 per timeout at its load of 3/8 to 3/4) instead of a node
-// per entry. Deletion shifts the following entries back, so there are no
-// tombstones and lookups stay short under churn.
+// Key -> slot lookup over keys that live elsewhere: the timer table's tokens
+// (in its slots) and the name pool's names. Open addressing with linear
+// probing over 4-byte buckets; the index asks for a slot's key through
+// `key_of(slot)`, so it costs 4 bytes per bucket (5-11 per timeout at its
+// load of 3/8 to 3/4) instead of a node per entry. Deletion shifts the
+// following entries back, so there are no tombstones and lookups stay short
+// under churn.
 //
 // A bucket holds the slot id in its low bits and, in the bits slot ids do not
-// need yet, a fingerprint of the token's hash. A probe looks at a slot (a
+// need yet, a fingerprint of the key's hash. A probe looks at a slot (a
 // cache miss: slots are spread over tens of megabytes) only when the
 // fingerprint matches, so a lookup touches about one slot, and an insert's
-// check for a token that is not there none, instead of one per occupied
-// bucket on the way. With a million slots 12 bits are left (1 probe in 4,096
+// check for a key that is not there none, instead of one per occupied
+// bucket on the way. With a million slots 11 bits are left (1 probe in 2,048
 // looks at a wrong slot); with 2^32 slots none, and every probe looks.
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <utility>
 #include <vector>
 
 #include "chronos/page_vector.hpp"
 #include "chronos/prefetch.hpp"
-#include "chronos/token.hpp"
-
 namespace chronos {
 
-class token_index {
+/// `Key`: a small value type with `==` and `std::hash` (a token, a string_view).
+template <class Key>
+class slot_index {
 public:
   using slot_id = std::uint32_t;
   static constexpr slot_id none = ~slot_id{0};
 
   /// The slot holding `t`, or `none`.
   template <class KeyOf>
-  slot_id find(token t, KeyOf key_of) const {
+  slot_id find(Key t, KeyOf key_of) const {
     return probe(t, [&](slot_id s) { return key_of(s) == t; });
   }
 
-  /// Adds slot `s`, whose token is `key_of(s)` and not present yet.
+  /// Adds slot `s`, whose key is `key_of(s)` and not present yet.
   template <class KeyOf>
   void insert(slot_id s, KeyOf key_of) {
     const bool full = (size_ + 1) * 4 > buckets_.size() * 3;
@@ -55,7 +57,7 @@ public:
     ++size_;
   }
 
-  /// Removes slot `s` (present, with token `key_of(s)`).
+  /// Removes slot `s` (present, with key `key_of(s)`).
   template <class KeyOf>
   void erase(slot_id s, KeyOf key_of) {
     auto hole = home(hash(key_of(s)));
@@ -73,7 +75,7 @@ public:
     --size_;
   }
 
-  /// Re-adds slots 0 .. n-1 (each with its token from `key_of`) into a
+  /// Re-adds slots 0 .. n-1 (each with its key from `key_of`) into a
   /// table sized for them, in the buckets it has (what it no longer needs
   /// goes back); the old contents are dropped.
   template <class KeyOf>
@@ -106,7 +108,7 @@ public:
   }
 
   /// Hints the cache that `t` is looked up soon: its home bucket.
-  void prefetch(token t) const {
+  void prefetch(Key t) const {
     if (!buckets_.empty())
       detail::prefetch(&buckets_[home(hash(t))]);
   }
@@ -114,7 +116,7 @@ public:
   /// The slot of the first bucket from `t`'s home whose fingerprint matches,
   /// found without looking at slots: most likely `t`'s slot, for a hint
   /// (`find` is the answer). `none` if no bucket matches.
-  slot_id likely_slot(token t) const {
+  slot_id likely_slot(Key t) const {
     return probe(t, [](slot_id) { return true; });
   }
 
@@ -122,7 +124,7 @@ public:
   /// past the end of its run: `t`'s likely slot and the first entries an
   /// erase of `t` reads (to see whether they move back), found in one walk
   /// without looking at slots, for a hint.
-  std::array<slot_id, 3> likely_run(token t) const {
+  std::array<slot_id, 3> likely_run(Key t) const {
     std::array<slot_id, 3> run{none, none, none};
     const auto b = probe_bucket(t, [](slot_id) { return true; });
     if (b == npos)
@@ -146,14 +148,14 @@ private:
   // Walks `t`'s run from its home bucket: the first slot whose fingerprint
   // matches and that `is_it` accepts, or `none` at the first empty bucket.
   template <class IsIt>
-  slot_id probe(token t, IsIt is_it) const {
+  slot_id probe(Key t, IsIt is_it) const {
     const auto b = probe_bucket(t, is_it);
     return b == npos ? none : slot_in(buckets_[b]);
   }
 
   // The same walk, giving the bucket (`npos` for none).
   template <class IsIt>
-  std::size_t probe_bucket(token t, IsIt is_it) const {
+  std::size_t probe_bucket(Key t, IsIt is_it) const {
     if (buckets_.empty())
       return npos;
     const auto h = hash(t);
@@ -172,7 +174,7 @@ private:
   // Fibonacci hashing: the top bits of a multiplicative hash spread
   // sequential tokens (the same stamp, counting randoms) evenly. The home
   // bucket comes from the top bits, the fingerprint from the bits below.
-  static std::uint64_t hash(token t) { return std::hash<token>{}(t) * 0x9e3779b97f4a7c15ULL; }
+  static std::uint64_t hash(Key t) { return std::hash<Key>{}(t) * 0x9e3779b97f4a7c15ULL; }
   std::size_t home(std::uint64_t h) const { return static_cast<std::size_t>(h >> shift_); }
   // The 16 bits below the home's, as many as the slot ids leave room for.
   std::uint64_t fingerprint(std::uint64_t h) const {
@@ -195,7 +197,7 @@ private:
   slot_id slot_in(slot_id v) const { return low_bits(v, slot_bits_); }
   std::uint64_t fingerprint_of(slot_id v) const { return std::uint64_t{v} >> slot_bits_; }
 
-  // Puts slot `s`, whose token hashes to `h`, in the first free bucket from its home.
+  // Puts slot `s`, whose key hashes to `h`, in the first free bucket from its home.
   void place(slot_id s, std::uint64_t h) {
     auto b = home(h);
     while (buckets_[b] != none)
@@ -204,7 +206,7 @@ private:
   }
 
   // Re-places every entry. Dense slot ids (the timer table's) are taken in
-  // slot order, through a bitmap, so that the tokens are read from the slots
+  // slot order, through a bitmap, so that the keys are read from the slots
   // front to back: in bucket order each read would be a cache miss at a
   // million. Ids too sparse for a bitmap the size of the buckets go in
   // bucket order.
