@@ -25,6 +25,7 @@
 
 #include "chronos/page_vector.hpp"
 #include "chronos/prefetch.hpp"
+
 namespace chronos {
 
 /// `Key`: a small value type with `==` and `std::hash` (a token, a string_view).
