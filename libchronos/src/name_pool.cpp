@@ -2,6 +2,13 @@
 
 namespace chronos {
 
+namespace {
+
+// Renumbering fewer ids than this would save too little to be worth a pass.
+constexpr std::size_t min_ids_to_pack = 4096;
+
+} // namespace
+
 name_pool::id name_pool::acquire(std::string_view name) {
   auto n = ids_.find(name, key_of());
   if (n == ids_.none) {
@@ -26,6 +33,28 @@ void name_pool::release(id n) {
   ids_.erase(n, key_of()); // while the text is there to hash
   e = entry{};
   free_.push_back(n);
+}
+
+std::vector<name_pool::id> name_pool::pack() {
+  const auto in_use = entries_.size() - free_.size();
+  if (entries_.size() < min_ids_to_pack || in_use * 4 > entries_.size())
+    return {};
+  std::vector<id> renumbered(entries_.size(), none);
+  std::vector<entry> kept;
+  kept.reserve(in_use);
+  for (std::size_t n = 0; n < entries_.size(); ++n)
+    if (entries_[n].users > 0) {
+      renumbered[n] = static_cast<id>(kept.size());
+      kept.push_back(std::move(entries_[n]));
+    }
+  entries_ = std::move(kept);
+  free_ = {};
+  ids_.assign(entries_.size(), key_of());
+  return renumbered;
+}
+
+std::size_t name_pool::memory_bytes() const {
+  return entries_.capacity() * sizeof(entry) + ids_.memory_bytes() + free_.capacity() * sizeof(id);
 }
 
 std::optional<name_pool::id> name_pool::find(std::string_view name) const {

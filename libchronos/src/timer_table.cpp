@@ -257,7 +257,8 @@ std::size_t timer_table::count(const std::string& name) const {
 std::size_t timer_table::memory_bytes() const {
   return slots_.capacity() * sizeof(slot) + heap_.capacity() * sizeof(heap_entry)
          + index_.memory_bytes() + heads_.capacity() * sizeof(slot_id)
-         + extras_.capacity() * sizeof(extra) + free_extras_.capacity() * sizeof(std::uint32_t);
+         + extras_.capacity() * sizeof(extra) + free_extras_.capacity() * sizeof(std::uint32_t)
+         + names_.memory_bytes();
 }
 
 // -- helpers -------------------------------------------------------------------
@@ -412,12 +413,28 @@ void timer_table::shrink_if_sparse() {
     *this = timer_table{};
     return;
   }
+  pack_names();
   if (slots_.size() < min_slots_to_shrink || heap_.size() * 4 >= slots_.size())
     return;
   pack_slots();
   pack_extras();
   heap_.shrink_to_fit();
   index_.assign(slots_.size(), key_of());
+}
+
+// Once most names are gone (each timeout had its own, say), the pool
+// renumbers the rest; the slots and the list heads follow.
+void timer_table::pack_names() {
+  const auto renumbered = names_.pack();
+  if (renumbered.empty())
+    return;
+  std::vector<slot_id> heads(names_.id_bound(), none);
+  for (std::size_t n = 0; n < renumbered.size(); ++n)
+    if (renumbered[n] != name_pool::none)
+      heads[renumbered[n]] = heads_[n];
+  heads_ = std::move(heads);
+  for (const auto& e : heap_)
+    slots_[e.slot].name = renumbered[slots_[e.slot].name];
 }
 
 // Moves each live slot at or above the new end (the live count) into a free

@@ -79,3 +79,33 @@ TEST_CASE("the name pool agrees with a map through random acquires and releases"
     REQUIRE(pool.users(e.first) == e.second);
   }
 }
+
+TEST_CASE("packing renumbers the names in use and gives the rest back") {
+  name_pool pool;
+  std::vector<name_pool::id> ids;
+  for (int i = 0; i < 10'000; ++i)
+    ids.push_back(pool.acquire("name-" + std::to_string(i)));
+  CHECK(pool.pack().empty()); // all in use: nothing to gain
+  const auto full = pool.memory_bytes();
+  for (int i = 0; i < 10'000; ++i)
+    if (i % 5 != 0)
+      pool.release(ids[static_cast<std::size_t>(i)]);
+  const auto renumbered = pool.pack();
+  REQUIRE(renumbered.size() == 10'000);
+  CHECK(pool.id_bound() == 2'000);
+  CHECK(pool.memory_bytes() < full / 3);
+  for (int i = 0; i < 10'000; ++i) {
+    const auto was = ids[static_cast<std::size_t>(i)];
+    if (i % 5 != 0) {
+      REQUIRE(renumbered[was] == name_pool::none);
+      REQUIRE_FALSE(pool.find("name-" + std::to_string(i)));
+      continue;
+    }
+    const auto now = renumbered[was];
+    REQUIRE(now < 2'000);
+    REQUIRE(pool.find("name-" + std::to_string(i)) == now);
+    REQUIRE(pool.text(now) == "name-" + std::to_string(i));
+    REQUIRE(pool.users(now) == 1);
+  }
+  CHECK(pool.acquire("new") == 2'000); // no free ids left: the next one
+}

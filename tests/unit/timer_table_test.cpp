@@ -385,6 +385,32 @@ TEST_CASE("cancelling nearly everything gives the table's memory back") {
   CHECK(table.memory_bytes() <= empty_bytes + 1024);
 }
 
+TEST_CASE("timeouts with names of their own give the names' memory back too") {
+  timer_table table;
+  for (std::uint64_t id = 1; id <= 100'000; ++id)
+    table.insert(make(static_cast<std::int64_t>(id % 977), id, "instance-" + std::to_string(id)));
+  const auto full_bytes = table.memory_bytes();
+  for (std::uint64_t id = 1; id <= 100'000; ++id)
+    if (id % 100 != 0)
+      REQUIRE(table.erase(token{1, id}));
+  CHECK(table.memory_bytes() < full_bytes / 10);
+  // The names left are renumbered: each still finds its own timeout.
+  for (std::uint64_t id = 100; id <= 100'000; id += 100) {
+    const auto name = "instance-" + std::to_string(id);
+    REQUIRE(table.count(name) == 1);
+    REQUIRE(table.entries(name).at(0).token == token{1, id});
+    REQUIRE(table.find(token{1, id})->name == name);
+  }
+  std::size_t names = 0;
+  table.for_each_name([&](const std::string&, std::size_t) { ++names; });
+  CHECK(names == 1'000);
+  table.insert(make(5, 200'001, "instance-100")); // an existing name, a new one
+  table.insert(make(5, 200'002, "another"));
+  CHECK(table.count("instance-100") == 2);
+  CHECK(table.take("instance-100").size() == 2);
+  CHECK(table.count("another") == 1);
+}
+
 TEST_CASE("a pending timeout costs at most 64 bytes of table memory at a million") {
   timer_table table;
   for (std::uint64_t id = 1; id <= 1'000'000; ++id)

@@ -3,7 +3,8 @@
 // Interned client names. A million timeouts usually share a few hundred names;
 // the timer table stores a 4-byte id per timeout and keeps each name's text
 // once, with a count of the timeouts that use it. An id is reused once its
-// last timeout is gone.
+// last timeout is gone; once the ids in use are few next to the most there
+// were (a million unique names, most of them gone), `pack` renumbers them.
 //
 // Every schedule looks its name up, so the lookup is the slot index's (one
 // hash, a fingerprint match, one compare) rather than a node-based map's
@@ -22,6 +23,7 @@ namespace chronos {
 class name_pool {
 public:
   using id = std::uint32_t;
+  static constexpr id none = ~id{0};
 
   /// The id of `name`, interning it if new; counts one more user.
   id acquire(std::string_view name);
@@ -47,6 +49,16 @@ public:
 
   /// One past the largest id handed out: a bound for arrays indexed by id.
   std::size_t id_bound() const { return entries_.size(); }
+
+  /// When at most a quarter of the ids are in use (and there are thousands),
+  /// renumbers the names in use 0 .. n-1, gives the rest of the memory back
+  /// and returns each old id's new one (`none` for a free id); else changes
+  /// nothing and returns an empty vector.
+  std::vector<id> pack();
+
+  /// Bytes held by the pool's arrays and index (names longer than a
+  /// std::string holds in place not counted).
+  std::size_t memory_bytes() const;
 
 private:
   struct entry {

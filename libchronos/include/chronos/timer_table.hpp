@@ -142,7 +142,8 @@ public:
   std::size_t size() const { return heap_.size(); }
   bool empty() const { return heap_.empty(); }
 
-  /// Bytes held by the table's arrays and indexes (payload and name text not
+  /// Bytes held by the table's arrays and indexes, its name pool's included
+  /// (payloads, and names too long to sit inside a std::string, not
   /// counted): what the benchmarks and the memory tests look at.
   std::size_t memory_bytes() const;
   /// Bytes of payload text the table holds.
@@ -212,6 +213,7 @@ private:
   void heap_erase(std::size_t pos);
 
   void shrink_if_sparse();
+  void pack_names();
   void pack_slots();
   void move_slot(slot_id from, slot_id to);
   void pack_extras();
