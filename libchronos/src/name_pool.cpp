@@ -1,13 +1,8 @@
 #include "chronos/name_pool.hpp"
 
+#include "worth_packing.hpp"
+
 namespace chronos {
-
-namespace {
-
-// Renumbering fewer ids than this would save too little to be worth a pass.
-constexpr std::size_t min_ids_to_pack = 4096;
-
-} // namespace
 
 name_pool::id name_pool::acquire(std::string_view name) {
   auto n = ids_.find(name, key_of());
@@ -37,7 +32,7 @@ void name_pool::release(id n) {
 
 std::vector<name_pool::id> name_pool::pack() {
   const auto in_use = entries_.size() - free_.size();
-  if (entries_.size() < min_ids_to_pack || in_use * 4 > entries_.size())
+  if (!detail::worth_packing(in_use, entries_.size()))
     return {};
   std::vector<id> renumbered(entries_.size(), none);
   std::vector<entry> kept;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "worth_packing.hpp"
+
 namespace chronos {
 
 namespace {
@@ -15,9 +17,6 @@ constexpr std::size_t arity = 4;
 constexpr std::size_t due_first = 8;
 constexpr std::size_t due_reserve = 256;
 static_assert(due_first * sizeof(timeout) < 1008, "a small malloc");
-
-// Packing below this many slots would save too little to be worth a pass.
-constexpr std::size_t min_slots_to_shrink = 4096;
 
 } // namespace
 
@@ -437,7 +436,7 @@ void timer_table::shrink_if_sparse() {
     return;
   }
   pack_names();
-  if (slots_.size() < min_slots_to_shrink || heap_.size() * 4 >= slots_.size())
+  if (!detail::worth_packing(heap_.size(), slots_.size()))
     return;
   pack_slots();
   pack_extras();

@@ -50,7 +50,7 @@ public:
   /// One past the largest id handed out: a bound for arrays indexed by id.
   std::size_t id_bound() const { return entries_.size(); }
 
-  /// When at most a quarter of the ids are in use (and there are thousands),
+  /// When fewer than a quarter of the ids are in use (and there are thousands),
   /// renumbers the names in use 0 .. n-1, gives the rest of the memory back
   /// and returns each old id's new one (`none` for a free id); else changes
   /// nothing and returns an empty vector.
