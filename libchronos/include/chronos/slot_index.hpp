@@ -44,15 +44,14 @@ public:
   /// Adds slot `s`, whose key is `key_of(s)` and not present yet.
   template <class KeyOf>
   void insert(slot_id s, KeyOf key_of) {
-    const bool full = (size_ + 1) * 4 > buckets_.size() * 3;
+    const bool full = size_ + 1 > holds(buckets_.size());
     if (full || !fits(s)) {
       const auto buckets = full ? std::max<std::size_t>(16, buckets_.size() * 2) : buckets_.size();
       // Slot ids as wide as the grown table holds entries: dense ids (the
       // timer table's) then widen as the table doubles, not in a rebuild
       // of their own in between.
-      const auto holds = std::min<std::size_t>(buckets * 3 / 4, none - 1);
-      rebuild(buckets, std::max({slot_bits_, bits_for(s), bits_for(static_cast<slot_id>(holds))}),
-              key_of);
+      const auto widest = static_cast<slot_id>(std::min<std::size_t>(holds(buckets), none - 1));
+      rebuild(buckets, std::max({slot_bits_, bits_for(s), bits_for(widest)}), key_of);
     }
     place(s, hash(key_of(s)));
     ++size_;
@@ -100,7 +99,7 @@ public:
   template <class KeyOf>
   void reserve(std::size_t n, KeyOf key_of) {
     std::size_t buckets = buckets_.empty() ? 16 : buckets_.size();
-    while (n * 4 > buckets * 3)
+    while (n > holds(buckets))
       buckets *= 2;
     const auto bits =
       n == 0 ? slot_bits_ : std::max(slot_bits_, bits_for(static_cast<slot_id>(n - 1)));
@@ -145,6 +144,9 @@ public:
 private:
   static constexpr unsigned min_slot_bits = 16;
   static constexpr std::size_t npos = ~std::size_t{0};
+
+  // The most entries `buckets` take: a load of 3/4 keeps probe runs short.
+  static constexpr std::size_t holds(std::size_t buckets) { return buckets / 4 * 3; }
 
   // Walks `t`'s run from its home bucket: the first slot whose fingerprint
   // matches and that `is_it` accepts, or `none` at the first empty bucket.
