@@ -132,12 +132,16 @@ outcome<timestamp> server_state::resolve(when_spec when, timestamp now) const {
 }
 
 outcome<token> server_state::schedule(const schedule_request& req, timestamp now) {
+  // Made first, so that its index bucket is fetched while the request is
+  // checked: one request at a time, nothing else would overlap that miss.
+  const auto tok = tokens_.next(now);
+  pending_.expect(tok);
   if (auto ok = check(req); !ok)
     return ok.error();
   auto deadline = resolve(req.when, now);
   if (!deadline)
     return deadline.error();
-  return add(req, *deadline, now, tokens_.next(now));
+  return add(req, *deadline, now, tok);
 }
 
 token server_state::add(const schedule_request& req, timestamp deadline, timestamp now, token tok) {

@@ -109,6 +109,10 @@ public:
     return n;
   }
 
+  /// Hints the cache that `tok` is looked up or added soon: its index
+  /// bucket, a cache miss in a large table, fetched while the caller works.
+  void expect(token tok) const { prefetch(tok, ahead::bucket); }
+
   /// The deadline of `tok`, if present: a lookup without copying the texts.
   std::optional<timestamp> deadline_of(token tok) const;
 
