@@ -6,9 +6,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <malloc.h>
 #include <iostream>
 #include <pthread.h>
+#ifdef CHRONOS_WITH_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#else
+#include <malloc.h>
+#endif
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -27,6 +31,18 @@
 using namespace chronos;
 
 namespace {
+
+// Recovery builds what the journal's replay needs and frees it; those pages
+// go back to the system now, not kept for the life of the process (glibc's
+// malloc) or until a decay timer gets to them (jemalloc's, ten seconds).
+void give_back_free_memory() {
+#ifdef CHRONOS_WITH_JEMALLOC
+  const auto purge_all = "arena." + std::to_string(MALLCTL_ARENAS_ALL) + ".purge";
+  (void)mallctl(purge_all.c_str(), nullptr, nullptr, nullptr, 0);
+#else
+  malloc_trim(0);
+#endif
+}
 
 constexpr const char* usage = R"(usage: chronosd [OPTIONS]
 
@@ -295,9 +311,7 @@ int serve(const options& opts, const sigset_t& signals) {
     log_error(srv.error().detail);
     return 1;
   }
-  // Replaying a journal reads it whole; give those pages back to the system
-  // rather than keep them for the life of the process.
-  malloc_trim(0);
+  give_back_free_memory();
   auto port = publish(sys, *srv, opts.bind, opts.port);
   if (!port) {
     log_error("cannot listen on " + opts.bind + ":" + std::to_string(opts.port) + ": "

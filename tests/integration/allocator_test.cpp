@@ -1,9 +1,15 @@
 #include "../support/chronosd_process.hpp"
 
+#include "chronos/change.hpp"
+#include "chronos/journal.hpp"
+#include "chronos/state_file.hpp"
+
+using namespace chronos;
 using namespace chronos::test;
 
-// A jemalloc that the linker dropped (nothing names its symbols) would leave
-// chronosd on the C library's malloc without a word; its mappings tell.
+// A jemalloc that the linker dropped (chronos-bench names none of its
+// symbols) would leave a program on the C library's malloc without a word;
+// its mappings tell.
 TEST_CASE("chronosd runs on the allocator it was built with") {
   temp_dir dir;
   auto d = chronosd_process::start(dir, dir.file("chronos.json"));
@@ -13,3 +19,49 @@ TEST_CASE("chronosd runs on the allocator it was built with") {
   CHECK(on_jemalloc == (std::string{CHRONOSD_ALLOCATOR} == "jemalloc"));
   CHECK(d.stop() == 0);
 }
+
+#ifdef CHRONOSD_ON_JEMALLOC
+namespace {
+
+// An empty state file and a journal after it that schedules `n` timeouts with
+// `payload_bytes` each and cancels them all, as a crash would leave it.
+void save_scheduled_and_cancelled(const std::string& state, std::size_t n,
+                                  std::size_t payload_bytes) {
+  REQUIRE(save_state(state, snapshot{}));
+  auto journal = journal_writer::create(journal_path(state, 0), 0);
+  REQUIRE(journal);
+  const auto deadline = std::chrono::system_clock::now() + std::chrono::hours{1};
+  std::string records;
+  for (std::size_t i = 0; i < n; ++i) {
+    const token tok{1, i + 1};
+    timeout t{floor_ms(deadline), tok, "w", std::string(payload_bytes, 'x'), millis{0}, {}};
+    append_record(records, change{change::op::schedule, tok, std::move(t), {}, {}});
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    append_record(records, change{change::op::cancel, token{1, i + 1}, {}, {}, {}});
+  REQUIRE(journal->append(records));
+  REQUIRE(journal->sync());
+}
+
+// The process's anonymous resident memory (its heap; not the mapped files).
+double rss_anon_mib(pid_t pid) {
+  const auto status = slurp("/proc/" + std::to_string(pid) + "/status");
+  const auto at = status.find("RssAnon:");
+  REQUIRE(at != std::string::npos);
+  return std::stod(status.substr(at + 8)) / 1024;
+}
+
+} // namespace
+
+// jemalloc would hold the replay's pages for its ten-second decay.
+TEST_CASE("after replaying a journal chronosd gives back the memory the replay used") {
+  temp_dir dir;
+  const auto state = dir.file("chronos.json");
+  save_scheduled_and_cancelled(state, 16'000, 4096); // 64 MiB of payloads at the peak
+  auto d = chronosd_process::start(dir, state);
+  const auto listed = ctl_ok(dir, d.port, {"list", "--json"});
+  CHECK(listed.find("token") == std::string::npos); // every one cancelled
+  CHECK(rss_anon_mib(d.proc->pid()) < 32);
+  CHECK(d.stop() == 0);
+}
+#endif
