@@ -31,7 +31,8 @@ workloads:
            thread of its own
   w2       w1, then cancel all of them in random order: cancels/s, the same ways
   w3       fire storm: N timeouts (default 100,000) due between 0.5 s and 1.5 s:
-           deliveries/s and lateness p50/p99/max
+           deliveries/s and lateness p50/p99/max, and how long scheduling them
+           took (past 0.5 s it is part of the lateness)
   w4       steady load: N schedules/s (default 100,000) for --seconds (default 10),
            90% cancelled before they fire: CPU per second of load, with one
            request per schedule and cancel, and with one batch of each a tick
