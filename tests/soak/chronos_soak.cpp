@@ -13,7 +13,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <regex>
@@ -120,15 +119,8 @@ public:
     return proc_->wait(30s) == 0;
   }
 
-  /// Resident memory in KiB, from /proc; 0 if unknown.
-  std::uint64_t rss_kib() const {
-    std::ifstream status{"/proc/" + std::to_string(proc_->pid()) + "/status"};
-    std::string line;
-    while (std::getline(status, line))
-      if (line.rfind("VmRSS:", 0) == 0)
-        return std::stoull(line.substr(6));
-    return 0;
-  }
+  /// Resident memory in KiB; 0 if unknown.
+  std::uint64_t rss_kib() const { return proc_->status_kib("VmRSS"); }
 
   std::string errors() const { return proc_->err(); }
   std::uint16_t port() const { return port_; }

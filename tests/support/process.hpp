@@ -4,6 +4,7 @@
 // standard output and error go to files in a temp folder, read while it runs.
 
 #include <chrono>
+#include <cstdint>
 #include <fcntl.h>
 #include <stdexcept>
 #include <optional>
@@ -79,6 +80,14 @@ public:
 
   std::string out() const { return slurp(out_path_); }
   std::string err() const { return slurp(err_path_); }
+
+  /// A memory figure in KiB from /proc/PID/status ("VmRSS", "RssAnon", ...);
+  /// 0 once the process is gone or where the field is unknown.
+  std::uint64_t status_kib(const std::string& field) const {
+    const auto status = slurp("/proc/" + std::to_string(pid_) + "/status");
+    const auto at = status.find("\n" + field + ":");
+    return at == std::string::npos ? 0 : std::stoull(status.substr(at + field.size() + 2));
+  }
 
   /// Waits until standard output holds `needle`; false after `limit`.
   bool wait_for_output(const std::string& needle, std::chrono::milliseconds limit) {
