@@ -223,20 +223,29 @@ outcome<std::vector<std::uint64_t>> list_journals(const std::string& state_path)
 
 void append_record(std::string& out, const change& c) { append_line(out, record_text(c)); }
 
-outcome<journal_contents> decode_journal(std::string_view file, const std::string& name) {
+outcome<journal_extent> decode_journal(std::string_view file, const std::string& name,
+                                       const change_visitor& each) {
   const auto text = without_reserved_space(file);
-  journal_contents out;
+  journal_extent out;
   out.reserved_bytes = file.size() - text.size();
   std::size_t pos = 0;
   bool header = true;
+  const auto at = [&] { return "journal '" + name + "' at byte " + std::to_string(pos); };
+  const auto hand_over = [&](change&& c) -> status {
+    ++out.records;
+    if (auto ok = each(std::move(c)); !ok)
+      return fail(ok.error().code, "journal '" + name + "', record " + std::to_string(out.records)
+                                     + ": " + ok.error().detail);
+    return done{};
+  };
   while (pos < text.size()) {
     const auto nl = text.find('\n', pos);
-    const auto at = [&] { return "journal '" + name + "' at byte " + std::to_string(pos); };
     const auto body = nl == std::string_view::npos ? std::nullopt
                                                    : checked_text(text.substr(pos, nl - pos));
     if (body && !header) {
       if (auto c = canonical_change(*body)) {
-        out.changes.push_back(std::move(*c));
+        if (auto ok = hand_over(std::move(*c)); !ok)
+          return ok.error();
         pos = nl + 1;
         out.valid_bytes = pos;
         continue;
@@ -261,7 +270,8 @@ outcome<journal_contents> decode_journal(std::string_view file, const std::strin
       auto c = change_from(*line, at());
       if (!c)
         return c.error();
-      out.changes.push_back(std::move(*c));
+      if (auto ok = hand_over(std::move(*c)); !ok)
+        return ok.error();
     }
     pos = nl + 1;
     out.valid_bytes = pos;
@@ -271,13 +281,38 @@ outcome<journal_contents> decode_journal(std::string_view file, const std::strin
   return out;
 }
 
-outcome<journal_contents> read_journal(const std::string& path) {
+outcome<journal_extent> read_journal(const std::string& path, const change_visitor& each) {
   auto file = detail::mapped_file::open_if_exists(path);
   if (!file)
     return file.error();
   if (!*file)
     return fail(errc::storage_failure, "journal '" + path + "' is missing");
-  return decode_journal((*file)->text(), path);
+  return decode_journal((*file)->text(), path, each);
+}
+
+namespace {
+
+template <class Read>
+outcome<journal_contents> collected(Read read) {
+  journal_contents out;
+  auto extent = read([&](change&& c) -> status {
+    out.changes.push_back(std::move(c));
+    return done{};
+  });
+  if (!extent)
+    return extent.error();
+  static_cast<journal_extent&>(out) = *extent;
+  return out;
+}
+
+} // namespace
+
+outcome<journal_contents> decode_journal(std::string_view text, const std::string& name) {
+  return collected([&](const change_visitor& each) { return decode_journal(text, name, each); });
+}
+
+outcome<journal_contents> read_journal(const std::string& path) {
+  return collected([&](const change_visitor& each) { return read_journal(path, each); });
 }
 
 // -- writer ------------------------------------------------------------------------------

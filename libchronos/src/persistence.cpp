@@ -42,20 +42,15 @@ outcome<loaded> load(const std::string& state_path, replayable& into,
     if (last && gen > *last)
       break;
     const auto path = journal_path(state_path, gen);
-    auto contents = read_journal(path);
-    if (!contents)
-      return contents.error();
-    for (std::size_t i = 0; i < contents->changes.size(); ++i) {
-      if (auto ok = into.apply(contents->changes[i]); !ok)
-        return fail(errc::storage_failure, "journal '" + path + "', record "
-                                             + std::to_string(i + 1) + ": " + ok.error().detail);
-    }
-    if (contents->torn_bytes > 0)
+    auto extent = read_journal(path, [&](change&& c) { return into.apply(c); });
+    if (!extent)
+      return extent.error();
+    if (extent->torn_bytes > 0)
       out.torn.push_back("journal '" + path + "': dropped a torn last record ("
-                         + std::to_string(contents->torn_bytes) + " bytes at offset "
-                         + std::to_string(contents->valid_bytes) + ")");
-    out.replayed += contents->changes.size();
-    out.torn_bytes += contents->torn_bytes;
+                         + std::to_string(extent->torn_bytes) + " bytes at offset "
+                         + std::to_string(extent->valid_bytes) + ")");
+    out.replayed += extent->records;
+    out.torn_bytes += extent->torn_bytes;
     out.next_generation = gen + 1;
   }
   return out;

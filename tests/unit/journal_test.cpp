@@ -87,6 +87,7 @@ TEST_CASE("every kind of change survives a journal round trip") {
   CHECK(back->torn_bytes == 0);
   CHECK(back->valid_bytes == text.size());
   REQUIRE(back->changes.size() == every_kind().size());
+  CHECK(back->records == every_kind().size());
   for (std::size_t i = 0; i < every_kind().size(); ++i)
     CHECK(same(back->changes[i], every_kind()[i]));
 }
@@ -129,6 +130,39 @@ TEST_CASE("a bad record before good ones is corruption, named with its offset") 
   CHECK(back.error().detail
         == "journal 'state/x.journal.1' at byte " + std::to_string(second)
              + ": damaged record (checksum or syntax)");
+}
+
+// Replay's memory peak is one record: each change is handed over as it is
+// read, so those before a damaged record are seen before the error.
+TEST_CASE("a journal's changes are handed over one at a time as they are read") {
+  auto text = journal_text(1, every_kind());
+  const auto third = text.find('\n', text.find('\n', text.find('\n') + 1) + 1) + 1;
+  text[third + 12] = text[third + 12] == 'a' ? 'b' : 'a';
+  std::vector<change> seen;
+  auto back = decode_journal(text, "j", [&](change&& c) -> status {
+    seen.push_back(std::move(c));
+    return done{};
+  });
+  REQUIRE_FALSE(back);
+  CHECK_THAT(back.error().detail, Catch::Contains("at byte " + std::to_string(third)));
+  REQUIRE(seen.size() == 2);
+  CHECK(same(seen[0], every_kind()[0]));
+  CHECK(same(seen[1], every_kind()[1]));
+}
+
+TEST_CASE("a change refused by its taker stops the reading and names the record") {
+  const auto text = journal_text(1, every_kind());
+  std::size_t taken = 0;
+  auto back = decode_journal(text, "state/x.journal.1", [&](change&& c) -> status {
+    if (c.what == change::op::reschedule)
+      return fail(errc::storage_failure, "does not fit");
+    ++taken;
+    return done{};
+  });
+  REQUIRE_FALSE(back);
+  CHECK(back.error().code == errc::storage_failure);
+  CHECK(back.error().detail == "journal 'state/x.journal.1', record 3: does not fit");
+  CHECK(taken == 2);
 }
 
 TEST_CASE("a journal without its header is refused") {

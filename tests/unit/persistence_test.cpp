@@ -256,6 +256,28 @@ TEST_CASE("a torn journal tail is dropped at recovery") {
   CHECK(r->torn_bytes > 0);
 }
 
+TEST_CASE("a journaled change that does not fit stops recovery naming the record") {
+  test::temp_dir dir;
+  const auto state = dir.file("chronos.json");
+  journaled(state, {0}, 2);
+  const auto path = journal_path(state, 1);
+  auto journal = journal_writer::create(path, 1);
+  REQUIRE(journal);
+  std::string records;
+  const token fits{1, 98};
+  append_record(records, change{change::op::schedule, fits,
+                                 timeout{t0 + millis{10}, fits, "w", "", millis{0}, {}}, {}, {}});
+  append_record(records, change{change::op::cancel, token{1, 99}, {}, {}, {}});
+  REQUIRE(journal->append(records));
+  REQUIRE(journal->sync());
+  server_state r_state = fresh();
+  auto r = recover(state, r_state, durability::always);
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().detail, Catch::StartsWith("journal '" + path + "', record 2: cancel of token")
+                                 && Catch::Contains("does not fit the state"));
+  CHECK_FALSE(std::ifstream{state}.good());
+}
+
 TEST_CASE("a corrupt journal stops recovery and nothing is written") {
   test::temp_dir dir;
   const auto state = dir.file("chronos.json");

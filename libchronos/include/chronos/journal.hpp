@@ -29,6 +29,7 @@
 // allocated but not yet filled when the process died).
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,9 +48,11 @@ outcome<std::vector<std::uint64_t>> list_journals(const std::string& state_path)
 /// Appends the record line of `c` to `out`.
 void append_record(std::string& out, const change& c);
 
-struct journal_contents {
+/// What reading a journal finds besides its changes.
+struct journal_extent {
   std::uint64_t generation = 0;
-  std::vector<change> changes;
+  /// Records read, the header not counted.
+  std::uint64_t records = 0;
   /// Where the records end: the size of the file without a torn tail.
   std::uint64_t valid_bytes = 0;
   /// Bytes of a torn last record that were dropped (0 if none).
@@ -58,7 +61,24 @@ struct journal_contents {
   std::uint64_t reserved_bytes = 0;
 };
 
-/// Decodes a whole journal; `name` is used in error messages.
+/// Takes each change as it is read; an error stops the reading. Replay
+/// applies changes one at a time, so its memory peak is one record, not
+/// the whole journal decoded.
+using change_visitor = std::function<status(change&&)>;
+
+/// Reads a whole journal, handing its changes to `each` in order; `name` is
+/// used in error messages. Changes before a damaged record have been handed
+/// over when the error comes back.
+outcome<journal_extent> decode_journal(std::string_view text, const std::string& name,
+                                       const change_visitor& each);
+
+outcome<journal_extent> read_journal(const std::string& path, const change_visitor& each);
+
+/// A journal's changes collected, for tools and tests that look at them all.
+struct journal_contents : journal_extent {
+  std::vector<change> changes;
+};
+
 outcome<journal_contents> decode_journal(std::string_view text, const std::string& name);
 
 outcome<journal_contents> read_journal(const std::string& path);

@@ -40,7 +40,8 @@ struct loaded {
 };
 
 /// Reads the snapshot into `into` (empty) and replays the journals that follow
-/// it, up to generation `last` if given. Reads only.
+/// it, up to generation `last` if given, one record at a time. Reads only.
+/// After an error `into` holds part of the files: drop it.
 outcome<loaded> load(const std::string& state_path, replayable& into,
                      std::optional<std::uint64_t> last = std::nullopt);
 
