@@ -114,9 +114,7 @@ status expiring_store::compact(timestamp now) {
   // failure below loses nothing.
   journal_ = std::make_shared<journal_writer>(std::move(*fresh));
   journaled_ = 0;
-  auto snap = save(now);
-  snap.generation = next;
-  return checkpoint(path_, snap);
+  return checkpoint(path_, *this, now, next);
 }
 
 // -- replayable ----------------------------------------------------------------------
@@ -164,11 +162,9 @@ status expiring_store::apply(const change& c) {
   return done{};
 }
 
-snapshot expiring_store::save(timestamp now) const {
-  snapshot s;
-  s.saved_at = now;
-  s.pending = table_.entries();
-  return s;
+void expiring_store::for_each(bool parked, const visitor& each) const {
+  if (!parked) // a store parks nothing
+    table_.for_each_in_order(each);
 }
 
 // -- helpers ---------------------------------------------------------------------------

@@ -72,9 +72,8 @@ outcome<recovery> recover(const std::string& state_path, replayable& into, durab
   const bool current = !replayed && std::filesystem::exists(state_path);
   out.snapshot_stale = replayed && when == start_snapshot::later && mode != durability::shutdown;
   if (!current && !out.snapshot_stale) {
-    auto fresh = into.save(floor_ms(std::chrono::system_clock::now()));
-    fresh.generation = next;
-    if (auto ok = checkpoint(state_path, fresh); !ok)
+    const auto now = floor_ms(std::chrono::system_clock::now());
+    if (auto ok = checkpoint(state_path, into, now, next); !ok)
       return ok.error();
   }
   if (mode != durability::shutdown) {
@@ -86,14 +85,15 @@ outcome<recovery> recover(const std::string& state_path, replayable& into, durab
   return out;
 }
 
-status checkpoint(const std::string& state_path, const snapshot& s) {
-  if (auto ok = save_state(state_path, s); !ok)
+status checkpoint(const std::string& state_path, const snapshot_source& from, timestamp saved_at,
+                  std::uint64_t generation) {
+  if (auto ok = save_state(state_path, from, saved_at, generation); !ok)
     return ok;
   auto gens = list_journals(state_path);
   if (!gens)
     return gens.error();
   for (auto gen : *gens)
-    if (gen < s.generation)
+    if (gen < generation)
       std::remove(journal_path(state_path, gen).c_str());
   return done{};
 }

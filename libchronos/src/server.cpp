@@ -213,18 +213,18 @@ void shutdown(server_actor self, const caf::error& reason) {
   if (st.compactor.joinable())
     st.compactor.join(); // its snapshot must not land after ours
   drain(self);           // held replies learn their fate first
-  auto snap = st.core.save(floor_ms(now(self)));
-  snap.generation = st.commits ? st.commits->generation() + 1 : 0;
-  auto saved = st.commits ? checkpoint(st.cfg.state_path, snap)
-                          : save_state(st.cfg.state_path, snap);
+  const auto saved_at = floor_ms(now(self));
+  const auto generation = st.commits ? st.commits->generation() + 1 : 0;
+  auto saved = st.commits ? checkpoint(st.cfg.state_path, st.core, saved_at, generation)
+                          : save_state(st.cfg.state_path, st.core, saved_at, generation);
   if (!saved) {
     log_error("cannot save state: " + saved.error().detail);
     self->quit(make_error(saved.error()));
     return;
   }
-  log_info("saved " + std::to_string(snap.pending.size()) + " pending and "
-           + std::to_string(snap.parked.size()) + " parked timeouts to "
-           + st.cfg.state_path);
+  const auto saved_count = st.core.count({});
+  log_info("saved " + std::to_string(saved_count.pending) + " pending and "
+           + std::to_string(saved_count.parked) + " parked timeouts to " + st.cfg.state_path);
   self->quit(reason);
 }
 

@@ -107,9 +107,7 @@ void compact(server_actor self) {
     server_state rebuilt;
     if (auto read = load(path, rebuilt, closed); !read)
       return read.error().detail;
-    auto snap = rebuilt.save(floor_ms(system_clock::now()));
-    snap.generation = closed + 1;
-    auto ok = checkpoint(path, snap);
+    auto ok = checkpoint(path, rebuilt, floor_ms(system_clock::now()), closed + 1);
     return ok ? std::string{} : ok.error().detail;
   };
   if (!st.cfg.io_threads) {

@@ -59,12 +59,8 @@ void server_state::clear() {
   parked_ = timer_table{};
 }
 
-snapshot server_state::save(timestamp now) const {
-  snapshot s;
-  s.saved_at = now;
-  s.pending = pending_.entries();
-  s.parked = parked_.entries();
-  return s;
+void server_state::for_each(bool parked, const visitor& each) const {
+  (parked ? parked_ : pending_).for_each_in_order(each);
 }
 
 status check_name(const std::string& name, const server_limits& limits) {

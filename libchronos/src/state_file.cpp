@@ -12,36 +12,55 @@ namespace chronos {
 
 namespace {
 
+// A snapshot's own lists, for what has them already.
+class lists_of final : public snapshot_source {
+public:
+  explicit lists_of(const snapshot& s) : s_(s) {}
+  void for_each(bool parked, const visitor& each) const override {
+    for (const auto& t : parked ? s_.parked : s_.pending)
+      each(t);
+  }
+
+private:
+  const snapshot& s_;
+};
+
 // Appends one list; `flush` takes the text whenever it reaches `piece` bytes.
+// After a failed flush the rest is passed over.
 template <class Flush>
-bool append_list(std::string& out, const char* key, const std::vector<timeout>& list,
+bool append_list(std::string& out, const char* key, const snapshot_source& from, bool parked,
                  std::size_t piece, Flush& flush) {
   out += ",\n\"";
   out += key;
   out += "\": [";
   const char* sep = "\n";
-  for (const auto& t : list) {
+  bool ok = true;
+  from.for_each(parked, [&](const timeout& t) {
+    if (!ok)
+      return;
     out += sep;
     detail::append_json(out, t);
     sep = ",\n";
-    if (out.size() >= piece && !flush(out))
-      return false;
-  }
+    if (out.size() >= piece)
+      ok = flush(out);
+  });
   out += "\n]";
-  return true;
+  return ok;
 }
 
-// Encodes `s` into `out`. Whenever `out` holds `piece` bytes or more, and at
-// the end, `flush(out)` takes them (it may empty `out`); false if it fails.
+// Encodes a state file into `out`. Whenever `out` holds `piece` bytes or
+// more, and at the end, `flush(out)` takes them (it may empty `out`); false
+// if it fails.
 template <class Flush>
-bool encode_into(const snapshot& s, std::string& out, std::size_t piece, Flush flush) {
+bool encode_into(const snapshot_source& from, timestamp saved_at, std::uint64_t generation,
+                 std::string& out, std::size_t piece, Flush flush) {
   out += "{\"format\": \"";
   out += snapshot::format_name;
   out += "\", \"version\": " + std::to_string(snapshot::format_version);
-  out += ", \"saved_ms\": " + std::to_string(to_epoch_ms(s.saved_at));
-  out += ", \"generation\": " + std::to_string(s.generation);
-  if (!append_list(out, "timeouts", s.pending, piece, flush)
-      || !append_list(out, "parked", s.parked, piece, flush))
+  out += ", \"saved_ms\": " + std::to_string(to_epoch_ms(saved_at));
+  out += ", \"generation\": " + std::to_string(generation);
+  if (!append_list(out, "timeouts", from, false, piece, flush)
+      || !append_list(out, "parked", from, true, piece, flush))
     return false;
   out += "\n}\n";
   return flush(out);
@@ -84,7 +103,8 @@ outcome<std::string> encode(const snapshot& s) {
   try {
     std::string out;
     out.reserve(encoded_size(s));
-    encode_into(s, out, SIZE_MAX, [](std::string&) { return true; });
+    encode_into(lists_of{s}, s.saved_at, s.generation, out, SIZE_MAX,
+                [](std::string&) { return true; });
     return out;
   } catch (const std::bad_alloc&) {
     return fail(errc::storage_failure, "cannot encode state: out of memory");
@@ -131,6 +151,11 @@ outcome<std::uint64_t> load_state(const std::string& path, snapshot_sink& into) 
 }
 
 status save_state(const std::string& path, const snapshot& s) {
+  return save_state(path, lists_of{s}, s.saved_at, s.generation);
+}
+
+status save_state(const std::string& path, const snapshot_source& from, timestamp saved_at,
+                  std::uint64_t generation) {
   auto file = atomic_writer::create(path);
   if (!file)
     return file.error();
@@ -138,7 +163,7 @@ status save_state(const std::string& path, const snapshot& s) {
   try {
     std::string piece;
     piece.reserve(save_piece + 4096);
-    encode_into(s, piece, save_piece, [&](std::string& text) {
+    encode_into(from, saved_at, generation, piece, save_piece, [&](std::string& text) {
       written = file->append(text);
       text.clear();
       return static_cast<bool>(written);
@@ -149,6 +174,15 @@ status save_state(const std::string& path, const snapshot& s) {
   if (!written)
     return written;
   return file->commit();
+}
+
+snapshot snapshot_source::collect(timestamp saved_at, std::uint64_t generation) const {
+  snapshot s;
+  s.saved_at = saved_at;
+  s.generation = generation;
+  for_each(false, [&](const timeout& t) { s.pending.push_back(t); });
+  for_each(true, [&](const timeout& t) { s.parked.push_back(t); });
+  return s;
 }
 
 } // namespace chronos

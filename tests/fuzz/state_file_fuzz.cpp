@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   server_state restored;
   check(static_cast<bool>(restored.restore(*general)));
   check(*generation == general->generation);
-  check(streamed.save(general->saved_at) == restored.save(general->saved_at));
+  check(streamed.collect(general->saved_at) == restored.collect(general->saved_at));
   auto again = encode(*general);
   check(static_cast<bool>(again));
   auto back = decode(*again);

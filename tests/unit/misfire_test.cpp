@@ -105,7 +105,7 @@ TEST_CASE("the policy is kept in the snapshot, the journal's replay and the list
     REQUIRE(replayed.apply(c));
   CHECK(replayed.list() == st.list());
   server_state restored{token_generator{3}};
-  REQUIRE(restored.restore(st.save(at(350))));
+  REQUIRE(restored.restore(st.collect(at(350))));
   CHECK(deadlines(restored.take_parked("w")) == std::vector<std::int64_t>{100, 200, 300});
   CHECK(parse_misfire("all") == misfire_policy::all);
   CHECK_FALSE(parse_misfire("sometimes"));

@@ -48,6 +48,30 @@ TEST_CASE("durability modes parse and print") {
   CHECK_FALSE(parse_durability("sometimes"));
 }
 
+TEST_CASE("a state file is written from the state as from its snapshot") {
+  test::temp_dir dir;
+  server_state live = fresh();
+  for (int i = 0; i < 40; ++i) { // payloads, periods, both and neither, mixed
+    const schedule_request r{"n" + std::to_string(i % 3), when_spec::in(10 + i * 7 % 50),
+                             i % 2 ? "p" + std::to_string(i) : "", i % 5 == 0 ? 100 : 0};
+    REQUIRE(live.schedule(r, t0));
+  }
+  for (auto& t : live.take_due(t0 + millis{20}))
+    live.park(t);
+  REQUIRE(live.count({}).parked > 0);
+  const auto streamed = dir.file("streamed.json");
+  const auto whole = dir.file("whole.json");
+  REQUIRE(save_state(streamed, live, t0, 7));
+  REQUIRE(save_state(whole, live.collect(t0, 7)));
+  CHECK(test::slurp(streamed) == test::slurp(whole));
+  server_state back = fresh(2);
+  auto generation = load_state(streamed, back);
+  REQUIRE(generation);
+  CHECK(*generation == 7);
+  CHECK(back.list() == live.list());
+  CHECK(back.count({}).parked == live.count({}).parked);
+}
+
 TEST_CASE("replaying recorded changes rebuilds the same state") {
   server_state live = fresh();
   live.record_changes(true);
@@ -147,7 +171,7 @@ TEST_CASE("a state file that holds everything is not rewritten at recovery") {
   const auto state = dir.file("chronos.json");
   server_state live = fresh();
   REQUIRE(live.schedule(in("a", 10), t0));
-  snapshot s = live.save(t0);
+  snapshot s = live.collect(t0);
   s.generation = 3;
   REQUIRE(save_state(state, s));
   const auto inode = test::inode_of(state);
@@ -181,7 +205,7 @@ TEST_CASE("a hand-edited state file loads whole: what the fast reader took is dr
   server_state live = fresh();
   for (const char* name : {"a", "b", "c"})
     REQUIRE(live.schedule(in(name, 10), t0));
-  REQUIRE(save_state(state, live.save(t0)));
+  REQUIRE(save_state(state, live.collect(t0)));
   // Valid JSON in another layout on the last line: the fast reader has
   // handed over two timeouts when it gives up.
   auto text = test::slurp(state);
@@ -200,7 +224,7 @@ TEST_CASE("journals older than the snapshot are ignored (a crash mid-compaction)
   live.record_changes(true);
   REQUIRE(live.schedule(in("a", 10), t0));
   write_journal(state, 4, live); // already inside the snapshot below
-  snapshot s = live.save(t0);
+  snapshot s = live.collect(t0);
   s.generation = 5;
   REQUIRE(save_state(state, s));
   REQUIRE(live.schedule(in("b", 10), t0));

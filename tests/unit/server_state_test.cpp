@@ -184,7 +184,7 @@ TEST_CASE("save and restore keep every pending and parked timeout") {
   must(st.schedule(in("a", 10), t0));
   must(st.schedule(in("b", 50, "x", 100), t0));
   st.park(st.take_due(at(10)).at(0));
-  auto snap = st.save(at(20));
+  auto snap = st.collect(at(20));
   server_state restored{token_generator{2}};
   REQUIRE(restored.restore(snap));
   CHECK(restored.list() == st.list());

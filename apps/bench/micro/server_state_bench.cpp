@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
@@ -101,8 +102,23 @@ void cancel_one_by_one(benchmark::State& state) {
   });
 }
 
+// What shutdown and compaction do: a state of N timeouts written as the
+// state file (encoded, written, fsynced, renamed into place).
+void save_state_file(benchmark::State& state) {
+  const auto reqs = schedule_batches(static_cast<std::size_t>(state.range(0)));
+  server_state st{token_generator{43}};
+  scheduled(st, reqs);
+  const std::string path = "/tmp/chronos-microbench-state.json";
+  for (auto _ : state)
+    if (!save_state(path, st, start, 0))
+      state.SkipWithError("cannot save the state file");
+  std::remove(path.c_str());
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
 } // namespace
 
 BENCHMARK(schedule_all_batches)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(cancel_each_batches)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(cancel_one_by_one)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(save_state_file)->Arg(1'000'000)->Unit(benchmark::kMillisecond);

@@ -95,11 +95,23 @@ void reschedule(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// Every timeout in (deadline, token) order, as a state file is written.
+void in_order(benchmark::State& state) {
+  const auto table = filled(workload(static_cast<std::size_t>(state.range(0))));
+  for (auto _ : state) {
+    std::size_t seen = 0;
+    table.for_each_in_order([&](const timeout& t) { seen += t.name.size(); });
+    benchmark::DoNotOptimize(seen);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
 } // namespace
 
 BENCHMARK(insert)->Arg(1'000)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(erase_random)->Arg(1'000)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(pop_due)->Arg(1'000)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(reschedule)->Arg(1'000)->Arg(1'000'000);
+BENCHMARK(in_order)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

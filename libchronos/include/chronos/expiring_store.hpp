@@ -91,7 +91,7 @@ public:
   status take(timeout&& t, bool parked) override;
   void clear() override;
   status apply(const change& c) override;
-  snapshot save(timestamp now) const override;
+  void for_each(bool parked, const visitor& each) const override;
 
 private:
   status check(const std::string& key, const std::string* value, millis ttl,

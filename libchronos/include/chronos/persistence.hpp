@@ -74,8 +74,10 @@ enum class start_snapshot {
 outcome<recovery> recover(const std::string& state_path, replayable& into, durability mode,
                           start_snapshot when = start_snapshot::now);
 
-/// Writes `s` atomically as the state file, then removes the journals older
-/// than `s.generation`, which it makes obsolete.
-status checkpoint(const std::string& state_path, const snapshot& s);
+/// Writes the state file of `from` atomically (its generation: the first
+/// journal that follows it), then removes the older journals, which it
+/// makes obsolete.
+status checkpoint(const std::string& state_path, const snapshot_source& from, timestamp saved_at,
+                  std::uint64_t generation);
 
 } // namespace chronos

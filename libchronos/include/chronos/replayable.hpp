@@ -2,7 +2,8 @@
 
 // What the state file and its journals restore into (persistence.hpp): a
 // snapshot first, read straight into it (a snapshot_sink, state_file.hpp),
-// then each journaled change in order. The chronos server's state is one; so
+// then each journaled change in order; and what snapshots are written from
+// (a snapshot_source). The chronos server's state is one; so
 // is the expiring key/value store, which keeps its entries as timeouts and so
 // shares the files, the journal and the recovery.
 
@@ -14,16 +15,13 @@
 
 namespace chronos {
 
-class replayable : public snapshot_sink {
+class replayable : public snapshot_sink, public snapshot_source {
 public:
   /// Loads `s` into this (empty) state.
   status restore(snapshot s) { return chronos::restore(std::move(s), *this); }
 
   /// Replays one journaled change; an error when it does not fit the state.
   virtual status apply(const change& c) = 0;
-
-  /// Everything needed to continue after a restart.
-  virtual snapshot save(timestamp now) const = 0;
 
 protected:
   ~replayable() = default; // never owned through this interface

@@ -74,8 +74,9 @@ public:
   status take(timeout&& t, bool parked) override;
   void clear() override;
 
-  /// Shutdown: everything needed to continue after a restart.
-  snapshot save(timestamp now) const override;
+  /// Shutdown (snapshot_source): everything needed to continue after a
+  /// restart, handed to the state file's writer one timeout at a time.
+  void for_each(bool parked, const visitor& each) const override;
 
   /// Validates and adds a timeout; `now` resolves a relative deadline.
   outcome<token> schedule(const schedule_request& req, timestamp now);

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +59,27 @@ protected:
   snapshot_sink& operator=(snapshot_sink&&) = default;
 };
 
+/// The other way: hands a state's timeouts to the writer one at a time, so
+/// that saving a million timeouts builds no list of them either.
+class snapshot_source {
+public:
+  using visitor = std::function<void(const timeout&)>;
+  /// Calls `each` for every pending timeout, or every parked one, in
+  /// (deadline, token) order; the timeout lives for the call only.
+  virtual void for_each(bool parked, const visitor& each) const = 0;
+
+  /// All of it in a snapshot: for tests and tools; saving needs none.
+  snapshot collect(timestamp saved_at, std::uint64_t generation = 0) const;
+
+protected:
+  ~snapshot_source() = default; // never owned through this interface
+  snapshot_source() = default;
+  snapshot_source(const snapshot_source&) = default;
+  snapshot_source(snapshot_source&&) = default;
+  snapshot_source& operator=(const snapshot_source&) = default;
+  snapshot_source& operator=(snapshot_source&&) = default;
+};
+
 /// Hands `s` to `into`, pending then parked; the first refusal is the error.
 status restore(snapshot s, snapshot_sink& into);
 
@@ -80,5 +102,10 @@ outcome<std::uint64_t> load_state(const std::string& path, snapshot_sink& into);
 
 /// Encodes and writes `path` atomically (see atomic_file.hpp).
 status save_state(const std::string& path, const snapshot& s);
+
+/// The same for the timeouts of `from`, under the header `saved_at` and
+/// `generation`, without a snapshot in between.
+status save_state(const std::string& path, const snapshot_source& from, timestamp saved_at,
+                  std::uint64_t generation);
 
 } // namespace chronos
