@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "radix_sort.hpp"
 #include "worth_packing.hpp"
 
 namespace chronos {
@@ -16,6 +17,9 @@ constexpr std::size_t arity = 4;
 // consolidate its fast bins first: a turn that takes a few does not pay that.
 constexpr std::size_t due_first = 8;
 constexpr std::size_t due_reserve = 256;
+// From how many entries a radix sort beats comparisons (its fixed cost is a
+// few passes over 2,048 counters).
+constexpr std::size_t radix_from = 1024;
 static_assert(due_first * sizeof(timeout) < 1008, "a small malloc");
 
 } // namespace
@@ -288,9 +292,23 @@ std::size_t timer_table::memory_bytes() const {
 
 // -- helpers -------------------------------------------------------------------
 
+// Keys settle the order of all but ties: many entries are sorted by key, then
+// each run of equal keys by token.
 std::vector<timer_table::heap_entry> timer_table::sorted(std::vector<heap_entry> entries) const {
-  std::sort(entries.begin(), entries.end(),
-            [this](const heap_entry& a, const heap_entry& b) { return less(a, b); });
+  const auto by_order = [this](const heap_entry& a, const heap_entry& b) { return less(a, b); };
+  if (entries.size() < radix_from) {
+    std::sort(entries.begin(), entries.end(), by_order);
+    return entries;
+  }
+  detail::radix_sort(entries, [](const heap_entry& e) { return e.key(); });
+  for (auto run = entries.begin(); run != entries.end();) {
+    const auto key = run->key();
+    const auto end = std::find_if(run + 1, entries.end(),
+                                  [key](const heap_entry& e) { return e.key() != key; });
+    if (end - run > 1)
+      std::sort(run, end, by_order);
+    run = end;
+  }
   return entries;
 }
 
