@@ -116,9 +116,20 @@ void save_state_file(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 
+// A list request for everything: every timeout as the reply carries it.
+void list_everything(benchmark::State& state) {
+  const auto reqs = schedule_batches(static_cast<std::size_t>(state.range(0)));
+  server_state st{token_generator{43}};
+  scheduled(st, reqs);
+  for (auto _ : state)
+    benchmark::DoNotOptimize(st.list());
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
 } // namespace
 
 BENCHMARK(schedule_all_batches)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(cancel_each_batches)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(cancel_one_by_one)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(save_state_file)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(list_everything)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
