@@ -35,19 +35,24 @@ std::int64_t canonical_cursor::integer() {
 std::string canonical_cursor::string() {
   std::string out;
   expect("\"");
+  const auto plain = [](char c) { return c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20; };
   while (ok_ && pos_ < text_.size()) {
+    // Most strings hold no escape at all: runs go in at once.
+    auto end = pos_;
+    while (end < text_.size() && plain(text_[end]))
+      ++end;
+    out.append(text_.data() + pos_, end - pos_);
+    pos_ = end;
+    if (pos_ >= text_.size())
+      break;
     const char c = text_[pos_++];
     if (c == '"') {
       if (!valid_utf8(out))
         ok_ = false;
       return out;
     }
-    if (static_cast<unsigned char>(c) < 0x20)
+    if (c != '\\') // a control character
       break;
-    if (c != '\\') {
-      out += c;
-      continue;
-    }
     if (pos_ >= text_.size())
       break;
     switch (text_[pos_++]) {

@@ -116,6 +116,27 @@ void save_state_file(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 
+// What start-up does first: a state file of N timeouts read into a state.
+void load_state_file(benchmark::State& state) {
+  const std::string path = "/tmp/chronos-microbench-load.json";
+  {
+    server_state st{token_generator{43}};
+    scheduled(st, schedule_batches(static_cast<std::size_t>(state.range(0))));
+    if (!save_state(path, st, start, 0))
+      state.SkipWithError("cannot save the state file");
+  }
+  for (auto _ : state) {
+    server_state st;
+    if (!load_state(path, st))
+      state.SkipWithError("cannot load the state file");
+    state.PauseTiming();
+    st = server_state{}; // freeing is not part of loading
+    state.ResumeTiming();
+  }
+  std::remove(path.c_str());
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
 // A list request for everything: every timeout as the reply carries it.
 void list_everything(benchmark::State& state) {
   const auto reqs = schedule_batches(static_cast<std::size_t>(state.range(0)));
@@ -132,4 +153,5 @@ BENCHMARK(schedule_all_batches)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(cancel_each_batches)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(cancel_one_by_one)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(save_state_file)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(load_state_file)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(list_everything)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
