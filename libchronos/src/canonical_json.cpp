@@ -35,12 +35,9 @@ std::int64_t canonical_cursor::integer() {
 std::string canonical_cursor::string() {
   std::string out;
   expect("\"");
-  const auto plain = [](char c) { return c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20; };
   while (ok_ && pos_ < text_.size()) {
     // Most strings hold no escape at all: runs go in at once.
-    auto end = pos_;
-    while (end < text_.size() && plain(text_[end]))
-      ++end;
+    const auto end = plain_run_end();
     out.append(text_.data() + pos_, end - pos_);
     pos_ = end;
     if (pos_ >= text_.size())
@@ -69,6 +66,28 @@ std::string canonical_cursor::string() {
   }
   ok_ = false;
   return out;
+}
+
+std::string_view canonical_cursor::unescaped() {
+  expect("\"");
+  const auto end = plain_run_end();
+  if (!ok_ || end == text_.size() || text_[end] != '"') {
+    ok_ = false;
+    return {};
+  }
+  const auto out = text_.substr(pos_, end - pos_);
+  pos_ = end + 1;
+  return out;
+}
+
+// Where the characters from the cursor on that stand for themselves (no
+// quote, backslash or control character) end.
+std::size_t canonical_cursor::plain_run_end() const {
+  auto end = pos_;
+  while (end < text_.size() && text_[end] != '"' && text_[end] != '\\'
+         && static_cast<unsigned char>(text_[end]) >= 0x20)
+    ++end;
+  return end;
 }
 
 // "\u00XX", the form the encoder gives the other control characters.

@@ -41,8 +41,13 @@ public:
   /// A string literal with the escapes append_json_string writes, valid UTF-8.
   std::string string();
 
+  /// A string literal without escapes, as a view of the text (tokens and
+  /// op names, which need none; unchecked UTF-8: the caller parses it).
+  std::string_view unescaped();
+
 private:
   char control_char();
+  std::size_t plain_run_end() const;
 
   std::string_view text_;
   std::size_t pos_ = 0;

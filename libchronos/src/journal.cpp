@@ -110,7 +110,7 @@ outcome<change> change_from(const json& j, const std::string& where) {
 std::optional<change> canonical_change(std::string_view text) {
   detail::canonical_cursor in{text};
   in.expect("{\"op\":");
-  const auto op = parse_op(in.string());
+  const auto op = parse_op(in.unescaped());
   if (!in.ok() || !op)
     return std::nullopt;
   change c{*op, {}, {}, {}, {}};
@@ -123,7 +123,7 @@ std::optional<change> canonical_change(std::string_view text) {
     c.entry = std::move(*t);
   } else {
     in.expect(",\"token\":");
-    const auto tok = token::parse(in.string());
+    const auto tok = token::parse(in.unescaped());
     if (!in.ok() || !tok)
       return std::nullopt;
     c.token = *tok;
