@@ -7,6 +7,7 @@
 // readers, which name what is wrong, read it instead. Private to libchronos.
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,9 +29,17 @@ public:
     return ok_ && text_.compare(pos_, lit.size(), lit) == 0;
   }
 
-  void expect(std::string_view lit) {
+  /// The same for a literal: its length known when compiling, the compare
+  /// is a few inlined instructions (a state file has six a timeout).
+  template <std::size_t N>
+  bool peek(const char (&lit)[N]) const {
+    return ok_ && text_.size() - pos_ >= N - 1 && std::memcmp(text_.data() + pos_, lit, N - 1) == 0;
+  }
+
+  template <class Literal>
+  void expect(const Literal& lit) {
     if (peek(lit))
-      pos_ += lit.size();
+      pos_ += length(lit);
     else
       ok_ = false;
   }
@@ -46,6 +55,12 @@ public:
   std::string_view unescaped();
 
 private:
+  static std::size_t length(std::string_view lit) { return lit.size(); }
+  template <std::size_t N>
+  static constexpr std::size_t length(const char (&)[N]) {
+    return N - 1;
+  }
+
   char control_char();
   std::size_t plain_run_end() const;
 
