@@ -118,7 +118,7 @@ std::optional<timeout> canonical_timeout(canonical_cursor& in) {
   in.expect(",\"payload\":");
   f.payload = in.string();
   in.expect(",\"token\":");
-  f.token = in.string();
+  f.token = in.unescaped();
   in.expect("}");
   if (!in.ok())
     return std::nullopt;

@@ -57,7 +57,7 @@ public:
     if (where_ != at::entry)
       return fail_with(item(), "expected an object");
     if (key_ == "token")
-      entry_.token = std::move(v);
+      entry_.token = token_text_ = std::move(v);
     else if (key_ == "name")
       entry_.name = std::move(v);
     else if (key_ == "payload")
@@ -271,6 +271,7 @@ private:
   std::size_t index_ = 0;
   std::size_t skip_depth_ = 0;
   timeout_fields entry_; // checked when its object closes
+  std::string token_text_; // what entry_.token views
   std::optional<distinct_tokens<list_tokens>> seen_; // of the list being read
 };
 

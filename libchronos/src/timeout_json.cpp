@@ -122,7 +122,7 @@ outcome<timeout> make_timeout(timeout_fields f, const std::function<std::string(
     return corrupt(where(), "missing field \"token\"");
   auto tok = token::parse(*f.token);
   if (!tok)
-    return corrupt(where() + ".token", "malformed token \"" + *f.token + "\"");
+    return corrupt(where() + ".token", "malformed token \"" + std::string{*f.token} + "\"");
   if (!f.name)
     return corrupt(where(), "missing field \"name\"");
   if (f.name->empty())
@@ -147,8 +147,13 @@ outcome<timeout> timeout_from_json(const json& obj, const std::string& where) {
   if (!obj.is_object())
     return corrupt(where, "expected an object");
   timeout_fields f;
-  for (auto [key, field] : {std::pair{"token", &f.token}, std::pair{"name", &f.name},
-                            std::pair{"payload", &f.payload}, std::pair{"misfire", &f.misfire}}) {
+  if (auto tok = obj.find("token"); tok != obj.end()) {
+    if (!tok->is_string())
+      return corrupt(where + ".token", "expected a string");
+    f.token = tok->get_ref<const std::string&>();
+  }
+  for (auto [key, field] :
+       {std::pair{"name", &f.name}, std::pair{"payload", &f.payload}, std::pair{"misfire", &f.misfire}}) {
     auto it = obj.find(key);
     if (it == obj.end())
       continue;

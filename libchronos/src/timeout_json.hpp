@@ -24,9 +24,11 @@ void append_json(std::string& out, const timeout& t);
 /// Appends `text` (valid UTF-8) as a JSON string literal.
 void append_json_string(std::string& out, std::string_view text);
 
-/// The fields of one stored timeout as read, before their checks.
+/// The fields of one stored timeout as read, before their checks. The token
+/// is only parsed, so its text stays where the reader has it.
 struct timeout_fields {
-  std::optional<std::string> token, name, payload, misfire;
+  std::optional<std::string_view> token;
+  std::optional<std::string> name, payload, misfire;
   std::optional<std::int64_t> deadline_ms, interval_ms;
 };
 

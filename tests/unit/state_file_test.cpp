@@ -96,7 +96,10 @@ TEST_CASE("a damaged state file is rejected with what is wrong") {
   check_rejected(replace(valid_text(), "\"name\":\"alice\",", ""), "timeouts[0]: missing field \"name\"");
   check_rejected(replace(valid_text(), "\"token\":\"000000000011-000000000000000b\"",
                          "\"token\":\"zz\""),
-                 "timeouts[1].token");
+                 "timeouts[1].token: malformed token \"zz\"");
+  check_rejected(replace(valid_text(), "\"token\":\"000000000011-000000000000000b\"",
+                         "\"token\":7"),
+                 "timeouts[1].token: expected a string");
   check_rejected(replace(valid_text(), "\"token\":\"000000000011-000000000000000b\"",
                          "\"token\":\"000000000010-000000000000000a\""),
                  "duplicate token");
