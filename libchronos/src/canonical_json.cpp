@@ -1,6 +1,7 @@
 #include "canonical_json.hpp"
 
 #include <charconv>
+#include <cstring>
 
 #include "chronos/utf8.hpp"
 #include "hex.hpp"
@@ -84,6 +85,17 @@ std::string_view canonical_cursor::unescaped() {
 // quote, backslash or control character) end.
 std::size_t canonical_cursor::plain_run_end() const {
   auto end = pos_;
+  // Eight bytes at a time while none of them is special. Each test may
+  // flag a byte after a special one, never miss one (bit tricks for bytes).
+  constexpr std::uint64_t ones = 0x0101010101010101u;
+  constexpr std::uint64_t highs = 0x8080808080808080u;
+  const auto has_zero_byte = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
+  for (std::uint64_t word; end + 8 <= text_.size(); end += 8) {
+    std::memcpy(&word, text_.data() + end, 8);
+    if (has_zero_byte(word ^ ones * '"') || has_zero_byte(word ^ ones * '\\')
+        || ((word - ones * 0x20) & ~word & highs))
+      break;
+  }
   while (end < text_.size() && text_[end] != '"' && text_[end] != '\\'
          && static_cast<unsigned char>(text_[end]) >= 0x20)
     ++end;

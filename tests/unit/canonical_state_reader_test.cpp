@@ -86,6 +86,36 @@ TEST_CASE("the fast reader leaves every damage to the general reader") {
   }
 }
 
+// Plain characters are passed over eight at a time: a special one must be
+// seen wherever it falls against those steps, in names, payloads and tokens.
+TEST_CASE("the fast reader finds every escape and control character at every offset") {
+  for (const std::string special : {"\"", "\\", "\n", "\x01", "\x1f", "\x7f", "\xc3\xa9"}) {
+    for (std::size_t before = 0; before < 18; ++before) {
+      snapshot s;
+      const auto text = std::string(before, 'a') + special + std::string(before % 9, 'b');
+      s.pending.push_back({from_epoch_ms(1000), token{0x10, 0xa}, "n" + text, text, millis{0}});
+      const auto encoded = *encode(s);
+      INFO("offset " << before << ", special byte " << int(static_cast<unsigned char>(special[0])));
+      auto fast = read_canonical_snapshot(encoded);
+      REQUIRE(fast);
+      CHECK(*fast == s);
+      // The same characters raw, where the encoder escapes them, are damage.
+      if (static_cast<unsigned char>(special[0]) < 0x20) {
+        auto raw = encoded;
+        const auto escaped = raw.find(special[0] == '\n' ? "\\n" : "\\u00");
+        REQUIRE(escaped != std::string::npos);
+        raw.replace(escaped, special[0] == '\n' ? 2 : 6, special);
+        CHECK_FALSE(read_canonical_snapshot(raw));
+      }
+    }
+  }
+  // A token with an escape in it is not what the encoder writes.
+  auto text = *encode(sample());
+  text.replace(text.find("000000000010-"), 1, "\\u0030");
+  CHECK_FALSE(read_canonical_snapshot(text));
+  CHECK(decode(text)); // read the slow way, as the same token
+}
+
 TEST_CASE("a large list is read whole and in order, and damage anywhere in it is refused") {
   snapshot s;
   s.saved_at = from_epoch_ms(1'795'302'000'000);
