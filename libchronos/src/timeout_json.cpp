@@ -1,5 +1,8 @@
 #include "timeout_json.hpp"
 
+#include <charconv>
+#include <cstring>
+
 #include "hex.hpp"
 
 namespace chronos::detail {
@@ -55,10 +58,22 @@ void append_json_string(std::string& out, std::string_view text) {
 }
 
 void append_json(std::string& out, const timeout& t) {
-  out += "{\"deadline_ms\":";
-  out += std::to_string(to_epoch_ms(t.deadline));
-  out += ",\"interval_ms\":";
-  out += std::to_string(t.interval.count());
+  // The keys and numbers go through a buffer on the stack, in one append (a
+  // state file of a million timeouts made millions of small ones, and a
+  // temporary string for each number).
+  constexpr std::size_t digits = 20; // of any int64
+  char head[2 * (16 + digits)];
+  char* end = head;
+  const auto put = [&end](std::string_view key) {
+    std::memcpy(end, key.data(), key.size());
+    end += key.size();
+  };
+  const auto put_integer = [&end](std::int64_t v) { end = std::to_chars(end, end + digits, v).ptr; };
+  put("{\"deadline_ms\":");
+  put_integer(to_epoch_ms(t.deadline));
+  put(",\"interval_ms\":");
+  put_integer(t.interval.count());
+  out.append(head, static_cast<std::size_t>(end - head));
   if (t.misfire != misfire_policy::once) {
     out += ",\"misfire\":\"";
     out += to_string(t.misfire);

@@ -3,8 +3,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include "chronos/state_file.hpp"
 #include "chronos/token.hpp"
+#include "timeout_json.hpp"
 #include "../support/temp_dir.hpp"
 
 using namespace chronos;
@@ -118,6 +121,26 @@ TEST_CASE("a damaged state file is rejected with what is wrong") {
   check_rejected(replace(valid_text(), "\"interval_ms\":0,\"name\":\"alice\"",
                          "\"interval_ms\":0,\"misfire\":\"skip\",\"name\":\"alice\""),
                  "timeouts[0].misfire: a misfire policy on a one-shot timeout");
+}
+
+// The writer builds the text by hand for speed; what it writes must stay
+// what a JSON library writes for the same object (keys sorted, no spaces).
+TEST_CASE("a timeout is written as nlohmann dumps the same object") {
+  const std::int64_t extremes[] = {0, 1, 1'795'302'001'000, max_deadline_ms};
+  const misfire_policy policies[] = {misfire_policy::once, misfire_policy::all, misfire_policy::skip};
+  for (auto deadline : extremes)
+    for (auto interval : extremes)
+      for (auto policy : policies) {
+        const timeout t{from_epoch_ms(deadline), token{0x1234, 0xfedcba9876543210}, "n\"ame",
+                        "pay\\load\n\x01 \xc3\xa9", millis{interval}, policy};
+        nlohmann::json expected{{"deadline_ms", deadline}, {"interval_ms", interval},
+                                {"name", t.name}, {"payload", t.payload}, {"token", t.token.str()}};
+        if (policy != misfire_policy::once)
+          expected["misfire"] = to_string(policy);
+        std::string written = "[";
+        detail::append_json(written, t);
+        CHECK(written == "[" + expected.dump());
+      }
 }
 
 TEST_CASE("a timeout with the default misfire policy is written without the field") {
