@@ -1,10 +1,10 @@
 #include "canonical_json.hpp"
 
 #include <charconv>
-#include <cstring>
 
 #include "chronos/utf8.hpp"
 #include "hex.hpp"
+#include "json_plain.hpp"
 #include "timeout_json.hpp"
 
 namespace chronos::detail {
@@ -38,7 +38,7 @@ std::string canonical_cursor::string() {
   expect("\"");
   while (ok_ && pos_ < text_.size()) {
     // Most strings hold no escape at all: runs go in at once.
-    const auto end = plain_run_end();
+    const auto end = pos_ + plain_prefix(text_.substr(pos_));
     out.append(text_.data() + pos_, end - pos_);
     pos_ = end;
     if (pos_ >= text_.size())
@@ -71,7 +71,7 @@ std::string canonical_cursor::string() {
 
 std::string_view canonical_cursor::unescaped() {
   expect("\"");
-  const auto end = plain_run_end();
+  const auto end = pos_ + plain_prefix(text_.substr(pos_));
   if (!ok_ || end == text_.size() || text_[end] != '"') {
     ok_ = false;
     return {};
@@ -79,27 +79,6 @@ std::string_view canonical_cursor::unescaped() {
   const auto out = text_.substr(pos_, end - pos_);
   pos_ = end + 1;
   return out;
-}
-
-// Where the characters from the cursor on that stand for themselves (no
-// quote, backslash or control character) end.
-std::size_t canonical_cursor::plain_run_end() const {
-  auto end = pos_;
-  // Eight bytes at a time while none of them is special. Each test may
-  // flag a byte after a special one, never miss one (bit tricks for bytes).
-  constexpr std::uint64_t ones = 0x0101010101010101u;
-  constexpr std::uint64_t highs = 0x8080808080808080u;
-  const auto has_zero_byte = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
-  for (std::uint64_t word; end + 8 <= text_.size(); end += 8) {
-    std::memcpy(&word, text_.data() + end, 8);
-    if (has_zero_byte(word ^ ones * '"') || has_zero_byte(word ^ ones * '\\')
-        || ((word - ones * 0x20) & ~word & highs))
-      break;
-  }
-  while (end < text_.size() && text_[end] != '"' && text_[end] != '\\'
-         && static_cast<unsigned char>(text_[end]) >= 0x20)
-    ++end;
-  return end;
 }
 
 // "\u00XX", the form the encoder gives the other control characters.

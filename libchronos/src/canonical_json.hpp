@@ -62,7 +62,6 @@ private:
   }
 
   char control_char();
-  std::size_t plain_run_end() const;
 
   std::string_view text_;
   std::size_t pos_ = 0;

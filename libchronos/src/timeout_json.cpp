@@ -4,25 +4,17 @@
 #include <cstring>
 
 #include "hex.hpp"
+#include "json_plain.hpp"
 
 namespace chronos::detail {
 
 using json = nlohmann::json;
 
-namespace {
-
-// Characters JSON wants escaped: quote, backslash, controls.
-bool needs_escape(char c) { return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20; }
-
-} // namespace
-
 void append_json_string(std::string& out, std::string_view text) {
   out += '"';
   // Names and payloads seldom need escapes: copy the clean runs whole.
   for (std::size_t clean = 0; !text.empty(); text.remove_prefix(clean)) {
-    clean = 0;
-    while (clean < text.size() && !needs_escape(text[clean]))
-      ++clean;
+    clean = plain_prefix(text);
     out.append(text.data(), clean);
     if (clean == text.size())
       break;
