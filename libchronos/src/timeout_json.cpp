@@ -141,7 +141,7 @@ outcome<timeout> make_timeout(timeout_fields f, const std::function<std::string(
   const auto interval = f.interval_ms.value_or(0);
   if (interval < 0 || interval > max_deadline_ms)
     return corrupt(where() + ".interval_ms", "out of range");
-  auto misfire = parse_misfire(f.misfire.value_or("once"));
+  const auto misfire = f.misfire ? parse_misfire(*f.misfire) : misfire_policy::once;
   if (!misfire)
     return corrupt(where() + ".misfire", "unknown misfire policy \"" + *f.misfire + "\"");
   if (*misfire != misfire_policy::once && interval == 0)
