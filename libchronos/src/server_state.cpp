@@ -510,8 +510,9 @@ void server_state::undo(const change& c) {
 timeout_list server_state::list(const std::string& selector) const {
   const auto names = selector.empty() ? std::vector<std::string>{} : names_covered(selector);
   const auto parked = selector.empty() ? parked_.entries() : parked_.entries(names);
+  const auto selected = selector.empty() ? std::vector<timeout>{} : pending_.entries(names);
   timeout_list out;
-  out.reserve((selector.empty() ? pending_.size() : count(selector).pending) + parked.size());
+  out.reserve((selector.empty() ? pending_.size() : selected.size()) + parked.size());
   // Merge the two ordered lists; on a tie the parked (older) occurrence first.
   // Everything pending is walked, not copied: at a million, a list fewer.
   auto q = parked.begin();
@@ -523,7 +524,7 @@ timeout_list server_state::list(const std::string& selector) const {
   if (selector.empty())
     pending_.for_each_in_order(take_pending);
   else
-    for (const auto& p : pending_.entries(names))
+    for (const auto& p : selected)
       take_pending(p);
   for (; q != parked.end(); ++q)
     out.push_back(info_of(*q, true));
