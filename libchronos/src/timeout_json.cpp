@@ -153,20 +153,28 @@ outcome<timeout> make_timeout(timeout_fields f, const std::function<std::string(
 outcome<timeout> timeout_from_json(const json& obj, const std::string& where) {
   if (!obj.is_object())
     return corrupt(where, "expected an object");
-  timeout_fields f;
-  if (auto tok = obj.find("token"); tok != obj.end()) {
-    if (!tok->is_string())
-      return corrupt(where + ".token", "expected a string");
-    f.token = tok->get_ref<const std::string&>();
-  }
-  for (auto [key, field] :
-       {std::pair{"name", &f.name}, std::pair{"payload", &f.payload}, std::pair{"misfire", &f.misfire}}) {
+  // A string field's text, null when the field is absent.
+  const auto text_of = [&](const char* key) -> outcome<const std::string*> {
     auto it = obj.find(key);
     if (it == obj.end())
-      continue;
+      return static_cast<const std::string*>(nullptr);
     if (!it->is_string())
       return corrupt(where + "." + key, "expected a string");
-    *field = it->get<std::string>();
+    return &it->get_ref<const std::string&>();
+  };
+  timeout_fields f;
+  auto tok = text_of("token");
+  if (!tok)
+    return tok.error();
+  if (*tok)
+    f.token = **tok;
+  for (auto [key, field] :
+       {std::pair{"name", &f.name}, std::pair{"payload", &f.payload}, std::pair{"misfire", &f.misfire}}) {
+    auto text = text_of(key);
+    if (!text)
+      return text.error();
+    if (*text)
+      *field = **text;
   }
   for (auto [key, field] :
        {std::pair{"deadline_ms", &f.deadline_ms}, std::pair{"interval_ms", &f.interval_ms}}) {
