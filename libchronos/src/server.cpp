@@ -159,7 +159,7 @@ caf::result<caf::ok_atom> hand_over_parked(server_actor self, const std::string&
   rp.deliver(caf::ok_atom::value);
   commit_client_changes(self);
   const auto at = now(self);
-  for (const auto& t : self->state.core.take_parked(name))
+  for (auto& t : self->state.core.take_parked(name))
     deliver(self, t, at, false);
   stage_own_changes(self);
   return rp;
@@ -180,8 +180,8 @@ caf::result<caf::ok_atom> released(server_actor self,
 void fire_due(server_actor self) {
   commit_client_changes(self);
   const auto at = now(self);
-  for (const auto& t : self->state.core.take_due(floor_ms(at), max_due_per_turn))
-    deliver(self, t, at, true);
+  self->state.core.take_due(floor_ms(at), max_due_per_turn,
+                            [&](timeout& t) { deliver(self, t, at, true); });
   stage_own_changes(self);
 }
 

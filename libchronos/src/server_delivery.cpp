@@ -14,9 +14,11 @@ using namespace std::chrono;
 
 namespace {
 
-void send_timeout(const caf::actor& to, const timeout& t) {
-  // Typed actors may send() only to typed actors; clients are dynamically typed.
-  caf::anon_send(to, chronos_timeout{t.token.str(), t.payload, t.name, to_epoch_ms(t.deadline)});
+// The message takes `t`'s strings. Typed actors may send() only to typed
+// actors; clients are dynamically typed.
+void send_timeout(const caf::actor& to, timeout&& t) {
+  caf::anon_send(to, chronos_timeout{t.token.str(), std::move(t.payload), std::move(t.name),
+                                     to_epoch_ms(t.deadline)});
 }
 
 void expect_ack(server_actor self, const timeout& t, const name_directory::target& to) {
@@ -27,11 +29,11 @@ void expect_ack(server_actor self, const timeout& t, const name_directory::targe
 
 } // namespace
 
-void deliver(server_actor self, const timeout& t, system_clock::time_point at, bool on_time) {
+void deliver(server_actor self, timeout& t, system_clock::time_point at, bool on_time) {
   auto& st = self->state;
   auto to = st.directory.next(t.name);
   if (!to) {
-    st.core.park(t);
+    st.core.park(std::move(t));
     return;
   }
   // Parked until acknowledged. A recurring timeout has one occurrence waiting
@@ -41,8 +43,8 @@ void deliver(server_actor self, const timeout& t, system_clock::time_point at, b
       return;
     expect_ack(self, t, *to);
   }
-  send_timeout(to->who, t);
   st.core.record_delivery(duration_cast<microseconds>(at - t.deadline), on_time);
+  send_timeout(to->who, std::move(t));
 }
 
 void redeliver(server_actor self, const std::string& tok, std::int64_t deadline_ms) {
@@ -62,7 +64,7 @@ void redeliver(server_actor self, const std::string& tok, std::int64_t deadline_
     return;
   ++st.redelivered;
   expect_ack(self, *t, *to);
-  send_timeout(to->who, *t);
+  send_timeout(to->who, std::move(*t));
 }
 
 void forget_actor(server_actor self, const caf::actor_addr& who) {

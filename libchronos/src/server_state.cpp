@@ -348,50 +348,53 @@ bool server_state::move_to_pending(token tok, timestamp deadline) {
 }
 
 std::vector<timeout> server_state::take_due(timestamp now, std::size_t limit) {
-  auto due = pending_.pop_due(now, limit);
-  // A fire or rearm each, and a park for each that finds no actor: a backlog
-  // of 100,000 (a restart) would otherwise regrow the records a dozen times.
-  if (recording_)
-    changes_.reserve(changes_.size() + 2 * due.size());
-  const auto fire = [this](const timeout& t) { note({change::op::fire, t.token, {}, {}, {}}); };
-  // Most turns hold one-shot timeouts only: they go out as popped, without a
-  // second array (in a storm, a large allocation every turn).
-  if (std::none_of(due.begin(), due.end(), [](const timeout& t) { return t.recurring(); })) {
-    std::for_each(due.begin(), due.end(), fire);
-    counters_.fired += due.size();
-    return due;
-  }
   std::vector<timeout> out;
-  out.reserve(due.size()); // more only for recurring ones that catch up
-  for (auto& t : due) {
+  take_due(now, limit, [&out](timeout& t) { out.push_back(std::move(t)); });
+  return out;
+}
+
+void server_state::take_due(timestamp now, std::size_t limit, const occurrence_visitor& f) {
+  const auto hand_out = [&](timeout& occurrence) {
+    ++counters_.fired;
+    f(occurrence);
+  };
+  // Back in the table once the due ones are out: a table does not change
+  // while it hands them over.
+  std::vector<timeout> rearmed;
+  pending_.pop_due(now, limit, [&](timeout& t) {
     if (!t.recurring()) {
-      fire(t);
-      out.push_back(std::move(t));
-      continue;
+      note({change::op::fire, t.token, {}, {}, {}});
+      hand_out(t);
+      return;
     }
     timeout next = t;
     next.deadline = next_period(t, now);
     note({change::op::rearm, t.token, {}, next.deadline, {}});
-    catch_up(t, next.deadline, out);
+    catch_up(t, next.deadline, hand_out);
+    rearmed.push_back(std::move(next));
+  });
+  for (auto& next : rearmed)
     pending_.insert(std::move(next));
-  }
-  counters_.fired += out.size();
-  return out;
 }
 
 // The occurrences of `t` due from its deadline until `until` (exclusive), as
-// its misfire policy wants them. Late by less than a period is one occurrence,
-// delivered under every policy.
-void server_state::catch_up(const timeout& t, timestamp until, std::vector<timeout>& out) {
+// its misfire policy wants them, each handed to `f`. Late by less than a
+// period is one occurrence, delivered under every policy.
+void server_state::catch_up(const timeout& t, timestamp until, const occurrence_visitor& f) {
   const std::int64_t period = t.interval.count();
   const std::int64_t due = std::max<std::int64_t>(1, (until - t.deadline).count() / period);
+  const auto occur = [&](timestamp at) {
+    timeout occurrence = t;
+    occurrence.deadline = at;
+    f(occurrence);
+  };
   if (due == 1) {
-    out.push_back(t);
+    occur(t.deadline);
     return;
   }
   switch (t.misfire) {
     case misfire_policy::once:
-      out.push_back(t);
+      occur(t.deadline);
       counters_.skipped += static_cast<std::uint64_t>(due - 1);
       break;
     case misfire_policy::skip:
@@ -400,10 +403,8 @@ void server_state::catch_up(const timeout& t, timestamp until, std::vector<timeo
     case misfire_policy::all: {
       const auto n = std::min<std::int64_t>(due, static_cast<std::int64_t>(limits_.max_catch_up));
       counters_.skipped += static_cast<std::uint64_t>(due - n);
-      for (std::int64_t j = due - n; j < due; ++j) {
-        out.push_back(t);
-        out.back().deadline = t.deadline + millis{j * period};
-      }
+      for (std::int64_t j = due - n; j < due; ++j)
+        occur(t.deadline + millis{j * period});
       break;
     }
   }
@@ -441,7 +442,7 @@ std::vector<timeout> server_state::take_parked(const std::string& name) {
     auto pending = t.misfire == misfire_policy::all ? pending_.deadline_of(t.token)
                                                     : std::nullopt;
     if (pending && *pending > t.deadline)
-      catch_up(t, *pending, out);
+      catch_up(t, *pending, [&out](timeout& o) { out.push_back(std::move(o)); });
     else
       out.push_back(std::move(t));
   }

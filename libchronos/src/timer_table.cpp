@@ -213,16 +213,28 @@ bool timer_table::reschedule(token tok, timestamp deadline) {
 
 std::vector<timeout> timer_table::pop_due(timestamp now, std::size_t limit) {
   std::vector<timeout> due;
-  const auto now_ms = to_epoch_ms(now);
-  while (!heap_.empty() && heap_.front().deadline_ms() <= now_ms && due.size() < limit) {
+  pop_due(now, limit, [&](timeout& t) {
     if (due.size() == due.capacity() && due.capacity() < due_reserve) {
       const auto room = due.empty() ? due_first : due_reserve;
-      due.reserve(std::min({limit, due.size() + heap_.size(), room})); // no more than can come
+      due.reserve(std::min({limit, due.size() + heap_.size() + 1, room})); // no more than can come
     }
-    due.push_back(unlink(heap_.front().slot));
+    due.push_back(std::move(t));
+  });
+  return due;
+}
+
+void timer_table::pop_due(timestamp now, std::size_t limit,
+                          const std::function<void(timeout&)>& f) {
+  const auto now_ms = to_epoch_ms(now);
+  timeout t;
+  for (std::size_t n = 0; n < limit && !heap_.empty() && heap_.front().deadline_ms() <= now_ms;
+       ++n) {
+    const auto s = heap_.front().slot;
+    write_over(t, heap_.front());
+    free_slot(s);
+    f(t);
   }
   shrink_if_sparse();
-  return due;
 }
 
 std::vector<timeout> timer_table::take(const std::string& name) {

@@ -134,6 +134,30 @@ TEST_CASE("parked occurrences are taken per name in deadline order") {
   CHECK(st.stats().parked == 1);
 }
 
+// As the actor delivers: each occurrence goes out (or is parked) before the
+// next is taken, and may be taken apart on the way.
+TEST_CASE("due occurrences are handed over one at a time and may be parked on the way") {
+  server_state st{token_generator{1}};
+  must(st.schedule(in("a", 10, "one"), t0));
+  must(st.schedule(in("b", 20, "two", 15), t0)); // due at 20 and 35: once by default
+  must(st.schedule(in("a", 30, "three"), t0));
+  std::vector<std::string> payloads;
+  st.take_due(at(40), SIZE_MAX, [&](timeout& t) {
+    payloads.push_back(t.payload);
+    CHECK(st.stats().pending == 3 - payloads.size()); // the recurring one is back after the turn
+    CHECK(st.stats().parked == payloads.size() - 1);
+    CHECK(st.park(std::move(t)));
+  });
+  CHECK(payloads == std::vector<std::string>{"one", "two", "three"});
+  CHECK(st.stats().pending == 1);
+  CHECK(st.next_deadline() == at(50));
+  const auto parked = st.take_parked("a");
+  REQUIRE(parked.size() == 2);
+  CHECK(parked[0].payload == "one");
+  CHECK(parked[1].payload == "three");
+  CHECK(st.stats().fired == 3);
+}
+
 TEST_CASE("a recurring timeout parks at most one occurrence") {
   server_state st{token_generator{1}};
   must(st.schedule(in("a", 10, "", 10), t0));

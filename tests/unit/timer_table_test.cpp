@@ -94,6 +94,26 @@ TEST_CASE("a limited pop takes the soonest due timeouts and leaves the rest") {
   CHECK(ids(table.pop_due(from_epoch_ms(500), 2)) == std::vector<std::uint64_t>{5});
 }
 
+TEST_CASE("a streaming pop hands each due timeout over as it leaves the table") {
+  timer_table table;
+  for (std::uint64_t id = 1; id <= 6; ++id)
+    table.insert(make_varied(static_cast<std::int64_t>(100 * id), id, "a"));
+  std::vector<timeout> handed;
+  table.pop_due(from_epoch_ms(500), 4, [&](timeout& t) {
+    // Gone already, and the rest still there: nothing waits for the last pop.
+    CHECK_FALSE(table.contains(t.token));
+    CHECK(table.size() == 6 - handed.size() - 1);
+    handed.push_back(t);
+    t.payload = "taken"; // the receiver may take or spoil the strings
+    t.name.clear();
+  });
+  REQUIRE(ids(handed) == std::vector<std::uint64_t>{1, 2, 3, 4});
+  for (std::uint64_t id = 1; id <= 4; ++id)
+    CHECK(handed[id - 1] == make_varied(static_cast<std::int64_t>(100 * id), id, "a"));
+  CHECK(ids(table.pop_due(from_epoch_ms(500))) == std::vector<std::uint64_t>{5});
+  CHECK(table.size() == 1);
+}
+
 TEST_CASE("two timeouts with the same deadline are both kept and fire in token order") {
   timer_table table;
   table.insert(make(100, 9));

@@ -108,6 +108,12 @@ public:
   /// asks for (misfire.hpp): one, all (bounded), or, with `skip`, none.
   std::vector<timeout> take_due(timestamp now, std::size_t limit = SIZE_MAX);
 
+  /// The same, handing each occurrence to `f` as it is taken: the actor
+  /// sends the first while the rest are still in the heap. `f` may take the
+  /// occurrence's strings, and may park occurrences (`park`).
+  using occurrence_visitor = std::function<void(timeout&)>;
+  void take_due(timestamp now, std::size_t limit, const occurrence_visitor& f);
+
   /// Keeps an occurrence whose name has no live actor. False when it is not
   /// kept: its token already has a parked occurrence (see above), or its
   /// policy is `skip`.
@@ -174,7 +180,7 @@ private:
   status check_payload_room(std::size_t more) const;
   bool known(token tok) const;
   std::optional<token> find_token(std::string_view text) const;
-  void catch_up(const timeout& t, timestamp until, std::vector<timeout>& out);
+  void catch_up(const timeout& t, timestamp until, const occurrence_visitor& f);
   std::vector<std::string> names_covered(const std::string& selector) const;
   /// Where a token's timeout is pending and where parked, if anywhere.
   struct places {

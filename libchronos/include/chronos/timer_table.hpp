@@ -124,6 +124,11 @@ public:
   /// soonest), returned in (deadline, token) order.
   std::vector<timeout> pop_due(timestamp now, std::size_t limit = SIZE_MAX);
 
+  /// The same, handing each to `f` as it leaves the heap (a fire storm's
+  /// first delivery need not wait for the last pop); `t` lives for the call
+  /// only, and `f` may take its strings. `f` must not change this table.
+  void pop_due(timestamp now, std::size_t limit, const std::function<void(timeout&)>& f);
+
   /// Removes every timeout of `name`, returned in (deadline, token) order.
   std::vector<timeout> take(const std::string& name);
 
