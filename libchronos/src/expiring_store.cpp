@@ -126,8 +126,7 @@ void expiring_store::begin(timestamp, std::uint64_t, std::size_t about) {
 status expiring_store::take(timeout&& t, bool parked) {
   if (parked)
     return fail(errc::storage_failure, "a store file has no parked entries");
-  const change added{change::op::schedule, t.token, std::move(t), {}, {}};
-  return apply(added);
+  return apply({change::op::schedule, t.token, std::move(t), {}, {}});
 }
 
 void expiring_store::clear() {
@@ -135,14 +134,16 @@ void expiring_store::clear() {
   keys_.clear();
 }
 
-status expiring_store::apply(const change& c) {
+status expiring_store::apply(change c) {
   bool fits = false;
   switch (c.what) {
-    case change::op::schedule:
-      fits = !c.entry.recurring() && !keys_.count(c.entry.name) && table_.insert(c.entry);
+    case change::op::schedule: {
+      auto key = c.entry.name;
+      fits = !c.entry.recurring() && !keys_.count(key) && table_.insert(std::move(c.entry));
       if (fits)
-        keys_.emplace(c.entry.name, c.token);
+        keys_.emplace(std::move(key), c.token);
       break;
+    }
     case change::op::cancel:
     case change::op::fire:
       if (auto t = table_.erase(c.token)) {
@@ -217,8 +218,8 @@ status expiring_store::commit(std::vector<change> changes, timestamp now) {
   last_now_ = std::max(last_now_, now);
   if (auto ok = write(changes); !ok)
     return ok;
-  for (const auto& c : changes)
-    apply(c); // checked before: cannot fail
+  for (auto& c : changes)
+    apply(std::move(c)); // checked before: cannot fail
   compact_if_long(now);
   return done{};
 }

@@ -42,7 +42,7 @@ outcome<loaded> load(const std::string& state_path, replayable& into,
     if (last && gen > *last)
       break;
     const auto path = journal_path(state_path, gen);
-    auto extent = read_journal(path, [&](change&& c) { return into.apply(c); });
+    auto extent = read_journal(path, [&](change&& c) { return into.apply(std::move(c)); });
     if (!extent)
       return extent.error();
     if (extent->torn_bytes > 0)

@@ -453,11 +453,11 @@ std::vector<timeout> server_state::take_parked(const std::string& name) {
   return out;
 }
 
-status server_state::apply(const change& c) {
+status server_state::apply(change c) {
   bool fits = false;
   switch (c.what) {
     case change::op::schedule:
-      fits = pending_.insert(c.entry);
+      fits = pending_.insert(std::move(c.entry));
       break;
     case change::op::cancel: {
       const bool was_pending = pending_.erase(c.token).has_value();
@@ -475,7 +475,7 @@ status server_state::apply(const change& c) {
       fits = pending_.reschedule(c.token, c.deadline);
       break;
     case change::op::park:
-      fits = parked_.insert(c.entry);
+      fits = parked_.insert(std::move(c.entry));
       break;
     case change::op::deliver:
       fits = parked_.erase(c.token).has_value();

@@ -90,7 +90,7 @@ public:
   void begin(timestamp saved_at, std::uint64_t generation, std::size_t about) override;
   status take(timeout&& t, bool parked) override;
   void clear() override;
-  status apply(const change& c) override;
+  status apply(change c) override;
   void for_each(bool parked, const visitor& each) const override;
 
 private:

@@ -21,7 +21,8 @@ public:
   status restore(snapshot s) { return chronos::restore(std::move(s), *this); }
 
   /// Replays one journaled change; an error when it does not fit the state.
-  virtual status apply(const change& c) = 0;
+  /// By value: a replayed schedule's timeout moves into the table.
+  virtual status apply(change c) = 0;
 
 protected:
   ~replayable() = default; // never owned through this interface

@@ -164,7 +164,7 @@ public:
 
   /// Replays one journaled change. A change that does not fit the state (an
   /// unknown token, a duplicate) means the files disagree: an error.
-  status apply(const change& c) override;
+  status apply(change c) override;
 
   /// Takes back a client's change (schedule, cancel, reschedule). Changes must
   /// be undone newest first.
