@@ -146,7 +146,7 @@ std::optional<change> canonical_change(std::string_view text) {
 std::optional<std::string_view> checked_text(std::string_view line) {
   if (line.size() < 10 || line[8] != ' ')
     return std::nullopt;
-  const auto expected = detail::parse_lower_hex(line.substr(0, 8));
+  const auto expected = detail::parse_lower_hex8(line.data());
   auto text = line.substr(9);
   if (!expected || crc32(text) != *expected)
     return std::nullopt;

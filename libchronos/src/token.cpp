@@ -33,11 +33,16 @@ text format(std::uint64_t stamp, std::uint64_t random) {
 std::optional<token> token::parse(std::string_view text) {
   if (text.size() != text_size || text[stamp_digits] != '-')
     return std::nullopt;
-  auto stamp = detail::parse_lower_hex(text.substr(0, stamp_digits));
-  auto random = detail::parse_lower_hex(text.substr(stamp_digits + 1));
-  if (!stamp || !random)
+  // The stamp's twelve digits as 0-7 and 4-11 (overlapping), then the random 16.
+  const char* at = text.data();
+  const auto stamp_high = detail::parse_lower_hex8(at);
+  const auto stamp_low = detail::parse_lower_hex8(at + 4);
+  const auto random_high = detail::parse_lower_hex8(at + stamp_digits + 1);
+  const auto random_low = detail::parse_lower_hex8(at + stamp_digits + 9);
+  if (!stamp_high || !stamp_low || !random_high || !random_low)
     return std::nullopt;
-  return token{*stamp, *random};
+  return token{std::uint64_t{*stamp_high} << 16 | (*stamp_low & 0xffff),
+               std::uint64_t{*random_high} << 32 | *random_low};
 }
 
 std::string token::str() const {

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "chronos/token.hpp"
+#include "hex.hpp"
 
 using chronos::token;
 
@@ -87,4 +88,26 @@ TEST_CASE("a token with any byte but a lowercase hex digit in a digit's place is
       CHECK(token::parse(text).has_value() == digit);
     }
   }
+}
+
+// The eight-at-once parse against the digit loop, on text near the digit
+// ranges' edges ('/', ':', '`', 'g'), upper case, and bytes above 0x7f.
+TEST_CASE("eight hex digits parse at once as the digit loop parses them") {
+  const std::string alphabet = "0123456789abcdef/:`gAF\x7f\x80\xb0\xe6\xff";
+  std::mt19937_64 rng{20261203};
+  for (int i = 0; i < 200'000; ++i) {
+    std::string text(8, '0');
+    // Mostly digits, so that a single bad byte among good ones is common.
+    for (auto& c : text)
+      c = alphabet[rng() % (rng() % 4 == 0 ? alphabet.size() : 16)];
+    INFO(text);
+    REQUIRE(chronos::detail::parse_lower_hex8(text.data()) == chronos::detail::parse_lower_hex(text));
+  }
+  for (std::size_t pos = 0; pos < 8; ++pos)
+    for (int byte = 0; byte < 256; ++byte) {
+      std::string text = "9fa0c3e7";
+      text[pos] = static_cast<char>(byte);
+      INFO("position " << pos << ", byte " << byte);
+      REQUIRE(chronos::detail::parse_lower_hex8(text.data()) == chronos::detail::parse_lower_hex(text));
+    }
 }
