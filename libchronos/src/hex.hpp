@@ -58,8 +58,8 @@ inline std::optional<std::uint64_t> parse_lower_hex(std::string_view text) {
 }
 
 /// The value of the eight lowercase hex digits at `text`, all eight at once
-/// (a token is four such runs: a quarter of the loop's instructions); nullopt
-/// if any byte is not one.
+/// (a token is four such words; in the loop above each digit waits on the
+/// one before); nullopt if any byte is not one.
 inline std::optional<std::uint32_t> parse_lower_hex8(const char* text) {
   static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "digit i is byte i of the word");
   constexpr std::uint64_t ones = 0x0101010101010101u, highs = 0x80 * ones;
