@@ -11,16 +11,9 @@ namespace chronos {
 namespace {
 
 constexpr std::size_t arity = 4;
-// Room for what comes due in a turn: a few first, then, in a storm (a hundred
-// or so a turn), much at once rather than doubling several times over. The
-// first room stays below glibc's large requests (1,008 bytes and up), which
-// consolidate its fast bins first: a turn that takes a few does not pay that.
-constexpr std::size_t due_first = 8;
-constexpr std::size_t due_reserve = 256;
 // From how many entries a radix sort beats comparisons (its fixed cost is a
 // few passes over 2,048 counters).
 constexpr std::size_t radix_from = 1024;
-static_assert(due_first * sizeof(timeout) < 1008, "a small malloc");
 
 } // namespace
 
@@ -213,13 +206,7 @@ bool timer_table::reschedule(token tok, timestamp deadline) {
 
 std::vector<timeout> timer_table::pop_due(timestamp now, std::size_t limit) {
   std::vector<timeout> due;
-  pop_due(now, limit, [&](timeout& t) {
-    if (due.size() == due.capacity() && due.capacity() < due_reserve) {
-      const auto room = due.empty() ? due_first : due_reserve;
-      due.reserve(std::min({limit, due.size() + heap_.size() + 1, room})); // no more than can come
-    }
-    due.push_back(std::move(t));
-  });
+  pop_due(now, limit, [&due](timeout& t) { due.push_back(std::move(t)); });
   return due;
 }
 
