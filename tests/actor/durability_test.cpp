@@ -85,6 +85,37 @@ TEST_CASE_METHOD(test::actor_fixture, "a delivered one-shot stays delivered afte
   CHECK(s.parked == 0);
 }
 
+// One turn's records interleave: each timeout's fire (or rearm), then its
+// park where its name has no actor, before the next is taken.
+TEST_CASE_METHOD(test::actor_fixture, "a turn that delivers and parks by turns replays after a crash") {
+  test::temp_dir dir;
+  const auto path = dir.file("chronos.json");
+  auto srv = start(path);
+  auto [client, box] = collector();
+  register_name(srv, "here", client);
+  schedule(srv, "here", 10, "sent-1");
+  schedule(srv, "away", 11, "parked-1");
+  schedule(srv, "here", 12, "sent-2");
+  auto every = schedule(srv, "away", 13, "parked-recurring", 1000);
+  schedule(srv, "away", 14, "parked-2");
+  schedule(srv, "here", 5000, "pending");
+  advance(20ms); // one turn: all five are due
+  REQUIRE(payloads(box) == std::vector<std::string>{"sent-1", "sent-2"});
+  crash(*this, srv);
+
+  auto again = start(path);
+  auto rows = call<timeout_list>(again, list_atom::value);
+  REQUIRE(rows);
+  std::vector<std::string> parked, pending;
+  for (const auto& row : *rows)
+    (row.parked ? parked : pending).push_back(row.payload);
+  CHECK(parked == std::vector<std::string>{"parked-1", "parked-recurring", "parked-2"});
+  CHECK(pending == std::vector<std::string>{"parked-recurring", "pending"});
+  for (const auto& row : *rows)
+    if (row.token == every && !row.parked)
+      CHECK(ms_since_start(row.deadline_ms) == 1013);
+}
+
 TEST_CASE_METHOD(test::actor_fixture, "in shutdown mode there is no journal") {
   test::temp_dir dir;
   const auto path = dir.file("chronos.json");
