@@ -160,7 +160,7 @@ caf::result<caf::ok_atom> hand_over_parked(server_actor self, const std::string&
   commit_client_changes(self);
   const auto at = now(self);
   for (auto& t : self->state.core.take_parked(name))
-    deliver(self, t, at, false);
+    deliver(self, std::move(t), at, false);
   stage_own_changes(self);
   return rp;
 }
@@ -181,7 +181,7 @@ void fire_due(server_actor self) {
   commit_client_changes(self);
   const auto at = now(self);
   self->state.core.take_due(floor_ms(at), max_due_per_turn,
-                            [&](timeout& t) { deliver(self, t, at, true); });
+                            [&](timeout& t) { deliver(self, std::move(t), at, true); });
   stage_own_changes(self);
 }
 

@@ -90,7 +90,7 @@ void arm(server_actor self);
 /// Sends `t` to its name's actor, or to its group's next member (parked until
 /// acknowledged, where the group wants that), or parks it when the name has
 /// no live actor. A sent `t` gives its name and payload to the message.
-void deliver(server_actor self, timeout& t, system_clock::time_point at, bool on_time);
+void deliver(server_actor self, timeout&& t, system_clock::time_point at, bool on_time);
 
 /// An acknowledgement is late: the delivery goes to another member, or waits,
 /// parked, for the name to have one.

@@ -29,7 +29,7 @@ void expect_ack(server_actor self, const timeout& t, const name_directory::targe
 
 } // namespace
 
-void deliver(server_actor self, timeout& t, system_clock::time_point at, bool on_time) {
+void deliver(server_actor self, timeout&& t, system_clock::time_point at, bool on_time) {
   auto& st = self->state;
   auto to = st.directory.next(t.name);
   if (!to) {
