@@ -141,15 +141,15 @@ outcome<token> server_state::schedule(const schedule_request& req, timestamp now
 }
 
 token server_state::add(const schedule_request& req, timestamp deadline, timestamp now, token tok) {
-  // 64 random bits make a collision all but impossible; retry rather than overwrite.
-  while (known(tok))
-    tok = tokens_.next(now);
-  timeout entry{deadline, tok, req.name, req.payload, millis{req.interval_ms}, req.misfire};
+  timeout_view entry{deadline, tok, req.name, req.payload, millis{req.interval_ms}, req.misfire};
+  // 64 random bits make a collision all but impossible; retry rather than
+  // overwrite (the pending table refuses a token it holds).
+  while (parked_.contains(entry.token) || !pending_.insert_copy(entry))
+    entry.token = tokens_.next(now);
   if (recording_)
-    note({change::op::schedule, tok, entry, {}, {}});
-  pending_.insert(std::move(entry));
+    note({change::op::schedule, entry.token, entry.owned(), {}, {}});
   ++counters_.scheduled;
-  return tok;
+  return entry.token;
 }
 
 outcome<std::vector<token>> server_state::schedule_all(const std::vector<schedule_request>& reqs,

@@ -122,15 +122,16 @@ void timer_table::write_over(timeout& t, const heap_entry& e) const {
 
 // -- the public operations -----------------------------------------------------
 
-bool timer_table::insert(timeout t) {
+template <class TakePayload>
+bool timer_table::insert(const timeout_view& t, TakePayload take_payload) {
   if (contains(t.token))
     return false;
   const auto s = allocate_slot();
   slots_[s].set_token(t.token);
   slots_[s].name = names_.acquire(t.name);
-  slots_[s].extra = t.payload.empty() && !t.recurring()
+  slots_[s].extra = t.payload.empty() && t.interval.count() == 0
                       ? none
-                      : allocate_extra({std::move(t.payload), t.interval, t.misfire});
+                      : allocate_extra({take_payload(), t.interval, t.misfire});
   link_name(s);
   index_.insert(s, key_of());
   heap_entry e{0, 0, s};
@@ -139,6 +140,15 @@ bool timer_table::insert(timeout t) {
   place(heap_.size() - 1, e);
   sift_up(heap_.size() - 1);
   return true;
+}
+
+bool timer_table::insert(timeout t) {
+  const timeout_view v{t.deadline, t.token, t.name, t.payload, t.interval, t.misfire};
+  return insert(v, [&t] { return std::move(t.payload); });
+}
+
+bool timer_table::insert_copy(const timeout_view& t) {
+  return insert(t, [&t] { return std::string{t.payload}; });
 }
 
 void timer_table::reserve(std::size_t n) {

@@ -61,6 +61,31 @@ TEST_CASE("bad schedule requests are refused with a reason and change nothing") 
   CHECK(full.error().code == errc::limit_exceeded);
 }
 
+TEST_CASE("a new token that a timeout holds already is drawn again and both are kept") {
+  for (const bool parked : {false, true}) {
+    INFO((parked ? "held parked" : "held pending"));
+    token_generator same{7};
+    const token held = same.next(t0);
+    const token fresh = same.next(t0);
+    server_state st{token_generator{7}};
+    REQUIRE(st.take(timeout{at(500), held, "held", "p"}, parked));
+    st.record_changes(true);
+    CHECK(must(st.schedule(in("new", 250), t0)) == fresh.str());
+    const auto changes = st.take_changes();
+    REQUIRE(changes.size() == 1);
+    CHECK(changes[0].token == fresh);
+    CHECK(changes[0].entry.token == fresh);
+    const auto all = st.list();
+    REQUIRE(all.size() == 2);
+    CHECK(all[0].token == fresh.str());
+    CHECK(all[0].name == "new");
+    CHECK(all[1].token == held.str());
+    CHECK(all[1].name == "held");
+    CHECK(all[1].deadline_ms == to_epoch_ms(at(500)));
+    CHECK(all[1].parked == parked);
+  }
+}
+
 TEST_CASE("cancelling removes a pending timeout, an unknown token is an error") {
   server_state st{token_generator{1}};
   auto tok = must(st.schedule(in("a", 100), t0));

@@ -177,6 +177,27 @@ TEST_CASE("inserting a token twice is refused and keeps the first") {
   CHECK(table.size() == 1);
 }
 
+TEST_CASE("a copy inserted from a view keeps its texts when theirs are gone") {
+  timer_table table;
+  {
+    std::string name = "a name longer than the short-string buffer";
+    std::string payload = "a payload";
+    CHECK(table.insert_copy({from_epoch_ms(100), token{1, 1}, name, payload, millis{0}}));
+    CHECK(table.insert_copy({from_epoch_ms(200), token{1, 2}, name, "", millis{50},
+                             misfire_policy::skip}));
+    CHECK_FALSE(table.insert_copy({from_epoch_ms(50), token{1, 1}, "b", "", millis{0}}));
+    name.assign(name.size(), 'x');
+    payload.assign(payload.size(), 'x');
+  }
+  CHECK(table.size() == 2);
+  CHECK(table.payload_bytes() == 9);
+  CHECK(*table.find(token{1, 1})
+        == make(100, 1, "a name longer than the short-string buffer", "a payload"));
+  timeout recurring = make(200, 2, "a name longer than the short-string buffer", "", 50);
+  recurring.misfire = misfire_policy::skip;
+  CHECK(*table.find(token{1, 2}) == recurring);
+}
+
 TEST_CASE("erase by token removes the head or any other entry") {
   timer_table table;
   table.insert(make(100, 1));
@@ -245,7 +266,10 @@ TEST_CASE("100,000 random operations match a naive reference model") {
     if (op < 40) { // schedule; small deadline range to force ties
       auto t = make_varied(now + static_cast<std::int64_t>(pick(500)), next_id++, names[pick(4)]);
       model.push_back(t);
-      REQUIRE(table.insert(t));
+      if (pick(2) == 0)
+        REQUIRE(table.insert(t));
+      else
+        REQUIRE(table.insert_copy({t.deadline, t.token, t.name, t.payload, t.interval, t.misfire}));
     } else if (op < 60) { // cancel an existing or an unknown token, copied out or not
       std::uint64_t id = model.empty() || pick(4) == 0 ? next_id + 1000
                                                         : model[pick(model.size())].token.random();

@@ -4,6 +4,7 @@
 // stores and the actor delivers.
 
 #include <string>
+#include <string_view>
 
 #include "chronos/clock.hpp"
 #include "chronos/misfire.hpp"
@@ -28,6 +29,22 @@ struct timeout {
   friend bool operator==(const timeout& a, const timeout& b) {
     return a.deadline == b.deadline && a.token == b.token && a.name == b.name
            && a.payload == b.payload && a.interval == b.interval && a.misfire == b.misfire;
+  }
+};
+
+/// A timeout's fields over texts that someone else owns (a request's): the
+/// timer table interns the name and copies a payload from it, so a new
+/// timeout reaches the table without two strings made and moved first.
+struct timeout_view {
+  timestamp deadline;
+  chronos::token token;
+  std::string_view name;
+  std::string_view payload;
+  millis interval{0};
+  misfire_policy misfire = misfire_policy::once;
+
+  timeout owned() const {
+    return {deadline, token, std::string{name}, std::string{payload}, interval, misfire};
   }
 };
 

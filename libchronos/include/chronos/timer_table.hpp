@@ -55,6 +55,8 @@ public:
   /// Adds `t`; false (and no change) if its token is already present.
   /// Deadlines here are those chronos accepts: 0 to max_deadline_ms.
   bool insert(timeout t);
+  /// The same for a timeout whose texts the caller keeps: a copy goes in.
+  bool insert_copy(const timeout_view& t);
 
   /// Makes room for `n` timeouts in all, so that inserting them moves
   /// nothing (a restore knows how many come).
@@ -216,6 +218,10 @@ private:
   std::vector<heap_entry> sorted(std::vector<heap_entry> entries) const;
   void collect(const std::string& name, std::vector<heap_entry>& into) const;
 
+  /// insert's body; `take_payload()` gives t's payload as a string (moved
+  /// out of a timeout, copied from a view) when the slot needs its extra.
+  template <class TakePayload>
+  bool insert(const timeout_view& t, TakePayload take_payload);
   slot_id allocate_slot();
   std::uint32_t allocate_extra(extra e);
   timeout unlink(slot_id s);
