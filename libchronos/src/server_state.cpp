@@ -103,14 +103,14 @@ status server_state::check(const schedule_request& req) const {
     return fail(errc::invalid_argument, "unknown misfire policy");
   if (req.misfire != misfire_policy::once && req.interval_ms == 0)
     return fail(errc::invalid_argument, "a misfire policy needs a repeat interval");
-  if (pending_.size() + parked_.size() >= limits_.max_timeouts)
-    return fail(errc::limit_exceeded, "server holds its maximum of "
-                                        + std::to_string(limits_.max_timeouts) + " timeouts");
-  return check_payload_room(req.payload.size());
+  return done{};
 }
 
-status server_state::check_payload_room(std::size_t more) const {
-  if (pending_.payload_bytes() + parked_.payload_bytes() + more > limits_.max_payload_total)
+status server_state::check_room(std::size_t timeouts, std::size_t payload) const {
+  if (pending_.size() + parked_.size() + timeouts > limits_.max_timeouts)
+    return fail(errc::limit_exceeded, "server holds its maximum of "
+                                        + std::to_string(limits_.max_timeouts) + " timeouts");
+  if (pending_.payload_bytes() + parked_.payload_bytes() + payload > limits_.max_payload_total)
     return fail(errc::limit_exceeded, "server holds its maximum of "
                                         + std::to_string(limits_.max_payload_total)
                                         + " payload bytes");
@@ -134,6 +134,8 @@ outcome<token> server_state::schedule(const schedule_request& req, timestamp now
   pending_.expect(tok);
   if (auto ok = check(req); !ok)
     return ok.error();
+  if (auto room = check_room(1, req.payload.size()); !room)
+    return room.error();
   auto deadline = resolve(req.when, now);
   if (!deadline)
     return deadline.error();
@@ -157,13 +159,10 @@ outcome<std::vector<token>> server_state::schedule_all(const std::vector<schedul
   if (reqs.size() > limits_.max_batch)
     return fail(errc::limit_exceeded, "a batch holds at most "
                                         + std::to_string(limits_.max_batch) + " requests");
-  if (pending_.size() + parked_.size() + reqs.size() > limits_.max_timeouts)
-    return fail(errc::limit_exceeded, "server holds its maximum of "
-                                        + std::to_string(limits_.max_timeouts) + " timeouts");
   std::size_t batch_payload = 0;
   for (const auto& req : reqs)
     batch_payload += req.payload.size();
-  if (auto room = check_payload_room(batch_payload); !room)
+  if (auto room = check_room(reqs.size(), batch_payload); !room)
     return room.error();
   // All checked before any is added: a batch is scheduled whole or not at all.
   std::vector<timestamp> deadlines;

@@ -287,6 +287,24 @@ TEST_CASE("a batch schedules every request, in order, or none of them") {
   CHECK(st.schedule_all({}, t0)->empty());
 }
 
+TEST_CASE("a batch that would pass the most timeouts held is refused whole") {
+  server_limits limits;
+  limits.max_timeouts = 5;
+  server_state st{token_generator{1}, limits};
+  must(st.schedule(in("a", 1000), t0));
+  must(st.schedule(in("a", 1000), t0));
+  auto over = st.schedule_all({in("b", 1), in("b", 2), in("b", 3), in("b", 4)}, t0);
+  REQUIRE_FALSE(over);
+  CHECK(over.error().code == errc::limit_exceeded);
+  CHECK(over.error().detail == "server holds its maximum of 5 timeouts");
+  CHECK(st.stats().pending == 2);
+  REQUIRE(st.schedule_all({in("b", 1), in("b", 2), in("b", 3)}, t0));
+  CHECK(st.stats().pending == 5);
+  auto full = st.schedule(in("c", 1), t0);
+  REQUIRE_FALSE(full);
+  CHECK(full.error().detail == "server holds its maximum of 5 timeouts");
+}
+
 TEST_CASE("a list of more than max_list timeouts is refused, saying how many match") {
   server_limits limits;
   limits.max_list = 3;

@@ -172,12 +172,13 @@ public:
 
 private:
   outcome<timestamp> resolve(when_spec when, timestamp now) const;
+  /// A request's own fields; check_room is the state's side.
   status check(const schedule_request& req) const;
   /// Adds a checked request, due at `deadline`, under token `tok` (or a
   /// fresh one if `tok` is taken); returns the token used.
   token add(const schedule_request& req, timestamp deadline, timestamp now, token tok);
-  /// Room for `more` payload bytes under limits_.max_payload_total?
-  status check_payload_room(std::size_t more) const;
+  /// Room for `timeouts` more timeouts holding `payload` more bytes?
+  status check_room(std::size_t timeouts, std::size_t payload) const;
   bool known(token tok) const;
   std::optional<token> find_token(std::string_view text) const;
   void catch_up(const timeout& t, timestamp until, const occurrence_visitor& f);
