@@ -55,9 +55,13 @@ void timer_table::heap_entry::set_key(timestamp deadline, chronos::token t) {
   key_hi = static_cast<std::uint32_t>(k >> 32);
 }
 
+// Among equal keys marked entries come first (they have no token to
+// compare), so that they leave the root sooner.
 bool timer_table::less(const heap_entry& a, const heap_entry& b) const {
   if (a.key() != b.key())
     return a.key() < b.key();
+  if (!a.live() || !b.live())
+    return !a.live() && b.live();
   return slots_[a.slot].token() < slots_[b.slot].token();
 }
 
@@ -81,15 +85,7 @@ void timer_table::prefetch(token tok, ahead what) const {
   const std::size_t pos = found.heap;
   if (pos >= heap_.size())
     return;
-  // The entry, and what taking it out compares with: its parent (the entry
-  // moved into its place may go up) and its children (or down).
-  detail::prefetch(&heap_[pos]);
-  if (pos > 0)
-    detail::prefetch(&heap_[(pos - 1) / arity]);
-  if (const auto first = pos * arity + 1; first < heap_.size()) {
-    detail::prefetch(&heap_[first]);
-    detail::prefetch(&heap_[std::min(first + arity, heap_.size()) - 1]);
-  }
+  detail::prefetch(&heap_[pos]); // marked as erased
   // Its name-list neighbours, and the slots an erase from the index reads.
   for (auto other : {found.prev, found.next, after, after_next})
     if (other < slots_.size()) // `none` is not
@@ -211,6 +207,7 @@ bool timer_table::reschedule(token tok, timestamp deadline) {
     sift_up(pos);
   else
     sift_down(pos);
+  drop_marked_roots(); // a marked child may have come up
   return true;
 }
 
@@ -253,7 +250,7 @@ std::optional<timestamp> timer_table::next_deadline() const {
 
 std::vector<timeout> timer_table::entries() const {
   std::vector<timeout> all;
-  all.reserve(heap_.size());
+  all.reserve(size());
   for_each_in_order([&](const timeout& t) { all.push_back(t); });
   return all;
 }
@@ -262,7 +259,11 @@ void timer_table::for_each_in_order(const std::function<void(const timeout&)>& f
   // In deadline order the slots are scattered: each one a cache miss, so
   // they are fetched a few timeouts ahead.
   constexpr std::size_t ahead = 8;
-  const auto in_order = sorted({heap_.begin(), heap_.end()});
+  std::vector<heap_entry> live;
+  live.reserve(size());
+  std::copy_if(heap_.begin(), heap_.end(), std::back_inserter(live),
+               [](const heap_entry& e) { return e.live(); });
+  const auto in_order = sorted(std::move(live));
   timeout t;
   for (std::size_t i = 0; i < in_order.size(); ++i) {
     if (i + ahead < in_order.size())
@@ -397,7 +398,8 @@ void timer_table::unlink_name(slot_id s) {
 
 void timer_table::place(std::size_t pos, heap_entry e) {
   heap_[pos] = e;
-  slots_[e.slot].heap = static_cast<std::uint32_t>(pos);
+  if (e.live())
+    slots_[e.slot].heap = static_cast<std::uint32_t>(pos);
 }
 
 void timer_table::sift_up(std::size_t pos) {
@@ -460,20 +462,55 @@ void timer_table::sink_from_root(heap_entry last) {
   sift_up(pos);
 }
 
+// An entry below the root is only marked: taking it out would move the
+// last entry into its place and that up or down, rewriting the slots of
+// every entry moved, each a cache miss in a large table.
 void timer_table::heap_erase(std::size_t pos) {
+  if (pos + 1 == heap_.size()) {
+    heap_.pop_back();
+  } else if (pos > 0) {
+    heap_[pos].slot = none;
+    ++dead_;
+  } else {
+    remove_root();
+    drop_marked_roots();
+  }
+}
+
+void timer_table::remove_root() {
   const auto last = heap_.back();
   heap_.pop_back();
-  if (pos == heap_.size())
-    return;
-  if (pos == 0) {
+  if (!heap_.empty())
     sink_from_root(last);
-    return;
+}
+
+// The root is never a marked entry (it is what next_deadline and pop_due
+// read): those that came up take their leave.
+void timer_table::drop_marked_roots() {
+  while (!heap_.empty() && !heap_.front().live()) {
+    --dead_;
+    remove_root();
   }
-  const auto removed = heap_[pos];
-  place(pos, last);
-  if (less(last, removed))
-    sift_up(pos);
-  else
+}
+
+// Drops every marked entry and restores the heap order over the rest:
+// each slot learns its entry's new position (fetched a few ahead: the slots
+// lie in no useful order), then Floyd's bottom-up build, O(n).
+void timer_table::purge_marked() {
+  if (dead_ == 0)
+    return;
+  const auto kept = std::remove_if(heap_.begin(), heap_.end(),
+                                   [](const heap_entry& e) { return !e.live(); });
+  heap_.resize(static_cast<std::size_t>(kept - heap_.begin()));
+  dead_ = 0;
+  const auto n = heap_.size();
+  constexpr std::size_t ahead = 8;
+  for (std::size_t pos = 0; pos < n; ++pos) {
+    if (pos + ahead < n)
+      detail::prefetch(&slots_[heap_[pos + ahead].slot]);
+    slots_[heap_[pos].slot].heap = static_cast<std::uint32_t>(pos);
+  }
+  for (auto pos = n > 1 ? (n - 2) / arity + 1 : 0; pos-- > 0;) // every parent, last first
     sift_down(pos);
 }
 
@@ -484,13 +521,16 @@ void timer_table::heap_erase(std::size_t pos) {
 // the kernel zeroing them cost a fifth of cancelling a million); an empty
 // table lets go of everything.
 void timer_table::shrink_if_sparse() {
-  if (heap_.empty() && !slots_.empty()) {
+  if (empty() && !slots_.empty()) {
     *this = timer_table{};
     return;
   }
+  if (dead_ > size())
+    purge_marked();
   pack_names();
-  if (!detail::worth_packing(heap_.size(), slots_.size()))
+  if (!detail::worth_packing(size(), slots_.size()))
     return;
+  purge_marked(); // packing takes the heap's entries for the live slots
   pack_slots();
   pack_extras();
   heap_.shrink_to_fit();
@@ -509,7 +549,8 @@ void timer_table::pack_names() {
       heads[renumbered[n]] = heads_[n];
   heads_ = std::move(heads);
   for (const auto& e : heap_)
-    slots_[e.slot].name = renumbered[slots_[e.slot].name];
+    if (e.live())
+      slots_[e.slot].name = renumbered[slots_[e.slot].name];
 }
 
 // Moves each live slot at or above the new end (the live count) into a free

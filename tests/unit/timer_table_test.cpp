@@ -210,6 +210,49 @@ TEST_CASE("erase by token removes the head or any other entry") {
   CHECK(ids(table.entries()) == std::vector<std::uint64_t>{2});
 }
 
+// An erased timeout below the root leaves only a marked heap entry behind:
+// it must never be what comes due next.
+TEST_CASE("a timeout erased below the root never comes up as the next deadline") {
+  timer_table table;
+  table.insert(make(100, 1));
+  table.insert(make(200, 2));
+  table.insert(make(300, 3));
+  REQUIRE(table.erase(token{1, 2})); // a child of the root, not the last entry
+  CHECK(table.size() == 2);
+  CHECK(ids(table.entries()) == std::vector<std::uint64_t>{1, 3});
+  // Moving the root later brings up its least child: the marked 200.
+  REQUIRE(table.reschedule(token{1, 1}, from_epoch_ms(400)));
+  CHECK(table.next_deadline() == from_epoch_ms(300));
+  CHECK(ids(table.pop_due(from_epoch_ms(1000))) == std::vector<std::uint64_t>{3, 1});
+  CHECK(table.empty());
+  CHECK_FALSE(table.next_deadline());
+}
+
+TEST_CASE("erasing under a root that stays keeps the table's memory steady") {
+  // The marked entries would pile up under a root that never leaves; once
+  // they outnumber the live ones the heap is rebuilt without them.
+  timer_table table;
+  table.insert(make(0, 1)); // the root throughout
+  std::uint64_t id = 1;
+  std::size_t after_first = 0;
+  std::mt19937_64 rng{7};
+  for (int round = 0; round < 200; ++round) {
+    std::vector<token> added;
+    for (int i = 0; i < 1000; ++i) {
+      table.insert(make(static_cast<std::int64_t>(1000 + rng() % 100'000), ++id));
+      added.push_back(token{1, id});
+    }
+    std::shuffle(added.begin(), added.end(), rng);
+    for (auto tok : added)
+      REQUIRE(table.erase(tok));
+    REQUIRE(table.size() == 1);
+    if (round == 0)
+      after_first = table.memory_bytes();
+  }
+  CHECK(table.memory_bytes() <= after_first * 2);
+  CHECK(ids(table.pop_due(from_epoch_ms(max_deadline_ms))) == std::vector<std::uint64_t>{1});
+}
+
 TEST_CASE("names are counted, enumerated and merged for bulk requests") {
   timer_table table;
   table.insert(make(300, 1, "x"));

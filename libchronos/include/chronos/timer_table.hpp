@@ -14,8 +14,13 @@
 //   bytes); payloads and repeat periods, which most timeouts lack, live in a
 //   side array that a slot points into;
 // - a 4-ary min-heap of (deadline, slot) entries (12 bytes; four children
-//   share a cache line) gives the soonest deadline in O(1) and insert, pop,
-//   erase and reschedule in O(log n); each slot knows its heap position;
+//   share a cache line) gives the soonest deadline in O(1) and insert, pop
+//   and reschedule in O(log n); each slot knows its heap position. Erasing
+//   by token only marks the timeout's entry, which leaves when it reaches
+//   the root or when the marked entries outnumber the live ones and the
+//   heap is rebuilt (O(n), once per as many erasures): taking an entry out
+//   of the middle moves others and rewrites their slots, cache misses that
+//   cost batched cancels a third of their time at a million;
 // - an open-addressing index maps a token to its slot (slot_index.hpp);
 // - each name threads a doubly linked list through its slots; a per-name
 //   view is collected and sorted on demand (listing and backlogs are rare,
@@ -91,9 +96,9 @@ public:
   /// first false, and returns where it stopped (n if it did not). Before
   /// each call it hints the cache with what the calls for later tokens
   /// (`token_at(j)`) will touch: their index buckets, then their slots, and,
-  /// when `f` removes them, their heap entries with their parents and
-  /// children, their name-list neighbours and the slots of the index entries
-  /// that follow theirs (an erase checks whether they move back). At
+  /// when `f` removes them, their heap entries (marked), their name-list
+  /// neighbours and the slots of the index entries that follow theirs (an
+  /// erase checks whether they move back). At
   /// a million timeouts each of those is a cache miss; this way the misses
   /// of several tokens overlap instead of following one another.
   template <class TokenAt, class F>
@@ -156,8 +161,8 @@ public:
     names_.for_each(f);
   }
 
-  std::size_t size() const { return heap_.size(); }
-  bool empty() const { return heap_.empty(); }
+  std::size_t size() const { return heap_.size() - dead_; }
+  bool empty() const { return size() == 0; }
 
   /// Bytes held by the table's arrays and indexes, its name pool's included
   /// (payloads, and names too long to sit inside a std::string, not
@@ -194,7 +199,9 @@ private:
   struct heap_entry {
     std::uint32_t key_lo;
     std::uint32_t key_hi; // split so that the entry packs into 12 bytes
-    slot_id slot;
+    slot_id slot;         // `none` once its timeout is erased (marked)
+
+    bool live() const { return slot != none; }
 
     std::uint64_t key() const { return std::uint64_t{key_hi} << 32 | key_lo; }
     std::int64_t deadline_ms() const { return static_cast<std::int64_t>(key() >> 16); }
@@ -235,6 +242,9 @@ private:
   std::size_t least_child(std::size_t pos) const;
   void sink_from_root(heap_entry last);
   void heap_erase(std::size_t pos);
+  void remove_root();
+  void drop_marked_roots();
+  void purge_marked();
 
   void shrink_if_sparse();
   void pack_names();
@@ -245,6 +255,7 @@ private:
   page_vector<slot> slots_;
   slot_id free_slots_ = none;
   page_vector<heap_entry> heap_;
+  std::size_t dead_ = 0; // marked entries in heap_; never the root
   slot_index<token> index_;
   name_pool names_;
   std::vector<slot_id> heads_; // by name id: the first slot of the name's list
