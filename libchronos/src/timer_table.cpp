@@ -530,7 +530,6 @@ void timer_table::shrink_if_sparse() {
   pack_names();
   if (!detail::worth_packing(size(), slots_.size()))
     return;
-  purge_marked(); // packing takes the heap's entries for the live slots
   pack_slots();
   pack_extras();
   heap_.shrink_to_fit();
@@ -556,14 +555,14 @@ void timer_table::pack_names() {
 // Moves each live slot at or above the new end (the live count) into a free
 // slot below it, so that slots 0 .. size()-1 are the live ones.
 void timer_table::pack_slots() {
-  const auto n = heap_.size();
+  const auto n = size();
   std::vector<std::uint64_t> live_below((n + 63) / 64);
   for (const auto& e : heap_)
-    if (e.slot < n)
+    if (e.slot < n) // a marked entry's `none` is not
       live_below[e.slot / 64] |= std::uint64_t{1} << (e.slot % 64);
   std::size_t word = 0;
   for (const auto& e : heap_) {
-    if (e.slot < n)
+    if (e.slot < n || !e.live())
       continue;
     // There are as many free slots below n as live ones above it.
     while (live_below[word] == ~std::uint64_t{0})
