@@ -450,8 +450,7 @@ void timer_table::sift_down(std::size_t pos) {
 // Fills the root's hole with the heap's last entry, which came from the
 // bottom and nearly always goes back there: the hole goes down the lesser
 // children to a leaf without comparing each with it, then the entry goes up
-// from there as far as it must. Used for the root only, where pop_due
-// gained 10-15%; for erasures elsewhere erase_random could not tell.
+// from there as far as it must: pop_due gained 10-15%.
 void timer_table::sink_from_root(heap_entry last) {
   std::size_t pos = 0;
   for (auto best = least_child(pos); best != pos; best = least_child(pos)) {
@@ -470,7 +469,7 @@ void timer_table::heap_erase(std::size_t pos) {
     heap_.pop_back();
   } else if (pos > 0) {
     heap_[pos].slot = none;
-    ++dead_;
+    ++marked_;
   } else {
     remove_root();
     drop_marked_roots();
@@ -488,7 +487,7 @@ void timer_table::remove_root() {
 // read): those that came up take their leave.
 void timer_table::drop_marked_roots() {
   while (!heap_.empty() && !heap_.front().live()) {
-    --dead_;
+    --marked_;
     remove_root();
   }
 }
@@ -497,12 +496,12 @@ void timer_table::drop_marked_roots() {
 // each slot learns its entry's new position (fetched a few ahead: the slots
 // lie in no useful order), then Floyd's bottom-up build, O(n).
 void timer_table::purge_marked() {
-  if (dead_ == 0)
+  if (marked_ == 0)
     return;
   const auto kept = std::remove_if(heap_.begin(), heap_.end(),
                                    [](const heap_entry& e) { return !e.live(); });
   heap_.resize(static_cast<std::size_t>(kept - heap_.begin()));
-  dead_ = 0;
+  marked_ = 0;
   const auto n = heap_.size();
   constexpr std::size_t ahead = 8;
   for (std::size_t pos = 0; pos < n; ++pos) {
@@ -519,13 +518,14 @@ void timer_table::purge_marked() {
 // Once three quarters of the slots are free, the live ones are packed into
 // the front of the arrays, which then shrink where they are (no fresh pages:
 // the kernel zeroing them cost a fifth of cancelling a million); an empty
-// table lets go of everything.
+// table lets go of everything. Marked heap entries go once they outnumber
+// the live ones.
 void timer_table::shrink_if_sparse() {
   if (empty() && !slots_.empty()) {
     *this = timer_table{};
     return;
   }
-  if (dead_ > size())
+  if (marked_ > size())
     purge_marked();
   pack_names();
   if (!detail::worth_packing(size(), slots_.size()))

@@ -20,7 +20,7 @@
 //   the root or when the marked entries outnumber the live ones and the
 //   heap is rebuilt (O(n), once per as many erasures): taking an entry out
 //   of the middle moves others and rewrites their slots, cache misses that
-//   cost batched cancels a third of their time at a million;
+//   cost batched cancels about a quarter of their time at a million;
 // - an open-addressing index maps a token to its slot (slot_index.hpp);
 // - each name threads a doubly linked list through its slots; a per-name
 //   view is collected and sorted on demand (listing and backlogs are rare,
@@ -161,7 +161,7 @@ public:
     names_.for_each(f);
   }
 
-  std::size_t size() const { return heap_.size() - dead_; }
+  std::size_t size() const { return heap_.size() - marked_; }
   bool empty() const { return size() == 0; }
 
   /// Bytes held by the table's arrays and indexes, its name pool's included
@@ -255,7 +255,7 @@ private:
   page_vector<slot> slots_;
   slot_id free_slots_ = none;
   page_vector<heap_entry> heap_;
-  std::size_t dead_ = 0; // marked entries in heap_; never the root
+  std::size_t marked_ = 0; // marked entries in heap_; never the root
   slot_index<token> index_;
   name_pool names_;
   std::vector<slot_id> heads_; // by name id: the first slot of the name's list
