@@ -26,6 +26,7 @@ set(CHRONOS_PURE_SOURCES
   src/timer_table.cpp
   src/timeout_json.cpp
   src/token.cpp
+  src/token_list.cpp
   src/utf8.cpp
 )
 set(CHRONOS_ACTOR_SOURCES

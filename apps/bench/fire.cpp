@@ -151,9 +151,9 @@ std::string w4_note(std::size_t rate, w4_requests how) {
 }
 
 // The 90% of the previous tick's timeouts that never fire.
-template <class T>
-std::vector<T> w4_cancelled(const std::vector<T>& previous) {
-  std::vector<T> out;
+template <class List>
+List w4_cancelled(const List& previous) {
+  List out;
   out.reserve(previous.size());
   for (std::size_t i = 0; i < previous.size(); ++i)
     if (i % 10 != 0)
@@ -173,25 +173,25 @@ void chronos_w4(std::size_t rate, double seconds, w4_requests how, report& out) 
     .receive([](caf::ok_atom) {}, [](caf::error&) {});
   const std::size_t per_tick = std::max<std::size_t>(1, rate / 100);
   const schedule_request one{"steady", when_spec::in(1000), "", 0};
-  auto previous = std::make_shared<std::vector<std::string>>();
-  auto current = std::make_shared<std::vector<std::string>>();
+  auto previous = std::make_shared<token_list>();
+  auto current = std::make_shared<token_list>();
   auto window = std::make_shared<request_window>(in_flight);
   double cpu = steady_cpu(sys, seconds, [=, srv = *srv](caf::event_based_actor* s) {
     auto cancelled = w4_cancelled(*previous);
-    previous->swap(*current);
-    current->clear();
+    std::swap(*previous, *current);
+    *current = token_list{};
     if (how == w4_requests::batched) {
       if (!cancelled.empty())
         s->request(srv, caf::infinite, cancel_atom::value, std::move(cancelled))
           .then([](caf::ok_atom) {}, [](caf::error&) {});
       s->request(srv, caf::infinite, schedule_atom::value, std::vector<schedule_request>(per_tick, one))
-        .then([current](std::vector<std::string>& toks) { *current = std::move(toks); },
+        .then([current](token_list& toks) { *current = std::move(toks); },
               [](caf::error&) {});
       return;
     }
     auto* w = window.get();
-    for (auto& tok : cancelled)
-      w->push([=, tok = std::move(tok)]() mutable {
+    for (auto tok : cancelled)
+      w->push([=, tok = std::string{tok}]() mutable {
         s->request(srv, caf::infinite, cancel_atom::value, std::move(tok))
           .then([w](caf::ok_atom) { w->answered(); }, [w](caf::error&) { w->answered(); });
       });
@@ -199,8 +199,8 @@ void chronos_w4(std::size_t rate, double seconds, w4_requests how, report& out) 
       w->push([=] {
         s->request(srv, caf::infinite, schedule_atom::value, one)
           .then(
-            [=](std::string& tok) {
-              current->push_back(std::move(tok));
+            [=](const std::string& tok) {
+              current->push_back(tok);
               w->answered();
             },
             [w](caf::error&) { w->answered(); });

@@ -71,7 +71,7 @@ void chronos_batched(const options& opts, report& out, bool cancel_too, placemen
   const auto range = [&](std::size_t b) {
     return std::pair{b * batch, std::min(n, (b + 1) * batch)};
   };
-  std::vector<std::string> tokens(n);
+  std::vector<token_list> replies(batches);
   auto w1 = run_clients(sys, 1, batches, 4, [&](caf::event_based_actor* self, std::size_t b, auto done) {
     auto [first, last] = range(b);
     std::vector<schedule_request> reqs;
@@ -79,18 +79,25 @@ void chronos_batched(const options& opts, report& out, bool cancel_too, placemen
     for (std::size_t i = first; i < last; ++i)
       reqs.push_back({name_of(i), when_spec::in(delays[i]), "", 0});
     self->request(*srv, caf::infinite, schedule_atom::value, std::move(reqs))
-      .then([&tokens, first = first, done](std::vector<std::string>& toks) {
-              std::move(toks.begin(), toks.end(), tokens.begin() + first);
+      .then([&replies, b, done](token_list& toks) {
+              replies[b] = std::move(toks);
               done(true);
             },
             [done](caf::error&) { done(false); });
   }, where);
   out.add({"w1", "chronos", "schedules_per_s", n / w1.seconds, "1/s", note});
   if (cancel_too) {
+    std::vector<std::string_view> tokens;
+    tokens.reserve(n);
+    for (const auto& some : replies)
+      tokens.insert(tokens.end(), begin(some), end(some));
     std::shuffle(tokens.begin(), tokens.end(), std::mt19937_64{opts.seed + 1});
     auto w2 = run_clients(sys, 1, batches, 4, [&](caf::event_based_actor* self, std::size_t b, auto done) {
       auto [first, last] = range(b);
-      std::vector<std::string> some(tokens.begin() + first, tokens.begin() + last);
+      token_list some;
+      some.reserve(last - first);
+      for (std::size_t i = first; i < last; ++i)
+        some.push_back(tokens[i]);
       self->request(*srv, caf::infinite, cancel_atom::value, std::move(some))
         .then([done](caf::ok_atom) { done(true); }, [done](caf::error&) { done(false); });
     }, where);

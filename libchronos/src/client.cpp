@@ -239,7 +239,7 @@ bool one_requests_fault(const caf::error& e) {
          || code == errc::limit_exceeded;
 }
 
-void answer(const std::vector<std::string>& tokens,
+void answer(const token_list& tokens,
             std::vector<caf::typed_response_promise<std::string>>& replies) {
   if (tokens.size() != replies.size()) {
     for (auto& rp : replies)
@@ -249,7 +249,7 @@ void answer(const std::vector<std::string>& tokens,
     return;
   }
   for (std::size_t i = 0; i < tokens.size(); ++i)
-    replies[i].deliver(tokens[i]);
+    replies[i].deliver(std::string{tokens[i]});
 }
 
 void answer(caf::ok_atom ok, std::vector<caf::typed_response_promise<caf::ok_atom>>& replies) {
@@ -292,7 +292,7 @@ void send_queued(client_actor self, Atom atm, queued<Item, Reply>& q) {
 
 void send_all_queued(client_actor self) {
   auto& st = self->state;
-  send_queued<std::vector<std::string>>(self, schedule_atom::value, st.schedules);
+  send_queued<token_list>(self, schedule_atom::value, st.schedules);
   send_queued<caf::ok_atom>(self, cancel_atom::value, st.cancels);
 }
 
@@ -371,7 +371,7 @@ caf::behavior client_behavior(client_actor self, client_config cfg) {
       return coalesce(self, atm, st.schedules, st.cancels, std::move(req));
     },
     [=](schedule_atom atm, const std::vector<schedule_request>& reqs) {
-      return forward<std::vector<std::string>>(self, atm, reqs);
+      return forward<token_list>(self, atm, reqs);
     },
     [=](cancel_atom atm, std::string& tok) {
       auto& st = self->state;
@@ -380,6 +380,7 @@ caf::behavior client_behavior(client_actor self, client_config cfg) {
     [=](cancel_atom atm, const std::vector<std::string>& toks) {
       return forward<caf::ok_atom>(self, atm, toks);
     },
+    [=](cancel_atom atm, const token_list& toks) { return forward<caf::ok_atom>(self, atm, toks); },
     [=](cancel_atom atm, const name_selector& sel) {
       return forward<std::uint64_t>(self, atm, sel);
     },

@@ -36,6 +36,7 @@ caf::actor_system_config& register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<when_spec>("chronos_when");
   cfg.add_message_type<schedule_request>("chronos_schedule_request");
   cfg.add_message_type<chronos_timeout>("chronos_timeout");
+  cfg.add_message_type<token_list>("chronos_token_list");
   // Also registers std::vector<timeout_info>, i.e. timeout_list.
   cfg.add_message_type<timeout_info>("chronos_timeout_info");
   cfg.add_message_type<stats_info>("chronos_stats");

@@ -333,19 +333,17 @@ chronos_api::behavior_type server_behavior(server_actor self, server_state core,
       });
     },
     // Adds many timeouts at once, all or none; answers their tokens in order.
-    [=](schedule_atom, const std::vector<schedule_request>& reqs)
-      -> caf::result<std::vector<std::string>> {
-      using texts = std::vector<std::string>;
+    [=](schedule_atom, const std::vector<schedule_request>& reqs) -> caf::result<token_list> {
       if (auto refused = refuse_if_overloaded(self))
         return *refused;
-      return client_change<texts>(self, [&](server_state& core) -> outcome<texts> {
+      return client_change<token_list>(self, [&](server_state& core) -> outcome<token_list> {
         auto toks = core.schedule_all(reqs, ceil_ms(now(self)));
         if (!toks)
           return toks.error();
-        texts out;
+        token_list out;
         out.reserve(toks->size());
         for (auto tok : *toks)
-          out.push_back(tok.str());
+          out.push_back(tok);
         return out;
       });
     },
@@ -356,6 +354,10 @@ chronos_api::behavior_type server_behavior(server_actor self, server_state core,
     },
     // Removes many timeouts at once, all or none.
     [=](cancel_atom, const std::vector<std::string>& toks) {
+      return client_change<caf::ok_atom>(
+        self, [&](server_state& core) { return ok_or_error(core.cancel_each(toks)); });
+    },
+    [=](cancel_atom, const token_list& toks) {
       return client_change<caf::ok_atom>(
         self, [&](server_state& core) { return ok_or_error(core.cancel_each(toks)); });
     },

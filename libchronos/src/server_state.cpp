@@ -205,21 +205,34 @@ status server_state::cancel(std::string_view token_text) {
 }
 
 status server_state::cancel_each(const std::vector<std::string>& token_texts) {
-  if (token_texts.size() > limits_.max_batch)
+  return cancel_texts(token_texts.size(),
+                      [&token_texts](std::size_t i) { return std::string_view{token_texts[i]}; });
+}
+
+status server_state::cancel_each(const token_list& tokens) {
+  if (!tokens.whole())
+    return fail(errc::invalid_argument, "a token list must hold whole tokens of "
+                                          + std::to_string(token_list::width) + " characters");
+  return cancel_texts(tokens.size(), [&tokens](std::size_t i) { return tokens[i]; });
+}
+
+template <class TextAt>
+status server_state::cancel_texts(std::size_t n, TextAt text_at) {
+  if (n > limits_.max_batch)
     return fail(errc::limit_exceeded, "a batch holds at most "
                                         + std::to_string(limits_.max_batch) + " requests");
   std::vector<token> found;
-  found.reserve(token_texts.size());
-  // The texts lie wherever the client's allocator put them (a text may
-  // straddle two cache lines): fetch ahead.
+  found.reserve(n);
+  // The texts of a vector lie wherever the client's allocator put them (a
+  // text may straddle two cache lines): fetch ahead.
   constexpr std::size_t text_ahead = 8;
-  for (std::size_t i = 0; i < token_texts.size(); ++i) {
-    if (i + text_ahead < token_texts.size()) {
-      const auto& ahead = token_texts[i + text_ahead];
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i + text_ahead < n) {
+      const auto ahead = text_at(i + text_ahead);
       detail::prefetch(ahead.data());
       detail::prefetch(ahead.data() + ahead.size());
     }
-    auto tok = token::parse(token_texts[i]);
+    auto tok = token::parse(text_at(i));
     if (!tok)
       break;
     found.push_back(*tok);
@@ -231,15 +244,15 @@ status server_state::cancel_each(const std::vector<std::string>& token_texts) {
     at[i] = locate(found[i]);
     return at[i].pending || at[i].parked;
   });
-  if (unknown < token_texts.size())
+  if (unknown < n)
     return fail(errc::unknown_token, "request " + std::to_string(unknown) + ": unknown token '"
-                                       + token_texts[unknown] + "'");
+                                       + std::string{text_at(unknown)} + "'");
   // The first repeat, in request order, is the one named.
   detail::distinct_tokens seen{token_at, found.size()};
   for (std::size_t i = 0; i < found.size(); ++i)
     if (!seen.admit(i))
       return fail(errc::invalid_argument, "request " + std::to_string(i) + ": token '"
-                                            + token_texts[i] + "' given twice");
+                                            + std::string{text_at(i)} + "' given twice");
   // Removing moves no other timeout; packing waits for the end.
   pending_.for_each_ahead(found.size(), token_at, true, [&](std::size_t i) {
     remove(found[i], at[i]);

@@ -41,6 +41,48 @@ TEST_CASE_METHOD(test::actor_fixture, "a batch of cancels removes all its tokens
   CHECK(left->at(0).token == b);
 }
 
+TEST_CASE_METHOD(test::actor_fixture, "a batch's token list cancels as it came back") {
+  auto srv = start();
+  const schedule_request one{"w", when_spec::in(100), "", 0};
+  auto toks = call<token_list>(srv, schedule_atom::value, std::vector<schedule_request>(4, one));
+  REQUIRE(toks);
+  REQUIRE(toks->size() == 4);
+  token_list some;
+  some.push_back((*toks)[2]);
+  some.push_back((*toks)[0]);
+  some.push_back((*toks)[2]);
+  auto twice = call<caf::ok_atom>(srv, cancel_atom::value, some);
+  REQUIRE_FALSE(twice);
+  CHECK(describe(twice.error()) == "request 2: token '" + std::string{(*toks)[2]} + "' given twice");
+  some = token_list{};
+  some.push_back((*toks)[3]);
+  some.push_back((*toks)[0]);
+  REQUIRE(call<caf::ok_atom>(srv, cancel_atom::value, some));
+  auto left = call<timeout_list>(srv, list_atom::value);
+  REQUIRE(left);
+  REQUIRE(left->size() == 2);
+  CHECK(left->at(0).token == (*toks)[1]);
+  CHECK(left->at(1).token == (*toks)[2]);
+}
+
+TEST_CASE_METHOD(test::actor_fixture, "a token list that travelled as a shorter text is refused whole") {
+  auto srv = start();
+  auto a = schedule(srv, "w", 100);
+  // What a peer could send: a list's text that ends in part of a token.
+  std::vector<char> buf;
+  caf::binary_serializer sink{sys, buf};
+  REQUIRE_FALSE(sink(std::string{a + "0123"}));
+  token_list cut;
+  caf::binary_deserializer source{sys, buf};
+  REQUIRE_FALSE(source(cut));
+  CHECK_FALSE(cut.whole());
+  auto refused = call<caf::ok_atom>(srv, cancel_atom::value, cut);
+  REQUIRE_FALSE(refused);
+  CHECK(code_of(refused.error()) == errc::invalid_argument);
+  CHECK(describe(refused.error()) == "a token list must hold whole tokens of 29 characters");
+  CHECK(stats(srv).pending == 1);
+}
+
 TEST_CASE_METHOD(test::actor_fixture, "list and count take a namespace, a bad selector is an error") {
   auto srv = start();
   schedule(srv, "billing/a", 100);

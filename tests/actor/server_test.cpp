@@ -308,7 +308,7 @@ TEST_CASE_METHOD(test::actor_fixture, "a batch of schedules answers its tokens i
   std::vector<schedule_request> batch{{"w", when_spec::in(300), "c", 0},
                                       {"w", when_spec::in(100), "a", 0},
                                       {"w", when_spec::in(200), "b", 0}};
-  auto toks = call<std::vector<std::string>>(srv, schedule_atom::value, batch);
+  auto toks = call<token_list>(srv, schedule_atom::value, batch);
   REQUIRE(toks);
   REQUIRE(toks->size() == 3);
   advance(300ms);
@@ -316,7 +316,7 @@ TEST_CASE_METHOD(test::actor_fixture, "a batch of schedules answers its tokens i
   REQUIRE(box->size() == 3);
   CHECK(box->at(0).msg.token == (*toks)[1]);
   batch.push_back({"w", when_spec::in(-1), "bad", 0});
-  auto refused = call<std::vector<std::string>>(srv, schedule_atom::value, batch);
+  auto refused = call<token_list>(srv, schedule_atom::value, batch);
   REQUIRE_FALSE(refused);
   CHECK(describe(refused.error()) == "request 3: negative delay");
   CHECK(stats(srv).pending == 0);

@@ -228,3 +228,30 @@ TEST_CASE("with max_coalesced 1 the client forwards every request alone") {
   CHECK(pending(dir, d.port) == 20);
   CHECK(d.stop() == 0);
 }
+
+TEST_CASE("a batch's token list crosses the network both ways and cancels what it names") {
+  temp_dir dir;
+  auto d = chronosd_process::start(dir, dir.file("chronos.json"));
+  client_node c{d.port};
+  caf::scoped_actor self{*c.node.sys};
+  token_list toks;
+  self->request(c.client, 30s, schedule_atom::value,
+                std::vector<schedule_request>(5, in_an_hour("w")))
+    .receive([&](token_list& got) { toks = std::move(got); },
+             [](caf::error& e) { FAIL(describe(e)); });
+  REQUIRE(toks.size() == 5);
+  CHECK(std::set<std::string>(begin(toks), end(toks)).size() == 5);
+  token_list some;
+  for (std::size_t i : {4, 1, 2})
+    some.push_back(toks[i]);
+  bool cancelled = false;
+  self->request(c.client, 30s, cancel_atom::value, some)
+    .receive([&](caf::ok_atom) { cancelled = true; }, [](caf::error& e) { FAIL(describe(e)); });
+  CHECK(cancelled);
+  auto listed = nlohmann::json::parse(ctl_ok(dir, d.port, {"list", "--json"}));
+  std::set<std::string> left;
+  for (const auto& row : listed)
+    left.insert(row.at("token").get<std::string>());
+  CHECK(left == std::set<std::string>{std::string{toks[0]}, std::string{toks[3]}});
+  CHECK(d.stop() == 0);
+}

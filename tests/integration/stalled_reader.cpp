@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   const schedule_request one{"stalled", when_spec::in(3'600'000), std::string(100, 'p'), 0};
   bool scheduled = false;
   self->request(*srv, 60s, schedule_atom::value, std::vector<schedule_request>(timeouts, one))
-    .receive([&](const std::vector<std::string>&) { scheduled = true; },
+    .receive([&](const token_list&) { scheduled = true; },
              [&](const caf::error& e) { std::cerr << sys.render(e) << "\n"; });
   if (!scheduled)
     return 1;

@@ -104,7 +104,23 @@ TEST_CASE_METHOD(fixture, "cancelling many tokens is all or none") {
   REQUIRE(st.cancel_each({a, c, e}));
   CHECK(names_of(st.list()) == std::vector<std::string>{"billing/eu/b", "billingx/d"});
   CHECK(st.stats().cancelled == 3);
-  REQUIRE(st.cancel_each({}));
+  REQUIRE(st.cancel_each(std::vector<std::string>{}));
+}
+
+TEST_CASE_METHOD(fixture, "cancelling a token list is all or none and names the first bad token") {
+  const std::string absent = "000000000001-0000000000000001";
+  auto unknown = st.cancel_each(token_list{{a, absent, b}});
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().code == errc::unknown_token);
+  CHECK(unknown.error().detail == "request 1: unknown token '" + absent + "'");
+  auto twice = st.cancel_each(token_list{{b, a, b}});
+  REQUIRE_FALSE(twice);
+  CHECK(twice.error().detail == "request 2: token '" + b + "' given twice");
+  CHECK(st.list().size() == 6);
+  REQUIRE(st.cancel_each(token_list{{a, c, e}}));
+  CHECK(names_of(st.list()) == std::vector<std::string>{"billing/eu/b", "billingx/d"});
+  CHECK(st.stats().cancelled == 3);
+  REQUIRE(st.cancel_each(token_list{}));
 }
 
 TEST_CASE("a batch of cancels is bounded like a batch of schedules") {

@@ -15,10 +15,10 @@
 //   client         leave_atom, name, actor                   ok_atom
 //   group member   ack_atom, token, deadline_ms              ok_atom: that delivery is done
 //   client         schedule_atom, schedule_request           token (std::string)
-//   client         schedule_atom, vector<schedule_request>   tokens, in request order; all or
-//                                                            none (an invalid one fails the lot)
+//   client         schedule_atom, vector<schedule_request>   token_list, in request order; all
+//                                                            or none (an invalid one fails the lot)
 //   client         cancel_atom, token                        ok_atom
-//   client         cancel_atom, vector<token>                ok_atom; all or none
+//   client         cancel_atom, vector<token> or token_list  ok_atom; all or none
 //   client         cancel_atom, name_selector                how many were cancelled (uint64)
 //   client         reschedule_atom, token, when_spec         ok_atom
 //   client         list_atom [, name or namespace/]          timeout_list (deadline order)
@@ -51,6 +51,7 @@
 
 #include "chronos/errc.hpp"
 #include "chronos/protocol.hpp"
+#include "chronos/token_list.hpp"
 
 namespace chronos {
 
@@ -81,9 +82,10 @@ using chronos_api = caf::typed_actor<
   caf::replies_to<leave_atom, std::string, caf::actor>::with<caf::ok_atom>,
   caf::replies_to<ack_atom, std::string, std::int64_t>::with<caf::ok_atom>,
   caf::replies_to<schedule_atom, schedule_request>::with<std::string>,
-  caf::replies_to<schedule_atom, std::vector<schedule_request>>::with<std::vector<std::string>>,
+  caf::replies_to<schedule_atom, std::vector<schedule_request>>::with<token_list>,
   caf::replies_to<cancel_atom, std::string>::with<caf::ok_atom>,
   caf::replies_to<cancel_atom, std::vector<std::string>>::with<caf::ok_atom>,
+  caf::replies_to<cancel_atom, token_list>::with<caf::ok_atom>,
   caf::replies_to<cancel_atom, name_selector>::with<std::uint64_t>,
   caf::replies_to<reschedule_atom, std::string, when_spec>::with<caf::ok_atom>,
   caf::replies_to<list_atom>::with<timeout_list>,
@@ -108,6 +110,11 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, schedule_request& x) {
   return f(caf::meta::type_name("chronos_schedule_request"), x.name, x.when, x.payload,
            x.interval_ms, x.misfire);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, token_list& x) {
+  return f(caf::meta::type_name("chronos_token_list"), x.text_);
 }
 
 template <class Inspector>

@@ -29,6 +29,7 @@
 #include "chronos/replayable.hpp"
 #include "chronos/state_file.hpp"
 #include "chronos/timer_table.hpp"
+#include "chronos/token_list.hpp"
 
 namespace chronos {
 
@@ -92,6 +93,8 @@ public:
   /// Removes every timeout of the tokens given, or none: an unknown or
   /// repeated token (named by its index) fails the lot.
   status cancel_each(const std::vector<std::string>& token_texts);
+  /// The same for a token list (one refused whole if it ends in part of a token).
+  status cancel_each(const token_list& tokens);
 
   /// Removes every timeout, pending or parked, of the names `selector`
   /// covers; how many. The empty selector is refused: cancelling everything
@@ -180,6 +183,9 @@ private:
   /// Room for `timeouts` more timeouts holding `payload` more bytes?
   status check_room(std::size_t timeouts, std::size_t payload) const;
   bool known(token tok) const;
+  /// cancel_each of the `n` texts `text_at(i)` gives.
+  template <class TextAt>
+  status cancel_texts(std::size_t n, TextAt text_at);
   std::optional<token> find_token(std::string_view text) const;
   void catch_up(const timeout& t, timestamp until, const occurrence_visitor& f);
   std::vector<std::string> names_covered(const std::string& selector) const;
