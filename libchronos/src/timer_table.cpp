@@ -149,7 +149,7 @@ bool timer_table::insert_copy(const timeout_view& t) {
 
 void timer_table::reserve(std::size_t n) {
   slots_.reserve(n);
-  heap_.reserve(n);
+  heap_.reserve(n + marked_); // marked entries hold their places until purged
   index_.reserve(n, key_of());
 }
 

@@ -550,6 +550,21 @@ TEST_CASE("reserving room keeps what the table holds, and inserting into it move
   CHECK(table.size() == 10'000);
 }
 
+TEST_CASE("reserving room counts the heap entries that erasures only marked") {
+  timer_table table;
+  for (std::uint64_t id = 1; id <= 100; ++id)
+    REQUIRE(table.insert(make(static_cast<std::int64_t>(id), id)));
+  for (std::uint64_t id = 2; id <= 51; ++id) // below the root: marked, not taken out
+    REQUIRE(table.erase(token{1, id}));
+  REQUIRE(table.size() == 50);
+  table.reserve(table.size() + 1000);
+  const auto reserved = table.memory_bytes();
+  for (std::uint64_t id = 101; id <= 1100; ++id)
+    REQUIRE(table.insert(make(static_cast<std::int64_t>(id), id)));
+  CHECK(table.memory_bytes() == reserved); // the heap did not grow
+  CHECK(table.size() == 1050);
+}
+
 TEST_CASE("a batch with lookahead visits in order, stops at the first false, and may remove as it goes") {
   batch_fixture f{13};
   auto& [rng, table, model, tokens] = f;
