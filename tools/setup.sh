@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake libcaf-dev libssl-dev openssl nlohmann-json3-dev catch2
-  libbenchmark-dev libjemalloc-dev prometheus-cpp-dev iproute2 "$@")
+  libbenchmark-dev libjemalloc-dev prometheus-cpp-dev iproute2 erlang-base "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "chronos/server.hpp"
+#include "erlang_baseline.hpp"
 #include "workloads.hpp"
 
 namespace chronos::bench {
@@ -272,6 +273,7 @@ void run_w3(const options& opts, report& out) {
   const std::size_t n = opts.n ? opts.n : 100'000;
   chronos_w3(n, opts.seed, out);
   baseline_w3(n, opts.seed, out);
+  erlang_baseline("w3", n, opts, out);
 }
 
 void run_w4(const options& opts, report& out) {
@@ -279,6 +281,7 @@ void run_w4(const options& opts, report& out) {
   for (auto how : {w4_requests::single, w4_requests::batched}) {
     chronos_w4(rate, opts.seconds, how, out);
     baseline_w4(rate, opts.seconds, how, out);
+    erlang_baseline(how == w4_requests::single ? "w4_single" : "w4_batched", rate, opts, out);
   }
 }
 

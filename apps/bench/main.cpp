@@ -1,18 +1,16 @@
 // chronos-bench: how fast and how lean chronos is, against what a CAF user would
-// write instead (one delayed_send per timeout), measured in the same run.
+// write instead (one delayed_send per timeout) and what an Erlang user would
+// (erlang:send_after, where escript is installed), measured in the same run.
 //
 //   chronos-bench WORKLOAD [--n N] [--seed S] [--seconds S] [--runs R] [--json]
 //   WORKLOAD: w1 w2 w3 w4 restore remote durable compact
 
-#include <cstdio>
-#include <cstdlib>
+#include <exception>
 #include <iostream>
 #include <map>
-#include <memory>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "../cli.hpp"
+#include "child.hpp"
 #include "chronos/log.hpp"
 #include "workloads.hpp"
 
@@ -48,6 +46,10 @@ workloads:
   compact  request latency (one at a time, always mode) while a state of N
            timeouts (default 1,000,000) is compacted into a snapshot
 
+w1 to w4 also run erlang_send_after, what an Erlang user writes instead:
+erlang:send_after per timeout, erlang:cancel_timer to cancel (needs escript,
+from Debian's erlang-base; without it that baseline is left out).
+
 --runs R runs the workload R times (default 1), each in a process of its own,
 then prints each figure's median and range, and chronos's ratio to each
 baseline taken within each run.
@@ -63,39 +65,12 @@ const std::map<std::string, workload_fn> workloads{
 };
 
 // One run in a process of its own, as a separate invocation would be: RSS
-// deltas and the allocator's free memory start afresh. The child prints its
-// figures as JSON into a pipe; they are added to `out` as they arrive.
+// deltas and the allocator's free memory start afresh.
 bool run_in_child(workload_fn run, const options& opts, report& out) {
-  int fds[2];
-  if (::pipe(fds) != 0)
-    return false;
-  std::cout.flush();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(fds[0]);
-    ::close(fds[1]);
-    return false;
-  }
-  if (pid == 0) {
-    ::close(fds[0]);
-    ::dup2(fds[1], STDOUT_FILENO);
-    ::close(fds[1]);
+  return figures_from_child([&] {
     report child{true, 1};
     run(opts, child);
-    std::cout.flush();
-    std::_Exit(0);
-  }
-  ::close(fds[1]);
-  std::unique_ptr<FILE, int (*)(FILE*)> in{::fdopen(fds[0], "r"), &std::fclose};
-  char* line = nullptr;
-  std::size_t room = 0;
-  while (in && ::getline(&line, &room, in.get()) > 0)
-    if (auto f = parse_figure(line))
-      out.add(std::move(*f));
-  std::free(line);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }, out) == 0;
 }
 
 } // namespace
@@ -150,7 +125,12 @@ int main(int argc, char** argv) {
   report out{as_json, runs};
   const auto run = workloads.at(workload);
   if (runs == 1) {
-    run(opts, out);
+    try {
+      run(opts, out);
+    } catch (const std::exception& e) {
+      std::cerr << "chronos-bench: " << e.what() << "\n";
+      return 1;
+    }
   } else {
     for (std::size_t k = 1; k <= runs; ++k) {
       out.begin_run(k);

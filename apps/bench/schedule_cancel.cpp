@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "chronos/server.hpp"
+#include "erlang_baseline.hpp"
 #include "workloads.hpp"
 
 namespace chronos::bench {
@@ -169,6 +170,7 @@ void run_w1(const options& opts, report& out) {
   chronos_batched(opts, out, false, placement::pool);
   chronos_batched(opts, out, false, placement::own_thread);
   baseline_w1_w2(opts, out, false);
+  erlang_baseline("w1", opts.n ? opts.n : default_n, opts, out);
   caf_echo(opts, out);
 }
 
@@ -177,6 +179,8 @@ void run_w2(const options& opts, report& out) {
   chronos_batched(opts, out, true, placement::pool);
   chronos_batched(opts, out, true, placement::own_thread);
   baseline_w1_w2(opts, out, true);
+  for (const char* part : {"w1", "w2"})
+    erlang_baseline(part, opts.n ? opts.n : default_n, opts, out);
 }
 
 } // namespace chronos::bench

@@ -1,0 +1,23 @@
+#pragma once
+
+// The Erlang baseline: what an Erlang user writes instead of chronos,
+// erlang:send_after per timeout and erlang:cancel_timer to cancel
+// (erlang/send_after.escript), run by `escript` in a process of its own and
+// reported as the system "erlang_send_after" next to chronos's figures of
+// the same run.
+
+#include <string>
+
+#include "harness.hpp"
+#include "report.hpp"
+
+namespace chronos::bench {
+
+/// Runs the script's `workload` (w1, w2, w3, w4_single, w4_batched) with `n`
+/// timeouts (W4: schedules a second) and adds its figures to `out`. Without
+/// `escript` on PATH (Debian's erlang-base) it says so on standard error,
+/// once, and adds nothing; a script that fails throws std::runtime_error.
+void erlang_baseline(const std::string& workload, std::size_t n, const options& opts,
+                     report& out);
+
+} // namespace chronos::bench
