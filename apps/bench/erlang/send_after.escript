@@ -145,12 +145,14 @@ percentile(Sorted, N, P) -> lists:nth(round(P / 100 * (N - 1)) + 1, Sorted).
 now_us() -> erlang:monotonic_time(microsecond).
 seconds(Us) -> max(Us, 1) / 1.0e6.
 
+%% Resident bytes of the emulator, from /proc (pages of 4 KiB, as on x86-64).
 rss_bytes() ->
     {ok, Statm} = file:read_file("/proc/self/statm"),
     [_, Resident | _] = string:lexemes(binary_to_list(Statm), " \n"),
     list_to_integer(Resident) * 4096.
 
-%% User + system CPU time of the emulator (every thread), from /proc.
+%% User + system CPU time of the emulator (every thread), from /proc, whose
+%% clock ticks are 1/100 s (Linux's USER_HZ).
 cpu_seconds() ->
     {ok, Stat} = file:read_file("/proc/self/stat"),
     % Fields after the command name, which is in parentheses and may hold spaces.
