@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "harness.hpp"
+#include "options.hpp"
 #include "report.hpp"
 
 namespace chronos::bench {

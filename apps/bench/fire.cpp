@@ -7,6 +7,7 @@
 
 #include "chronos/server.hpp"
 #include "erlang_baseline.hpp"
+#include "harness.hpp"
 #include "workloads.hpp"
 
 namespace chronos::bench {

@@ -16,15 +16,10 @@
 #include "chronos/messages.hpp"
 #include "chronos/scheduler_tuning.hpp"
 #include "chronos/transport.hpp"
+#include "options.hpp"
 #include "probes.hpp"
 
 namespace chronos::bench {
-
-struct options {
-  std::size_t n = 0; // 0: the workload's default
-  std::uint64_t seed = 42;
-  double seconds = 10; // W4's duration
-};
 
 /// Whose actor system: the one serving chronos (and the baselines), or a
 /// remote client's, which reads peer messages the CAF way, as chronosctl does.

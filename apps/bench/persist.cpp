@@ -10,6 +10,7 @@
 #include "chronos/client.hpp"
 #include "chronos/journal.hpp"
 #include "chronos/server.hpp"
+#include "harness.hpp"
 #include "workloads.hpp"
 
 namespace chronos::bench {

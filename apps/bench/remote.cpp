@@ -6,6 +6,7 @@
 
 #include "chronos/client.hpp"
 #include "chronos/server.hpp"
+#include "harness.hpp"
 #include "workloads.hpp"
 
 namespace chronos::bench {

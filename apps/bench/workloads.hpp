@@ -1,6 +1,6 @@
 #pragma once
 
-#include "harness.hpp"
+#include "options.hpp"
 #include "report.hpp"
 
 namespace chronos::bench {
