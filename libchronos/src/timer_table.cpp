@@ -77,8 +77,7 @@ void timer_table::prefetch(token tok, ahead what) const {
       detail::prefetch(&slots_[s]);
     return;
   }
-  // One walk of the index gives the slot and the slots an erase reads after it.
-  const auto [s, after, after_next] = index_.likely_run(tok);
+  const auto s = index_.likely_slot(tok);
   if (s >= slots_.size())
     return;
   const auto& found = slots_[s];
@@ -86,8 +85,8 @@ void timer_table::prefetch(token tok, ahead what) const {
   if (pos >= heap_.size())
     return;
   detail::prefetch(&heap_[pos]); // marked as erased
-  // Its name-list neighbours, and the slots an erase from the index reads.
-  for (auto other : {found.prev, found.next, after, after_next})
+  // Its name-list neighbours, which the unlinking writes.
+  for (auto other : {found.prev, found.next})
     if (other < slots_.size()) // `none` is not
       detail::prefetch(&slots_[other]);
 }

@@ -165,27 +165,32 @@ TEST_CASE("the likely slot, found without looking at slots, is nearly always the
   CHECK(right >= 9'990); // 16 bits of fingerprint: a wrong match is 1 probe in 65,536
 }
 
-TEST_CASE("the likely run of a token is its slot and the entries after it in its run") {
+TEST_CASE("an erase reads the slots only of the entries after it that are 7 or more from home") {
   std::unordered_map<slot_id, token> slots;
-  auto key_of = [&](slot_id s) { return slots.at(s); };
-  // One home bucket in a table of 16, but fingerprints that differ: one run,
-  // in insertion order, each entry told apart without its slot.
-  auto at_home = [](std::uint64_t home, std::uint64_t i) {
-    return with_product(home << 60 | (i + 1) << 44);
+  std::size_t reads = 0;
+  auto key_of = [&](slot_id s) {
+    ++reads;
+    return slots.at(s);
   };
-  auto same_home = [&](std::uint64_t i) { return at_home(11, i); };
+  // One run from bucket 11 of 16: entry s sits s buckets from its home.
+  auto same_home = [](std::uint64_t i) { return with_product(std::uint64_t{11} << 60 | (i + 1) << 44); };
   token_index index;
-  for (slot_id s = 0; s < 10; ++s) { // buckets 11 .. 15 and 0 .. 4
+  for (slot_id s = 0; s < 10; ++s) {
     slots[s] = same_home(s);
     index.insert(s, key_of);
   }
-  slots[10] = at_home(6, 0); // another run, one empty bucket after the first
-  index.insert(10, key_of);
   REQUIRE(index.bucket_count() == 16);
-  using three = std::array<slot_id, 3>;
-  const auto none = token_index::none;
-  CHECK(index.likely_run(same_home(3)) == three{3, 4, 5});
-  CHECK(index.likely_run(same_home(8)) == three{8, 9, none}); // the run ends
-  CHECK(index.likely_run(same_home(9)) == three{9, none, none}); // not the next run
-  CHECK(index.likely_run(token{1, 2}) == three{none, none, none}); // not there: nothing to erase
+  const auto erase = [&](slot_id s) {
+    reads = 0;
+    index.erase(s, key_of);
+    slots.erase(s);
+    return reads;
+  };
+  // Its own key, then those of the entries 7, 8 and 9 from home, which move back.
+  CHECK(erase(0) == 1 + 3);
+  CHECK(erase(1) == 1 + 2); // the rest moved one closer
+  CHECK(erase(9) == 1);     // the run's last entry: nothing after it
+  for (const auto& [s, t] : slots)
+    CHECK(index.find(t, key_of) == s);
+  CHECK(index.find(same_home(0), key_of) == token_index::none);
 }

@@ -9,12 +9,17 @@
 // under churn.
 //
 // A bucket holds the slot id in its low bits and, in the bits slot ids do not
-// need yet, a fingerprint of the key's hash. A probe looks at a slot (a
+// need yet, the entry's distance from its home bucket (3 bits; 7 means "7 or
+// more") and a fingerprint of the key's hash. A probe looks at a slot (a
 // cache miss: slots are spread over tens of megabytes) only when the
 // fingerprint matches, so a lookup touches about one slot, and an insert's
 // check for a key that is not there none, instead of one per occupied
-// bucket on the way. With a million slots 11 bits are left (1 probe in 2,048
-// looks at a wrong slot); with 2^32 slots none, and every probe looks.
+// bucket on the way. Deletion reads the distances of the entries after the
+// hole to see which move back, and looks at a slot only for an entry 7 or
+// more from home (reading every such entry's slot was where a cancel's
+// erase from the index waited in a profile of W4). With a million slots 8
+// bits of fingerprint are left (1 probe in 256 looks at a wrong slot); with
+// slot ids of 29 bits or more none, and every probe looks.
 
 #include <algorithm>
 #include <array>
@@ -65,9 +70,13 @@ public:
       hole = (hole + 1) & mask();
     for (auto b = (hole + 1) & mask(); buckets_[b] != none; b = (b + 1) & mask()) {
       // An entry may move back into the hole unless its home lies in (hole, b].
-      const auto from_home = (b - home(hash(key_of(slot_in(buckets_[b]))))) & mask();
-      if (from_home >= ((b - hole) & mask())) {
-        buckets_[hole] = buckets_[b];
+      const slot_id v = buckets_[b];
+      std::size_t from_home = distance_in(v);
+      if (from_home == far())
+        from_home = (b - home(hash(key_of(slot_in(v))))) & mask();
+      const auto gap = (b - hole) & mask();
+      if (from_home >= gap) {
+        buckets_[hole] = with_distance(v, from_home - gap);
         hole = b;
       }
     }
@@ -120,30 +129,11 @@ public:
     return probe(t, [](slot_id) { return true; });
   }
 
-  /// The slot in `t`'s likely bucket and those in the two after it, `none`
-  /// past the end of its run: `t`'s likely slot and the first entries an
-  /// erase of `t` reads (to see whether they move back), found in one walk
-  /// without looking at slots, for a hint.
-  std::array<slot_id, 3> likely_run(Key t) const {
-    std::array<slot_id, 3> run{none, none, none};
-    const auto b = probe_bucket(t, [](slot_id) { return true; });
-    if (b == npos)
-      return run;
-    for (std::size_t i = 0; i < run.size(); ++i) {
-      const auto v = buckets_[(b + i) & mask()];
-      if (v == none)
-        break;
-      run[i] = slot_in(v);
-    }
-    return run;
-  }
-
   std::size_t bucket_count() const { return buckets_.size(); }
   std::size_t memory_bytes() const { return buckets_.capacity() * sizeof(slot_id); }
 
 private:
   static constexpr unsigned min_slot_bits = 16;
-  static constexpr std::size_t npos = ~std::size_t{0};
 
   // The most entries `buckets` take: a load of 3/4 keeps probe runs short.
   static constexpr std::size_t holds(std::size_t buckets) { return buckets / 4 * 3; }
@@ -152,23 +142,16 @@ private:
   // matches and that `is_it` accepts, or `none` at the first empty bucket.
   template <class IsIt>
   slot_id probe(Key t, IsIt is_it) const {
-    const auto b = probe_bucket(t, is_it);
-    return b == npos ? none : slot_in(buckets_[b]);
-  }
-
-  // The same walk, giving the bucket (`npos` for none).
-  template <class IsIt>
-  std::size_t probe_bucket(Key t, IsIt is_it) const {
     if (buckets_.empty())
-      return npos;
+      return none;
     const auto h = hash(t);
     const auto fp = fingerprint(h);
     for (auto b = home(h);; b = (b + 1) & mask()) {
       const slot_id v = buckets_[b];
       if (v == none)
-        return npos;
+        return none;
       if (fingerprint_of(v) == fp && is_it(slot_in(v)))
-        return b;
+        return slot_in(v);
     }
   }
 
@@ -179,9 +162,24 @@ private:
   // bucket comes from the top bits, the fingerprint from the bits below.
   static std::uint64_t hash(Key t) { return std::hash<Key>{}(t) * 0x9e3779b97f4a7c15ULL; }
   std::size_t home(std::uint64_t h) const { return static_cast<std::size_t>(h >> shift_); }
-  // The 16 bits below the home's, as many as the slot ids leave room for.
+  // The 16 bits below the home's, as many as the slot ids and the distance
+  // leave room for.
   std::uint64_t fingerprint(std::uint64_t h) const {
-    return (h >> (shift_ - 16)) & ((std::uint64_t{1} << (32 - slot_bits_)) - 1);
+    return (h >> (shift_ - 16)) & ((std::uint64_t{1} << (32 - slot_bits_ - distance_bits())) - 1);
+  }
+
+  // A bucket's distance field: up to 3 bits, as the slot ids leave room for.
+  static constexpr unsigned max_distance_bits = 3;
+  unsigned distance_bits() const { return std::min(max_distance_bits, 32 - slot_bits_); }
+  // The distance stored for entries this far from home or farther.
+  std::size_t far() const { return (std::size_t{1} << distance_bits()) - 1; }
+  std::size_t distance_in(slot_id v) const {
+    return static_cast<std::size_t>(std::uint64_t{v} >> slot_bits_ & far());
+  }
+  slot_id with_distance(slot_id v, std::size_t from_home) const {
+    const auto field = std::uint64_t{far()} << slot_bits_;
+    return static_cast<slot_id>((v & ~field)
+                                | std::uint64_t{std::min(from_home, far())} << slot_bits_);
   }
 
   // Bits a slot id needs, with its all-ones pattern kept free: a bucket
@@ -198,14 +196,18 @@ private:
     return static_cast<slot_id>(v & ((std::uint64_t{1} << bits) - 1));
   }
   slot_id slot_in(slot_id v) const { return low_bits(v, slot_bits_); }
-  std::uint64_t fingerprint_of(slot_id v) const { return std::uint64_t{v} >> slot_bits_; }
+  std::uint64_t fingerprint_of(slot_id v) const {
+    return std::uint64_t{v} >> (slot_bits_ + distance_bits());
+  }
 
   // Puts slot `s`, whose key hashes to `h`, in the first free bucket from its home.
   void place(slot_id s, std::uint64_t h) {
     auto b = home(h);
-    while (buckets_[b] != none)
-      b = (b + 1) & mask();
-    buckets_[b] = static_cast<slot_id>(fingerprint(h) << slot_bits_ | s);
+    std::size_t from_home = 0;
+    for (; buckets_[b] != none; b = (b + 1) & mask())
+      ++from_home;
+    buckets_[b] = with_distance(
+      static_cast<slot_id>(fingerprint(h) << (slot_bits_ + distance_bits()) | s), from_home);
   }
 
   // Re-places every entry. Dense slot ids (the timer table's) are taken in
@@ -290,7 +292,7 @@ private:
   page_vector<slot_id> buckets_;
   std::size_t size_ = 0;
   unsigned shift_ = 64;
-  unsigned slot_bits_ = min_slot_bits; // the rest of a bucket is fingerprint
+  unsigned slot_bits_ = min_slot_bits; // the rest of a bucket: distance, fingerprint
 };
 
 } // namespace chronos

@@ -96,11 +96,10 @@ public:
   /// first false, and returns where it stopped (n if it did not). Before
   /// each call it hints the cache with what the calls for later tokens
   /// (`token_at(j)`) will touch: their index buckets, then their slots, and,
-  /// when `f` removes them, their heap entries (marked), their name-list
-  /// neighbours and the slots of the index entries that follow theirs (an
-  /// erase checks whether they move back). At
-  /// a million timeouts each of those is a cache miss; this way the misses
-  /// of several tokens overlap instead of following one another.
+  /// when `f` removes them, their heap entries (marked) and their name-list
+  /// neighbours. At a million timeouts each of those is a cache miss; this
+  /// way the misses of several tokens overlap instead of following one
+  /// another.
   template <class TokenAt, class F>
   std::size_t for_each_ahead(std::size_t n, TokenAt token_at, bool removing, F f) const {
     constexpr std::size_t step = 4;
