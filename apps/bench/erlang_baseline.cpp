@@ -43,7 +43,7 @@ std::optional<std::string> missing(const std::optional<std::string>& escript,
 } // namespace
 
 void erlang_baseline(const std::string& workload, std::size_t n, const options& opts,
-                     report& out) {
+                     report& out, const std::string& note) {
   static const auto escript = find_on_path("escript");
   const std::string script = CHRONOS_BENCH_ERLANG_SCRIPT;
   if (auto why = missing(escript, script)) {
@@ -57,7 +57,8 @@ void erlang_baseline(const std::string& workload, std::size_t n, const options& 
                                 workload,
                                 std::to_string(n),
                                 std::to_string(opts.seed),
-                                std::to_string(static_cast<long>(opts.seconds))};
+                                std::to_string(static_cast<long>(opts.seconds)),
+                                note};
   // Made before the fork: the child only execs.
   std::vector<char*> argv;
   for (auto& a : args)

@@ -5,8 +5,10 @@
 %% cancel, driven like chronos-bench's workloads (apps/bench/*.cpp). The
 %% emulator runs with its defaults, as an Erlang service would.
 %%
-%%   escript send_after.escript WORKLOAD N SEED SECONDS
+%%   escript send_after.escript WORKLOAD N SEED SECONDS [NOTE]
 %%   WORKLOAD: w1 | w2 | w3 | w4_single | w4_batched
+%%   NOTE: the note of the workload's one noted figure (w3's scheduling_s,
+%%   w4's cpu_pct), chronos-bench's own, so that its ratios pair them
 %%
 %% Prints one JSON object a line, as `chronos-bench --json` does; chronos-bench
 %% reads them into its report as the baseline "erlang_send_after".
@@ -15,16 +17,18 @@
 -mode(compile).
 
 main([Workload, N, Seed, Seconds]) ->
+    main([Workload, N, Seed, Seconds, ""]);
+main([Workload, N, Seed, Seconds, Note]) ->
     rand:seed(exsss, {list_to_integer(Seed), 1, 2}),
-    run(Workload, list_to_integer(N), list_to_integer(Seconds));
+    run(Workload, list_to_integer(N), list_to_integer(Seconds), Note);
 main(_) ->
-    io:format(standard_error, "usage: send_after.escript WORKLOAD N SEED SECONDS~n", []),
+    io:format(standard_error, "usage: send_after.escript WORKLOAD N SEED SECONDS [NOTE]~n", []),
     halt(2).
 
 %% W1: N timeouts due uniformly in [1 h, 2 h]: schedules/s and resident bytes
 %% per pending timer. The references are dropped, as chronos's figure leaves
 %% out what its client keeps.
-run("w1", N, _) ->
+run("w1", N, _, _) ->
     Delays = delays(N),
     Sink = spawn(fun idle/0),
     Before = rss_bytes(),
@@ -35,7 +39,7 @@ run("w1", N, _) ->
     figure("w1", "schedules_per_s", N / seconds(Elapsed), "1/s", ""),
     figure("w1", "bytes_per_timer", (After - Before) / N, "B", "");
 %% W2: N timeouts as in W1, kept by reference, cancelled in random order.
-run("w2", N, _) ->
+run("w2", N, _, _) ->
     Sink = spawn(fun idle/0),
     Refs = [erlang:send_after(D, Sink, D) || D <- delays(N)],
     Shuffled = [R || {_, R} <- lists:sort([{rand:uniform(), R} || R <- Refs])],
@@ -45,7 +49,7 @@ run("w2", N, _) ->
     figure("w2", "cancels_per_s", N / seconds(Elapsed), "1/s", "");
 %% W3: N timeouts due uniformly between 0.5 s and 1.5 s after the start;
 %% lateness is a delivery's time minus its deadline.
-run("w3", N, _) ->
+run("w3", N, _, Note) ->
     Parent = self(),
     Receiver = spawn(fun() -> collect(Parent, N, []) end),
     Start = erlang:monotonic_time(millisecond),
@@ -55,7 +59,7 @@ run("w3", N, _) ->
     Scheduling = seconds(now_us() - T0),
     {Lateness, LastUs} = receive {collected, L, Last} -> {lists:sort(L), Last} end,
     Span = seconds(LastUs - lists:min(Deadlines) * 1000),
-    figure("w3", "scheduling_s", Scheduling, "s", "deadlines start 0.5 s after it began"),
+    figure("w3", "scheduling_s", Scheduling, "s", Note),
     figure("w3", "deliveries_per_s", N / Span, "1/s", ""),
     figure("w3", "lateness_p50_us", percentile(Lateness, N, 50), "us", ""),
     figure("w3", "lateness_p99_us", percentile(Lateness, N, 99), "us", ""),
@@ -64,13 +68,13 @@ run("w3", N, _) ->
 %% and cancels 90% of the previous tick's: the owner's CPU, and the ticker's,
 %% per second of load (the whole emulator's, as chronos-bench measures its
 %% own process). One message per schedule and cancel, or one of each a tick.
-run("w4_single", Rate, Seconds) -> steady(Rate, Seconds, single);
-run("w4_batched", Rate, Seconds) -> steady(Rate, Seconds, batched);
-run(Other, _, _) ->
+run("w4_single", Rate, Seconds, Note) -> steady(Rate, Seconds, single, Note);
+run("w4_batched", Rate, Seconds, Note) -> steady(Rate, Seconds, batched, Note);
+run(Other, _, _, _) ->
     io:format(standard_error, "send_after.escript: unknown workload ~s~n", [Other]),
     halt(2).
 
-steady(Rate, Seconds, How) ->
+steady(Rate, Seconds, How, Note) ->
     PerTick = max(1, Rate div 100),
     Ticks = Seconds * 100,
     Owner = spawn(fun() -> owner(#{}) end),
@@ -79,7 +83,7 @@ steady(Rate, Seconds, How) ->
     tick(Owner, How, PerTick, 0, Ticks, T0, [], 0),
     Wall = (erlang:monotonic_time(millisecond) - T0) / 1000,
     Cpu = cpu_seconds() - Cpu0,
-    figure("w4", "cpu_pct", 100 * Cpu / Wall, "%", w4_note(Rate, How)).
+    figure("w4", "cpu_pct", 100 * Cpu / Wall, "%", Note).
 
 %% Tick K of Ticks: schedules PerTick new timeouts (ids from Next), cancels
 %% 90% of the previous tick's, then waits for its slot.
@@ -124,9 +128,6 @@ disarm(Id, Timers) ->
         {Ref, Rest} -> erlang:cancel_timer(Ref), Rest;
         error -> Timers
     end.
-
-w4_note(Rate, single) -> integer_to_list(Rate) ++ " schedules/s, one request each (chronos: 64 in flight)";
-w4_note(Rate, batched) -> integer_to_list(Rate) ++ " schedules/s, one request a tick".
 
 collect(Parent, 0, Lateness) ->
     Parent ! {collected, Lateness, erlang:monotonic_time(microsecond)};
