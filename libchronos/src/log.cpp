@@ -58,4 +58,28 @@ void log(log_level level, std::string_view message) {
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
+std::optional<std::uint64_t> log_throttle::admit() {
+  const std::int64_t now = now_().time_since_epoch() / std::chrono::nanoseconds{1};
+  auto next = next_ns_.load(std::memory_order_relaxed);
+  if (now < next || !next_ns_.compare_exchange_strong(
+                      next, now + period_ / std::chrono::nanoseconds{1}, std::memory_order_relaxed)) {
+    held_back_.fetch_add(1, std::memory_order_relaxed);
+    return std::nullopt;
+  }
+  return held_back_.exchange(0, std::memory_order_relaxed);
+}
+
+void log_throttle::log(log_level level, std::string_view message) {
+  auto held_back = admit();
+  if (!held_back)
+    return;
+  if (*held_back == 0) {
+    chronos::log(level, message);
+    return;
+  }
+  std::string line{message};
+  line += " (and " + std::to_string(*held_back) + " more like it before this one)";
+  chronos::log(level, line);
+}
+
 } // namespace chronos

@@ -3,6 +3,12 @@
 // A minimal logger: one line a message on stderr, with an RFC 3339 time stamp
 // and a level. CAF's own logging is compiled out of the Debian build.
 
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <optional>
 #include <string_view>
 
 namespace chronos {
@@ -21,5 +27,30 @@ inline void log_error(std::string_view m) { log(log_level::error, m); }
 inline void log_warning(std::string_view m) { log(log_level::warning, m); }
 inline void log_info(std::string_view m) { log(log_level::info, m); }
 inline void log_debug(std::string_view m) { log(log_level::debug, m); }
+
+/// Lets one line through per period, for what a peer can make happen as often
+/// as it likes (refused messages): the log says that it happens, and how
+/// often, without growing at the peer's pace. Thread-safe.
+class log_throttle {
+public:
+  using clock_fn = std::function<std::chrono::steady_clock::time_point()>;
+
+  explicit log_throttle(std::chrono::milliseconds period = std::chrono::seconds{1},
+                        clock_fn now = std::chrono::steady_clock::now)
+    : period_(period), now_(std::move(now)) {}
+
+  /// For a line about to be logged: how many were held back since the last
+  /// one let through, or nothing if this one is held back too.
+  std::optional<std::uint64_t> admit();
+
+  /// Logs `message` if admitted, with the count of those held back before it.
+  void log(log_level level, std::string_view message);
+
+private:
+  std::chrono::milliseconds period_;
+  clock_fn now_;
+  std::atomic<std::int64_t> next_ns_{std::numeric_limits<std::int64_t>::min()};
+  std::atomic<std::uint64_t> held_back_{0};
+};
 
 } // namespace chronos
