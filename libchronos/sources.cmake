@@ -38,6 +38,7 @@ set(CHRONOS_ACTOR_SOURCES
   src/scheduler_tuning.cpp
   src/server.cpp
   src/server_delivery.cpp
+  src/server_gate.cpp
   src/server_journal.cpp
   src/transport.cpp
 )

@@ -24,9 +24,9 @@ void arm(server_actor self) {
     return;
   const auto delay = duration_cast<nanoseconds>(*next - now(self));
   if (delay <= nanoseconds{0})
-    self->send(self, wakeup_atom::value, st.generation);
+    self->send(self, wakeup_msg{st.generation});
   else
-    self->delayed_send(self, delay, wakeup_atom::value, st.generation);
+    self->delayed_send(self, delay, wakeup_msg{st.generation});
 }
 
 namespace {
@@ -194,7 +194,7 @@ void start(server_actor self) {
   if (st.commits)
     st.core.record_changes(true);
   if (st.commits && st.cfg.mode == durability::interval)
-    self->delayed_send(self, st.cfg.sync_interval, sync_atom::value);
+    self->delayed_send(self, st.cfg.sync_interval, sync_msg{});
   measure_snapshot(self);
   fire_due(self);
   arm(self);
@@ -228,14 +228,23 @@ void shutdown(server_actor self, const caf::error& reason) {
   self->quit(reason);
 }
 
-// A peer may send anything: log it, answer unexpected_message, keep serving.
+// A peer may send anything, as often as it likes: log it (a line a second at
+// most), answer unexpected_message, keep serving.
+log_throttle ignored_log;
+
 caf::result<caf::message> ignore_unknown(caf::scheduled_actor* self, caf::message_view& msg) {
   auto text = caf::to_string(msg.content());
   if (text.size() > 200)
     text = text.substr(0, 200) + "...";
-  log_warning("ignored a message chronos does not understand from "
-              + caf::to_string(self->current_sender()) + ": " + text);
+  ignored_log.log(log_level::warning, "ignored a message chronos does not understand from "
+                                        + caf::to_string(self->current_sender()) + ": " + text);
   return caf::sec::unexpected_message;
+}
+
+// chronos sends no requests, so an error message answers nothing it asked
+// (CAF's default handler would end the actor).
+void ignore_error(caf::scheduled_actor*, caf::error& err) {
+  ignored_log.log(log_level::warning, "ignored an error message: " + caf::to_string(err));
 }
 
 // -- behavior -------------------------------------------------------------------
@@ -246,8 +255,8 @@ caf::result<caf::message> ignore_unknown(caf::scheduled_actor* self, caf::messag
 // disk thread's first write; passing this mutex makes the same order visible.
 std::mutex restore_handoff;
 
-chronos_api::behavior_type server_behavior(server_actor self, server_state core,
-                                           recovery restored, server_config cfg) {
+server_impl_api::behavior_type server_behavior(server_actor self, server_state core,
+                                               recovery restored, server_config cfg) {
   self->state.core = std::move(core);
   if (restored.journal) {
     std::lock_guard<std::mutex> received{restore_handoff};
@@ -255,14 +264,15 @@ chronos_api::behavior_type server_behavior(server_actor self, server_state core,
     // the actor owns the thread, not the other way round.
     self->state.commits = std::make_unique<group_commit>(
       std::move(restored.journal), [addr = self->address()] {
-        if (auto hdl = caf::actor_cast<chronos_api>(addr))
-          caf::anon_send(hdl, written_atom::value);
+        if (auto hdl = caf::actor_cast<server_impl_api>(addr))
+          caf::anon_send(hdl, written_msg{});
       },
       cfg.io_threads);
   }
   self->state.cfg = std::move(cfg);
   self->state.snapshot_stale = restored.snapshot_stale;
   self->set_default_handler(ignore_unknown);
+  self->set_error_handler(ignore_error);
   self->set_exit_handler([=](caf::exit_msg& msg) { shutdown(self, msg.reason); });
   self->set_down_handler([=](caf::down_msg& msg) { forget_actor(self, msg.source); });
   start(self);
@@ -316,10 +326,6 @@ chronos_api::behavior_type server_behavior(server_actor self, server_state core,
         awaiting.erase(waiting);
         return ok_or_error(core.acknowledge(tok, deadline_ms));
       });
-    },
-    // An acknowledgement is late.
-    [=](redeliver_atom, const std::string& tok, std::int64_t deadline_ms) {
-      redeliver(self, tok, deadline_ms);
     },
     // Adds a timeout and answers its token.
     [=](schedule_atom, const schedule_request& req) -> caf::result<std::string> {
@@ -402,37 +408,47 @@ chronos_api::behavior_type server_behavior(server_actor self, server_state core,
         return with_registered(self->state.core.namespaces(text), self->state, text);
       });
     },
+    // -- the actor's own messages (internal_messages.hpp) --
     // The one pending wake-up; stale generations are ignored.
-    [=](wakeup_atom, std::uint64_t generation) {
+    [=](const wakeup_msg& msg) {
       auto& st = self->state;
-      if (generation != st.generation)
+      if (msg.generation != st.generation)
         return;
       st.armed_for.reset();
       fire_due(self);
       arm(self);
     },
+    // An acknowledgement is late.
+    [=](const redeliver_msg& msg) { redeliver(self, msg.token, msg.deadline_ms); },
     // The batch of changes made since the last commit goes to the disk thread.
-    [=](commit_atom) {
+    [=](commit_msg) {
       self->state.commit_requested = false;
       submit(self);
     },
     // The disk thread wrote a batch.
-    [=](written_atom) { on_written(self); },
+    [=](written_msg) { on_written(self); },
     // A broken journal tries again.
-    [=](retry_atom) { retry_journal(self); },
+    [=](retry_msg) { retry_journal(self); },
     // `interval` mode: what was written since the last tick is fsynced.
-    [=](sync_atom) {
+    [=](sync_msg) {
       sync_journal(self);
-      self->delayed_send(self, self->state.cfg.sync_interval, sync_atom::value);
+      self->delayed_send(self, self->state.cfg.sync_interval, sync_msg{});
     },
     // A compaction's snapshot is written (or failed: the journals stay valid).
-    [=](compacted_atom, std::uint64_t generation, const std::string& failed) {
-      on_compacted(self, generation, failed);
-    },
+    [=](const compacted_msg& msg) { on_compacted(self, msg.generation, msg.failed); },
   };
 }
 
 } // namespace
+
+server_actor_impl::server_actor_impl(caf::actor_config& cfg, server_state core, recovery restored,
+                                     server_config config)
+  : super(cfg), core_(std::move(core)), restored_(std::move(restored)),
+    config_(std::move(config)) {}
+
+server_actor_impl::behavior_type server_actor_impl::make_behavior() {
+  return server_behavior(this, std::move(core_), std::move(restored_), std::move(config_));
+}
 
 } // namespace chronos::detail
 
@@ -451,9 +467,9 @@ outcome<chronos_api> spawn_server(caf::actor_system& sys, server_config cfg) {
       log_info("replayed " + std::to_string(restored.replayed) + " journal records");
   }
   { std::lock_guard<std::mutex> published{detail::restore_handoff}; }
-  // Spawned with arguments, not a capturing lambda: CAF 0.17 dereferences a null
-  // argument tuple for argument-less spawns, which UBSan rightly reports.
-  return sys.spawn(detail::server_behavior, std::move(core), std::move(restored), std::move(cfg));
+  auto srv = sys.spawn<detail::server_actor_impl>(std::move(core), std::move(restored),
+                                                  std::move(cfg));
+  return caf::actor_cast<chronos_api>(srv);
 }
 
 } // namespace chronos

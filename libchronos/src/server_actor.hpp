@@ -17,6 +17,7 @@
 
 #include "chronos/group_commit.hpp"
 #include "chronos/server.hpp"
+#include "internal_messages.hpp"
 #include "name_directory.hpp"
 
 namespace chronos::detail {
@@ -74,7 +75,31 @@ struct server_actor_state {
   static inline const char* name = "chronos";
 };
 
-using server_actor = chronos_api::stateful_pointer<server_actor_state>;
+using server_actor = server_impl_api::stateful_pointer<server_actor_state>;
+
+/// The chronos actor. Its mailbox keeps out what a peer may not send: CAF's
+/// system messages (exit, down, error, timeouts, stream traffic) made by a
+/// peer would stop the actor, forget a client's names or corrupt its
+/// mailbox; chronos takes them only from this process.
+class server_actor_impl
+  : public caf::stateful_actor<server_actor_state, server_impl_api::base> {
+public:
+  using super = caf::stateful_actor<server_actor_state, server_impl_api::base>;
+
+  server_actor_impl(caf::actor_config& cfg, server_state core, recovery restored,
+                    server_config config);
+
+  using super::enqueue;
+  void enqueue(caf::mailbox_element_ptr x, caf::execution_unit* eu) override;
+
+  behavior_type make_behavior() override;
+
+private:
+  // What the behavior starts from; moved into the state when it is made.
+  server_state core_;
+  recovery restored_;
+  server_config config_;
+};
 
 // -- shared helpers -------------------------------------------------------------
 
@@ -108,7 +133,7 @@ inline void request_commit(server_actor self) {
   if (st.commit_requested)
     return;
   st.commit_requested = true;
-  self->send(self, commit_atom::value);
+  self->send(self, commit_msg{});
 }
 
 // The reply to a client change: at once, or once its batch is durable.

@@ -24,7 +24,7 @@ void send_timeout(const caf::actor& to, timeout&& t) {
 void expect_ack(server_actor self, const timeout& t, const name_directory::target& to) {
   auto& st = self->state;
   st.awaiting_ack[t.token] = {to_epoch_ms(t.deadline), to.who.address()};
-  self->delayed_send(self, to.ack, redeliver_atom::value, t.token.str(), to_epoch_ms(t.deadline));
+  self->delayed_send(self, to.ack, redeliver_msg{t.token.str(), to_epoch_ms(t.deadline)});
 }
 
 } // namespace
@@ -74,7 +74,7 @@ void forget_actor(server_actor self, const caf::actor_addr& who) {
   // What it did not acknowledge goes to another member now, not when it is late.
   for (const auto& [tok, waiting] : st.awaiting_ack)
     if (waiting.member == who)
-      self->send(self, redeliver_atom::value, tok.str(), waiting.deadline_ms);
+      self->send(self, redeliver_msg{tok.str(), waiting.deadline_ms});
 }
 
 } // namespace chronos::detail

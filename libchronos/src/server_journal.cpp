@@ -44,7 +44,7 @@ void schedule_retry(server_actor self) {
   if (st.retry_scheduled)
     return;
   st.retry_scheduled = true;
-  self->delayed_send(self, seconds{1}, retry_atom::value);
+  self->delayed_send(self, seconds{1}, retry_msg{});
 }
 
 // True once the journal has grown past the threshold, or the state file is
@@ -111,13 +111,13 @@ void compact(server_actor self) {
     return ok ? std::string{} : ok.error().detail;
   };
   if (!st.cfg.io_threads) {
-    self->send(self, compacted_atom::value, closed + 1, write_snapshot());
+    self->send(self, compacted_msg{closed + 1, write_snapshot()});
     return;
   }
   if (st.compactor.joinable())
     st.compactor.join();
-  st.compactor = std::thread{[hdl = chronos_api{self}, closed, write_snapshot] {
-    caf::anon_send(hdl, compacted_atom::value, closed + 1, write_snapshot());
+  st.compactor = std::thread{[hdl = server_impl_api{self}, closed, write_snapshot] {
+    caf::anon_send(hdl, compacted_msg{closed + 1, write_snapshot()});
   }};
 }
 

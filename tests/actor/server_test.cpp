@@ -3,6 +3,7 @@
 #include <sys/prctl.h>
 
 #include "chronos/scheduler_tuning.hpp"
+#include "internal_messages.hpp"
 
 using namespace chronos;
 using namespace std::chrono_literals;
@@ -221,7 +222,7 @@ TEST_CASE_METHOD(test::actor_fixture, "stale wake-ups are ignored") {
   // so only a forged (stale) wake-up could deliver it now.
   skew = 5s;
   for (std::uint64_t generation : {0u, 7u, 1000u})
-    caf::anon_send(srv, wakeup_atom::value, generation);
+    caf::anon_send(caf::actor_cast<detail::server_impl_api>(srv), detail::wakeup_msg{generation});
   sched.run();
   CHECK(box->empty());
   advance(1s);

@@ -25,12 +25,12 @@
 //   client         count_atom, name_selector                 timeout_count
 //   client         stats_atom                                stats_info
 //   client         stats_atom, name_selector                 vector<namespace_info>, by name
-//   chronos        wakeup_atom, generation                   (none: internal timer)
-//   chronos        redeliver_atom, token, deadline_ms        (none: an acknowledgement is late)
-//   chronos        commit_atom / retry_atom / sync_atom      (none: journal writes)
-//   disk thread    written_atom                              (none: a batch is written)
-//   compactor      compacted_atom, generation, error text    (none: snapshot written)
 //   chronos  -->   actor registered under the name:          chronos_timeout
+//
+// That is all a peer can reach. The actor's own timers and its disk and
+// compaction threads speak to it in types no node registers with CAF, so the
+// network cannot carry them; and CAF's system messages (exit, down, error,
+// stream traffic) that arrive from a peer are dropped before they reach it.
 //
 // Every failing request is answered with a `caf::error` of category "chronos"
 // whose code is a `chronos::errc` and whose context holds a one-line detail.
@@ -66,14 +66,6 @@ using count_atom = caf::atom_constant<caf::atom("count")>;
 using join_atom = caf::atom_constant<caf::atom("join")>;
 using leave_atom = caf::atom_constant<caf::atom("leave")>;
 using ack_atom = caf::atom_constant<caf::atom("ack")>;
-using redeliver_atom = caf::atom_constant<caf::atom("redeliver")>;
-using wakeup_atom = caf::atom_constant<caf::atom("wakeup")>;
-// Internal: the actor sends these to itself (journal.hpp, group_commit.hpp).
-using commit_atom = caf::atom_constant<caf::atom("commit")>;
-using written_atom = caf::atom_constant<caf::atom("written")>;
-using retry_atom = caf::atom_constant<caf::atom("retry")>;
-using sync_atom = caf::atom_constant<caf::atom("sync")>;
-using compacted_atom = caf::atom_constant<caf::atom("compacted")>;
 
 using chronos_api = caf::typed_actor<
   caf::replies_to<register_atom, std::string, caf::actor>::with<caf::ok_atom>,
@@ -92,14 +84,7 @@ using chronos_api = caf::typed_actor<
   caf::replies_to<list_atom, std::string>::with<timeout_list>,
   caf::replies_to<count_atom, name_selector>::with<timeout_count>,
   caf::replies_to<stats_atom>::with<stats_info>,
-  caf::replies_to<stats_atom, name_selector>::with<std::vector<namespace_info>>,
-  caf::reacts_to<wakeup_atom, std::uint64_t>,
-  caf::reacts_to<redeliver_atom, std::string, std::int64_t>,
-  caf::reacts_to<commit_atom>,
-  caf::reacts_to<written_atom>,
-  caf::reacts_to<retry_atom>,
-  caf::reacts_to<sync_atom>,
-  caf::reacts_to<compacted_atom, std::uint64_t, std::string>>;
+  caf::replies_to<stats_atom, name_selector>::with<std::vector<namespace_info>>>;
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, when_spec& x) {
