@@ -80,6 +80,20 @@ void hand_over(server_actor self, bool sync) {
   });
 }
 
+// Something waits to go to the disk thread: changes, or replies to changes
+// that changed nothing (a cancel by name that matched none), which wait
+// behind the batches before them all the same, so that no reply tells of a
+// state that is not yet durable.
+bool batch_waiting(const server_actor_state& st) {
+  return st.commits->pending() || !st.staged_replies.empty();
+}
+
+// Hands over what waits; only a batch with changes in it needs an fsync.
+void hand_over_waiting(server_actor self) {
+  auto& st = self->state;
+  hand_over(self, always(self) && st.commits->pending());
+}
+
 } // namespace
 
 // Opens the next journal; another thread then rebuilds the state from the
@@ -131,13 +145,13 @@ std::optional<caf::error> refuse_if_broken(server_actor self) {
 
 void submit(server_actor self) {
   auto& st = self->state;
-  if (!st.commits || !st.commits->pending())
+  if (!st.commits || !batch_waiting(st))
     return;
   // A compaction needs a moment with nothing being written: hold the batch
   // back until the disk thread is done (one write at most).
   if (st.commits->busy() && compaction_wanted(st))
     return;
-  hand_over(self, always(self));
+  hand_over_waiting(self);
 }
 
 void sync_journal(server_actor self) {
@@ -157,8 +171,8 @@ void drain(server_actor self) {
   auto& st = self->state;
   if (!st.commits)
     return;
-  if (st.commits->pending())
-    hand_over(self, always(self));
+  if (batch_waiting(st))
+    hand_over_waiting(self);
   if (st.commits->busy())
     settle(self, true);
 }

@@ -42,6 +42,24 @@ TEST_CASE_METHOD(test::actor_fixture, "acknowledged changes survive a crash") {
   CHECK((*rows)[2].token == kept);
 }
 
+TEST_CASE_METHOD(test::actor_fixture, "changes that change nothing are answered at once when every change is fsynced") {
+  test::temp_dir dir;
+  auto srv = start(dir.file("chronos.json"));
+  auto kept = schedule(srv, "w", 60'000, "kept");
+  auto by_name = reply_by_idle<std::uint64_t>(srv, cancel_atom::value, name_selector{"nobody"});
+  REQUIRE(by_name);
+  REQUIRE(*by_name);
+  CHECK(**by_name == 0);
+  auto by_namespace = reply_by_idle<std::uint64_t>(srv, cancel_atom::value, name_selector{"ns/"});
+  REQUIRE(by_namespace);
+  REQUIRE(*by_namespace);
+  CHECK(**by_namespace == 0);
+  auto no_tokens = reply_by_idle<caf::ok_atom>(srv, cancel_atom::value, std::vector<std::string>{});
+  REQUIRE(no_tokens);
+  CHECK(*no_tokens);
+  CHECK(stats(srv).pending == 1);
+}
+
 TEST_CASE_METHOD(test::actor_fixture, "after a replay chronos serves first, then compacts into a snapshot") {
   test::temp_dir dir;
   const auto path = dir.file("chronos.json");

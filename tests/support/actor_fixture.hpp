@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 
 #include <memory>
+#include <optional>
+#include <tuple>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -103,6 +105,29 @@ struct actor_fixture {
     rh.receive([&](T& x) { result = std::move(x); },
                [&](caf::error& e) { result = std::move(e); });
     return result;
+  }
+
+  /// Sends a request from an actor of its own and runs the system: the reply
+  /// or the error, or nothing if none came while the system ran (where `call`
+  /// would wait for ever).
+  template <class T, class... Ts>
+  std::optional<caf::expected<T>> reply_by_idle(const chronos_api& srv, Ts... xs) {
+    auto got = std::make_shared<std::optional<caf::expected<T>>>();
+    auto requester = sys.spawn(
+      [got](caf::event_based_actor* a, chronos_api to, std::tuple<Ts...> args) -> caf::behavior {
+        std::apply(
+          [&](auto&... x) {
+            a->request(to, caf::infinite, x...)
+              .then([got](T& reply) { *got = std::move(reply); },
+                    [got](caf::error& e) { *got = std::move(e); });
+          },
+          args);
+        return {[](caf::ok_atom) {}};
+      },
+      srv, std::make_tuple(std::move(xs)...));
+    spawned.push_back(requester.address());
+    sched.run();
+    return *got;
   }
 
   std::string schedule(const chronos_api& srv, std::string name, std::int64_t delay_ms,
