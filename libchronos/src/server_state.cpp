@@ -71,6 +71,9 @@ status check_name(const std::string& name, const server_limits& limits) {
                 "name longer than " + std::to_string(limits.max_name_bytes) + " bytes");
   if (!valid_utf8(name))
     return fail(errc::invalid_argument, "name is not valid UTF-8");
+  if (auto at = find_control_character(name))
+    return fail(errc::invalid_argument,
+                "name holds a control character at byte " + std::to_string(*at));
   if (name.back() == '/')
     return fail(errc::invalid_argument,
                 "name '" + name + "' ends in '/', which marks a namespace");

@@ -53,4 +53,17 @@ bool valid_utf8(std::string_view text) noexcept {
   return true;
 }
 
+std::optional<std::size_t> find_control_character(std::string_view text) noexcept {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x20 || byte == 0x7f)
+      return i;
+    // C1 controls are U+0080 to U+009F: 0xc2 0x80 to 0xc2 0x9f.
+    if (byte == 0xc2 && i + 1 < text.size()
+        && static_cast<unsigned char>(text[i + 1]) <= 0x9f)
+      return i;
+  }
+  return std::nullopt;
+}
+
 } // namespace chronos

@@ -94,6 +94,8 @@ TEST_CASE_METHOD(cli_fixture, "bad input is refused with a message and a non-zer
     {{"schedule", "w", "--in", "-3s"}, 2, "negative"},
     {{"schedule", "w", "--in", ""}, 2, "empty"},
     {{"schedule", "", "--in", "1s"}, 2, "empty name"},
+    {{"schedule", "two\nlines", "--in", "1s"}, 1, "control character at byte 3"},
+    {{"schedule", "\x1b[2Jw", "--in", "1s"}, 1, "control character at byte 0"},
     {{"schedule", "w"}, 2, "exactly one of --in"},
     {{"schedule", "w", "--in", "1s", "--at", "0"}, 2, "exactly one of --in"},
     {{"schedule", "w", "--at", "tomorrow"}, 2, "time 'tomorrow'"},

@@ -39,6 +39,7 @@ TEST_CASE("bad schedule requests are refused with a reason and change nothing") 
     {in("", 1), "empty name"},
     {in("much-too-long", 1), "name longer"},
     {in("a\xff", 1), "name is not valid UTF-8"},
+    {in("a\nb", 1), "control character at byte 1"},
     {in("a", 1, "12345"), "payload larger"},
     {in("a", 1, "\xc3"), "payload is not valid UTF-8"},
     {in("a", -1), "negative delay"},

@@ -4,6 +4,7 @@
 
 #include "chronos/utf8.hpp"
 
+using chronos::find_control_character;
 using chronos::valid_utf8;
 
 TEST_CASE("well-formed UTF-8 is accepted") {
@@ -44,4 +45,18 @@ TEST_CASE("UTF-8 is judged the same at every offset in ASCII") {
       for (const char* b : bad)
         CHECK_FALSE(valid_utf8(pad_before + b + pad_after));
     }
+}
+
+TEST_CASE("control characters are found where they are, C0, DEL and C1 alike") {
+  using namespace std::string_literals;
+  CHECK_FALSE(find_control_character("plain name/with parts"));
+  CHECK_FALSE(find_control_character("caf\xc3\xa9 \xc2\xa0 \xe2\x80\xa8"));
+  CHECK(find_control_character("a\0b"s) == std::optional<std::size_t>{1});
+  CHECK(find_control_character("line\nbreak") == std::optional<std::size_t>{4});
+  CHECK(find_control_character("\x1b[2J") == std::optional<std::size_t>{0});
+  CHECK(find_control_character("tab\t") == std::optional<std::size_t>{3});
+  CHECK(find_control_character("del\x7f") == std::optional<std::size_t>{3});
+  CHECK(find_control_character("c1 \xc2\x85") == std::optional<std::size_t>{3});
+  CHECK(find_control_character("c1 \xc2\x9f") == std::optional<std::size_t>{3});
+  CHECK_FALSE(find_control_character("\x20~"));
 }

@@ -55,8 +55,9 @@ struct server_limits {
   std::size_t max_queued = 100'000;
 };
 
-/// A client name is 1 to `max_name_bytes` bytes of UTF-8, not ending in '/'
-/// (which would make it a namespace, see namespaces.hpp).
+/// A client name is 1 to `max_name_bytes` bytes of UTF-8 without control
+/// characters, not ending in '/' (which would make it a namespace, see
+/// namespaces.hpp).
 status check_name(const std::string& name, const server_limits& limits);
 
 /// A selector is a valid name, a valid name followed by '/' (a namespace), or
