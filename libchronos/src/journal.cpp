@@ -228,6 +228,11 @@ outcome<journal_extent> decode_journal(std::string_view file, const std::string&
   const auto text = without_reserved_space(file);
   journal_extent out;
   out.reserved_bytes = file.size() - text.size();
+  if (file.find('\n') == std::string_view::npos) {
+    out.never_written = true;
+    out.torn_bytes = text.size();
+    return out;
+  }
   std::size_t pos = 0;
   bool header = true;
   const auto at = [&] { return "journal '" + name + "' at byte " + std::to_string(pos); };
@@ -326,10 +331,13 @@ outcome<journal_writer> journal_writer::create(const std::string& path, std::uin
   append_line(header, json{{"format", format_name}, {"version", format_version},
                            {"generation", generation}}
                         .dump());
-  if (auto ok = w.write_at_end(header); !ok)
-    return ok.error();
-  if (auto ok = w.sync(); !ok)
-    return ok.error();
+  auto written = w.write_at_end(header);
+  if (written)
+    written = w.sync();
+  if (!written) {
+    std::remove(path.c_str());
+    return written.error();
+  }
   // The new file's name should survive a crash too; the records that matter
   // are synced by every commit, so a failure here is not fatal.
   (void)detail::sync_folder_of(path);

@@ -45,8 +45,17 @@ outcome<loaded> load(const std::string& state_path, replayable& into,
     auto extent = read_journal(path, [&](change&& c) { return into.apply(std::move(c)); });
     if (!extent)
       return extent.error();
+    if (extent->never_written) {
+      if (gen != gens->back())
+        return fail(errc::storage_failure, "journal '" + path
+                                             + "' holds no header, yet newer journals follow it");
+      out.warnings.push_back("journal '" + path
+                             + "' was never written (no header: a start that failed, or a "
+                               "crash right after it was created); it holds nothing");
+      break;
+    }
     if (extent->torn_bytes > 0)
-      out.torn.push_back("journal '" + path + "': dropped a torn last record ("
+      out.warnings.push_back("journal '" + path + "': dropped a torn last record ("
                          + std::to_string(extent->torn_bytes) + " bytes at offset "
                          + std::to_string(extent->valid_bytes) + ")");
     out.replayed += extent->records;
@@ -56,20 +65,41 @@ outcome<loaded> load(const std::string& state_path, replayable& into,
   return out;
 }
 
+outcome<std::string> resolve_state_path(const std::string& state_path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto link = fs::symlink_status(state_path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    return fail(errc::storage_failure, "cannot read '" + state_path + "': " + ec.message());
+  if (!fs::is_symlink(link))
+    return state_path;
+  const auto target = fs::read_symlink(state_path, ec);
+  const auto resolved = fs::canonical(state_path, ec);
+  if (ec)
+    return fail(errc::storage_failure,
+                "state file '" + state_path + "' is a symbolic link to '" + target.string()
+                  + "', which cannot be reached (" + ec.message()
+                  + "): is its volume mounted? chronosd will not replace the link");
+  return resolved.string();
+}
+
 outcome<recovery> recover(const std::string& state_path, replayable& into, durability mode,
                           start_snapshot when) {
   auto read = load(state_path, into);
   if (!read)
     return read.error();
   const std::uint64_t next = read->next_generation;
-  for (const auto& line : read->torn)
+  for (const auto& line : read->warnings)
     log_warning(line);
   recovery out{nullptr, read->replayed, read->torn_bytes};
   // Everything is read: now it is safe to write. A state file that already
   // holds everything (nothing replayed, nothing torn) is not written again:
   // at a million timeouts that saves half a second of start-up.
   const bool replayed = read->replayed > 0 || read->torn_bytes > 0;
-  const bool current = !replayed && std::filesystem::exists(state_path);
+  const bool first_run = !std::filesystem::exists(state_path);
+  const bool current = !replayed && !first_run;
+  if (first_run && !replayed)
+    log_info("no state file at " + state_path + ": starting empty");
   out.snapshot_stale = replayed && when == start_snapshot::later && mode != durability::shutdown;
   if (!current && !out.snapshot_stale) {
     const auto now = floor_ms(std::chrono::system_clock::now());

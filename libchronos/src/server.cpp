@@ -458,6 +458,12 @@ outcome<chronos_api> spawn_server(caf::actor_system& sys, server_config cfg) {
   server_state core{cfg.seed ? token_generator{*cfg.seed} : token_generator{}, cfg.limits};
   recovery restored;
   if (!cfg.state_path.empty()) {
+    auto resolved = resolve_state_path(cfg.state_path);
+    if (!resolved)
+      return resolved.error();
+    if (*resolved != cfg.state_path)
+      log_info("state file " + cfg.state_path + " is a link to " + *resolved + ": using that");
+    cfg.state_path = std::move(*resolved);
     // Serving first; the snapshot a replay calls for is a compaction's job.
     auto recovered = recover(cfg.state_path, core, cfg.mode, start_snapshot::later);
     if (!recovered)

@@ -1,5 +1,5 @@
 // Journal replay: any bytes are either refused with an error naming the file,
-// or read as records followed by at most a torn tail and then reserved space
+// or found never written (no complete line), or read as records followed by at most a torn tail and then reserved space
 // (newlines and NULs only) that together cover the input exactly; the records read
 // encode back to lines that read the same.
 
@@ -20,6 +20,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   check(read->valid_bytes + read->torn_bytes + read->reserved_bytes == size);
+  if (read->never_written) {
+    // No complete line: nothing read, all of it torn or reserved.
+    check(read->records == 0 && read->valid_bytes == 0);
+    check(text.substr(0, read->torn_bytes).find('\n') == std::string_view::npos);
+    return 0;
+  }
   check(text.find_first_not_of(std::string_view{"\n\0", 2}, read->valid_bytes + read->torn_bytes)
         == std::string_view::npos);
   // Rewrite the valid part from the records: the header line, then each record.

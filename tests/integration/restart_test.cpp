@@ -1,5 +1,7 @@
 #include "../support/chronosd_process.hpp"
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 using namespace chronos::test;
@@ -54,4 +56,45 @@ TEST_CASE("an unreadable state file stops chronosd with a message and stays unch
   CHECK(r.err.find(state) != std::string::npos);
   CHECK(r.out.find("listening") == std::string::npos);
   CHECK(slurp(state) == corrupt);
+}
+
+TEST_CASE("a state file that is a link to nothing stops chronosd, and the link stays") {
+  temp_dir dir;
+  const auto state = dir.file("chronos.json");
+  const auto volume = dir.file("unmounted/chronos.json");
+  std::filesystem::create_symlink(volume, state);
+  auto r = run({CHRONOSD_PATH, "--port", "0", "--state", state}, dir, 20s);
+  CHECK(r.status == 1);
+  CHECK(r.err.find("symbolic link to '" + volume + "'") != std::string::npos);
+  CHECK(r.out.find("listening") == std::string::npos);
+  CHECK(std::filesystem::is_symlink(state));
+  CHECK_FALSE(std::filesystem::exists(dir.file("chronos.journal.0")));
+}
+
+TEST_CASE("a state file behind a link is saved where the link points, and the link stays") {
+  temp_dir dir;
+  const auto state = dir.file("chronos.json");
+  std::filesystem::create_directory(dir.file("volume"));
+  const auto volume = dir.file("volume/chronos.json");
+  std::filesystem::create_symlink(volume, state);
+  {
+    auto d = chronosd_process::start(dir, volume);
+    CHECK(d.stop() == 0);
+  }
+  auto d = chronosd_process::start(dir, state);
+  ctl_ok(dir, d.port, {"schedule", "w", "--in", "1h"});
+  CHECK(d.stop() == 0);
+  CHECK(std::filesystem::is_symlink(state));
+  CHECK(json::parse(slurp(volume))["timeouts"].size() == 1);
+}
+
+TEST_CASE("a first start says that it starts empty, and where") {
+  temp_dir dir;
+  const auto state = dir.file("chronos.json");
+  auto d = chronosd_process::start(dir, state);
+  CHECK(d.proc->err().find("no state file at " + state + ": starting empty") != std::string::npos);
+  CHECK(d.stop() == 0);
+  auto again = chronosd_process::start(dir, state);
+  CHECK(again.proc->err().find("starting empty") == std::string::npos);
+  CHECK(again.stop() == 0);
 }

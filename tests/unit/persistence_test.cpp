@@ -3,6 +3,10 @@
 #include "chronos/persistence.hpp"
 #include "chronos/server_state.hpp"
 #include "../support/temp_dir.hpp"
+#include "../support/tiny_disk.hpp"
+
+#include <filesystem>
+#include <fstream>
 
 using namespace chronos;
 
@@ -269,8 +273,8 @@ TEST_CASE("a torn journal tail is dropped at recovery") {
   server_state l_state = fresh();
   auto l = load(state, l_state);
   REQUIRE(l);
-  REQUIRE(l->torn.size() == 1);
-  CHECK_THAT(l->torn[0], Catch::Contains(journal_path(state, 0))
+  REQUIRE(l->warnings.size() == 1);
+  CHECK_THAT(l->warnings[0], Catch::Contains(journal_path(state, 0))
                            && Catch::Contains("torn last record"));
   // ...and recovery drops it.
   server_state r_state = fresh();
@@ -319,4 +323,77 @@ TEST_CASE("a corrupt journal stops recovery and nothing is written") {
   CHECK(test::slurp(path) == text);
   CHECK(*list_journals(state) == std::vector<std::uint64_t>{0});
   CHECK_FALSE(std::ifstream{state}.good());
+}
+
+TEST_CASE("a newest journal that was never written holds nothing, and the start goes on") {
+  // An empty file (the disk was full when its header was written) and a
+  // header cut short (the process died right then).
+  for (const std::string& unwritten : {std::string{}, std::string{"1c3a5f7e {\"format\":\"chro"}}) {
+    test::temp_dir dir;
+    const auto state = dir.file("chronos.json");
+    auto live = journaled(state, {0});
+    test::spit(journal_path(state, 1), unwritten);
+    server_state l_state = fresh();
+    auto l = load(state, l_state);
+    REQUIRE(l);
+    CHECK(l->replayed == 1);
+    CHECK(l->next_generation == 1);
+    REQUIRE(l->warnings.size() == 1);
+    CHECK_THAT(l->warnings[0],
+               Catch::Contains(journal_path(state, 1)) && Catch::Contains("never written"));
+    server_state r_state = fresh();
+    auto r = recover(state, r_state, durability::always);
+    REQUIRE(r);
+    CHECK(r_state.list() == live.list());
+    REQUIRE(r->journal);
+    CHECK(r->journal->generation() == 1);
+    CHECK(test::slurp(journal_path(state, 1)).find("chronos-journal") != std::string::npos);
+  }
+}
+
+TEST_CASE("a journal never written before newer ones is damage, not a failed start") {
+  test::temp_dir dir;
+  const auto state = dir.file("chronos.json");
+  journaled(state, {0});
+  test::spit(journal_path(state, 1), "");
+  journaled(state, {2});
+  server_state r_state = fresh();
+  auto r = recover(state, r_state, durability::always);
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().detail, Catch::Contains(journal_path(state, 1))
+                                 && Catch::Contains("newer journals follow"));
+  CHECK_FALSE(std::ifstream{state}.good());
+}
+
+TEST_CASE("a journal that cannot be created is not left behind") {
+  test::tiny_disk disk{"64k"};
+  if (!disk.mounted()) {
+    WARN("needs root to mount a tiny tmpfs; skipped");
+    return;
+  }
+  disk.fill();
+  const auto path = journal_path(disk.file("chronos.json"), 1);
+  auto journal = journal_writer::create(path, 1);
+  REQUIRE_FALSE(journal);
+  CHECK_FALSE(std::ifstream{path}.good());
+  disk.free();
+  CHECK(journal_writer::create(path, 1));
+}
+
+TEST_CASE("a state file behind a symbolic link is the file the link points to") {
+  test::temp_dir dir;
+  const auto target = dir.file("volume-chronos.json");
+  const auto link = dir.file("chronos.json");
+  auto first_run = resolve_state_path(link);
+  REQUIRE(first_run);
+  CHECK(*first_run == link);
+  std::filesystem::create_symlink(target, link);
+  auto dangling = resolve_state_path(link);
+  REQUIRE_FALSE(dangling);
+  CHECK_THAT(dangling.error().detail,
+             Catch::Contains("symbolic link to '" + target + "'") && Catch::Contains("mounted"));
+  test::spit(target, "");
+  auto live = resolve_state_path(link);
+  REQUIRE(live);
+  CHECK(*live == std::filesystem::canonical(target).string());
 }

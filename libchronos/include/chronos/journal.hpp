@@ -59,6 +59,10 @@ struct journal_extent {
   std::uint64_t torn_bytes = 0;
   /// Newlines (or NULs) after them: space the writer reserved and has not used yet.
   std::uint64_t reserved_bytes = 0;
+  /// The file holds no complete line: it was created, but its header never
+  /// reached the disk (the disk was full, or the process died right then).
+  /// Such a file holds no record; only the newest journal may be one.
+  bool never_written = false;
 };
 
 /// Takes each change as it is read; an error stops the reading. Replay
@@ -90,7 +94,8 @@ public:
   static constexpr std::uint64_t reserve_step = 1u << 20;
 
   /// Creates (or truncates) the file and writes its header durably. Space is
-  /// reserved by the first append, so creating a journal stays cheap.
+  /// reserved by the first append, so creating a journal stays cheap. A
+  /// failure removes the file.
   static outcome<journal_writer> create(const std::string& path, std::uint64_t generation);
 
   journal_writer(journal_writer&& other) noexcept;

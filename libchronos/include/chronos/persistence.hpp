@@ -35,8 +35,9 @@ struct loaded {
   std::uint64_t next_generation = 0;
   std::size_t replayed = 0;
   std::uint64_t torn_bytes = 0;
-  /// One line per torn last record dropped, for the caller to log or not.
-  std::vector<std::string> torn;
+  /// One line per thing passed over (a torn last record, a newest journal
+  /// that was never written), for the caller to log or not.
+  std::vector<std::string> warnings;
 };
 
 /// Reads the snapshot into `into` (empty) and replays the journals that follow
@@ -64,6 +65,12 @@ enum class start_snapshot {
   /// with a journal: in `shutdown` mode the snapshot is written now.
   later,
 };
+
+/// Where the state file of `state_path` really is: the path itself, or, for
+/// a symbolic link, the file it points to (so that saving it replaces that
+/// file, not the link). A link to nothing is an error, not a first run: the
+/// volume it points to may not be mounted.
+outcome<std::string> resolve_state_path(const std::string& state_path);
 
 /// Start-up: `load`s the snapshot and every journal that follows it into
 /// `into`, then checkpoints (a fresh snapshot holding everything, older
