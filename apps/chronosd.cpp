@@ -72,6 +72,8 @@ options:
   --max-list N         timeouts one list reply holds at most (default 100000)
   --max-queued N       requests waiting beyond which schedules and lists are
                        refused as overloaded (default 100000)
+  --max-message-bytes N      one message from a peer at most; a connection that
+                       announces a larger one is closed (default 67108864)
   --peer-timeout DURATION   close a connection whose peer has taken none of
                        chronosd's data for this long, or answers no keepalive
                        probe on an idle one (default 10s; 1s to 1h, 0ms: never)
@@ -100,19 +102,23 @@ struct options {
   server_limits limits;
 };
 
-// The limits chronosd takes from its options, with their upper bounds.
+// The limits chronosd takes from its options, with their bounds.
 struct limit_option {
   const char* name;
   std::size_t server_limits::*field;
+  std::uint64_t min;
   std::uint64_t max;
 };
 constexpr limit_option limit_options[] = {
-  {"--max-timeouts", &server_limits::max_timeouts, 1'000'000'000},
-  {"--max-payload-bytes", &server_limits::max_payload_bytes, 16 << 20},
-  {"--max-payload-total", &server_limits::max_payload_total, std::uint64_t{1} << 40},
-  {"--max-name-bytes", &server_limits::max_name_bytes, 4096},
-  {"--max-list", &server_limits::max_list, 1'000'000'000},
-  {"--max-queued", &server_limits::max_queued, 1'000'000'000},
+  {"--max-timeouts", &server_limits::max_timeouts, 1, 1'000'000'000},
+  {"--max-payload-bytes", &server_limits::max_payload_bytes, 1, 16 << 20},
+  {"--max-payload-total", &server_limits::max_payload_total, 1, std::uint64_t{1} << 40},
+  {"--max-name-bytes", &server_limits::max_name_bytes, 1, 4096},
+  {"--max-list", &server_limits::max_list, 1, 1'000'000'000},
+  {"--max-queued", &server_limits::max_queued, 1, 1'000'000'000},
+  // A client's handshake alone takes a kilobyte; the network's frame length
+  // is 32 bits.
+  {"--max-message-bytes", &server_limits::max_message_bytes, 64 << 10, UINT32_MAX},
 };
 
 // Every option takes a value.
@@ -135,9 +141,9 @@ void apply(options& opts, const std::string& name, const std::string& value) {
   for (const auto& limit : limit_options)
     if (name == limit.name) {
       auto n = cli::parse_uint(value, limit.max);
-      if (!n || *n == 0)
-        throw cli::usage_error{name + " needs an integer from 1 to " + std::to_string(limit.max)
-                               + ", not '" + value + "'"};
+      if (!n || *n < limit.min)
+        throw cli::usage_error{name + " needs an integer from " + std::to_string(limit.min)
+                               + " to " + std::to_string(limit.max) + ", not '" + value + "'"};
       opts.limits.*limit.field = *n;
       return;
     }
@@ -291,7 +297,7 @@ bool stop(caf::actor_system& sys, const chronos_api& srv) {
 
 int serve(const options& opts, const sigset_t& signals) {
   caf::actor_system_config cfg;
-  configure_host(cfg);
+  configure_host(cfg, opts.limits.max_message_bytes);
   if (opts.tls.requested())
     if (auto bad = use_tls(cfg, opts.tls)) {
       log_error(bad->detail);

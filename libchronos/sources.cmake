@@ -30,6 +30,7 @@ set(CHRONOS_PURE_SOURCES
   src/utf8.cpp
 )
 set(CHRONOS_ACTOR_SOURCES
+  src/bounded_multiplexer.cpp
   src/client.cpp
   src/host.cpp
   src/local_timers.cpp

@@ -6,11 +6,12 @@
 
 namespace chronos {
 
-caf::actor_system_config& configure_host(caf::actor_system_config& cfg) {
+caf::actor_system_config& configure_host(caf::actor_system_config& cfg,
+                                         std::size_t max_message_bytes) {
   register_types(cfg);
   tune_scheduler(cfg);
   tighten_timer_slack();
-  return load_middleman(cfg);
+  return load_serving_middleman(cfg, max_message_bytes);
 }
 
 } // namespace chronos

@@ -11,6 +11,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "bounded_multiplexer.hpp"
+
 namespace chronos {
 
 namespace {
@@ -65,6 +67,13 @@ std::optional<failure> check_files(const tls_config& tls) {
 
 caf::actor_system_config& load_middleman(caf::actor_system_config& cfg) {
   cfg.load<caf::io::middleman>();
+  return cfg.set("middleman.workers", std::size_t{0});
+}
+
+caf::actor_system_config& load_serving_middleman(caf::actor_system_config& cfg,
+                                                 std::size_t max_message_bytes) {
+  caf::put(cfg.content, detail::max_message_bytes_key, static_cast<std::int64_t>(max_message_bytes));
+  cfg.load<caf::io::middleman, detail::bounded_multiplexer>();
   return cfg.set("middleman.workers", std::size_t{0});
 }
 

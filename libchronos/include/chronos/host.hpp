@@ -4,15 +4,22 @@
 // constructs its actor system: chronos's message types (messages.hpp), CAF's
 // scheduler tuned for bursts and its threads' timers made punctual
 // (scheduler_tuning.hpp), and the middleman reading every peer's messages in
-// order (transport.hpp). chronosd, chronos-demo and chronos-bench configure
-// themselves with it; TLS, when wanted, comes after it (use_tls).
+// order, none larger than the node accepts (transport.hpp). chronosd,
+// chronos-demo and chronos-bench configure themselves with it; TLS, when
+// wanted, comes after it (use_tls).
+
+#include <cstddef>
 
 #include <caf/actor_system_config.hpp>
+
+#include "chronos/server_state.hpp"
 
 namespace chronos {
 
 /// Sets all of the above on `cfg` (the timer slack on the calling thread,
-/// which the system's threads inherit). Returns `cfg`.
-caf::actor_system_config& configure_host(caf::actor_system_config& cfg);
+/// which the system's threads inherit), with a peer's messages bounded to
+/// `max_message_bytes` (load_serving_middleman). Returns `cfg`.
+caf::actor_system_config& configure_host(
+  caf::actor_system_config& cfg, std::size_t max_message_bytes = server_limits{}.max_message_bytes);
 
 } // namespace chronos

@@ -53,6 +53,10 @@ struct server_limits {
   /// are refused (`overloaded`): CAF 0.17 does not bound a mailbox, and these
   /// are the requests that add state or build large replies.
   std::size_t max_queued = 100'000;
+  /// Bytes one message from a peer may hold (the network's frame, checked
+  /// before anything is read or allocated for it; transport.hpp). Large
+  /// enough for a batch of 100,000 schedules with short payloads.
+  std::size_t max_message_bytes = std::size_t{64} << 20;
 };
 
 /// A client name is 1 to `max_name_bytes` bytes of UTF-8 without control

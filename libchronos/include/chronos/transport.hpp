@@ -46,6 +46,16 @@ struct tls_config {
 /// before constructing the actor system; returns `cfg`.
 caf::actor_system_config& load_middleman(caf::actor_system_config& cfg);
 
+/// load_middleman for a node that serves chronos: besides, a peer whose
+/// message header announces more than `max_message_bytes` is disconnected
+/// before anything is allocated for it, and logged (at most a line a second).
+/// CAF 0.17 would size its read buffer to whatever a header says, up to
+/// 4 GiB, before reading a byte of it. With TLS a peer meets the bound only
+/// after the TLS handshake, which only holders of a certificate signed by the
+/// CA pass; the bound itself applies to plain TCP.
+caf::actor_system_config& load_serving_middleman(caf::actor_system_config& cfg,
+                                                 std::size_t max_message_bytes);
+
 /// Checks the three files (all given, readable, the key matching the
 /// certificate, the CA loadable) and loads CAF's OpenSSL module into `cfg`
 /// with them. Call after load_middleman and before constructing

@@ -1,0 +1,134 @@
+// A peer that announces a message larger than chronosd accepts: 32 bytes of
+// header must not make chronosd allocate what they announce, nor stall it.
+
+#include "../support/caf_node.hpp"
+#include "../support/chronosd_process.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "chronos/client.hpp"
+
+using namespace chronos;
+using namespace chronos::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A TCP connection to 127.0.0.1:`port`, closed when it goes out of scope.
+class raw_connection {
+public:
+  explicit raw_connection(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    REQUIRE(fd_ >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    timeval limit{20, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  }
+  ~raw_connection() { ::close(fd_); }
+  raw_connection(const raw_connection&) = delete;
+  raw_connection& operator=(const raw_connection&) = delete;
+
+  void send(const std::string& bytes) {
+    REQUIRE(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL)
+            == static_cast<ssize_t>(bytes.size()));
+  }
+
+  /// Bytes read until the peer closes (or 20 s pass: then nullopt).
+  std::optional<std::size_t> read_until_closed() {
+    std::size_t total = 0;
+    char buffer[65536];
+    for (;;) {
+      const auto n = ::recv(fd_, buffer, sizeof buffer, 0);
+      if (n == 0)
+        return total;
+      if (n < 0)
+        return std::nullopt;
+      total += static_cast<std::size_t>(n);
+    }
+  }
+
+  /// Reads what the peer sent first (chronosd's handshake).
+  void read_some() {
+    char buffer[65536];
+    REQUIRE(::recv(fd_, buffer, sizeof buffer, 0) > 0);
+  }
+
+private:
+  int fd_;
+};
+
+// A BASP header (big-endian): operation, three flag bytes, the payload's
+// length, operation data, source and destination actor.
+std::string basp_header(std::uint8_t operation, std::uint32_t payload_len) {
+  std::string out(32, '\0');
+  out[0] = static_cast<char>(operation);
+  for (int i = 0; i < 4; ++i)
+    out[4 + i] = static_cast<char>(payload_len >> (24 - 8 * i));
+  out[15] = 0x02; // operation data: BASP version 0x0102
+  out[14] = 0x01;
+  return out;
+}
+
+constexpr std::uint8_t client_handshake = 1;
+
+} // namespace
+
+TEST_CASE("a peer that announces a huge message is cut off before chronosd allocates it") {
+  temp_dir dir;
+  auto d = chronosd_process::start(dir, dir.file("chronos.json"));
+  INFO("chronosd stderr: " << d.proc->err());
+  const auto rss_before = d.proc->status_kib("VmRSS");
+  {
+    raw_connection peer{d.port};
+    peer.read_some();
+    peer.send(basp_header(client_handshake, 0xFFFFFFF0));
+    CHECK(peer.read_until_closed());
+  }
+  // Served at once, not after a stall, and no gigabytes taken.
+  auto r = ctl(dir, d.port, {"--timeout", "3s", "stats"});
+  CHECK(r.status == 0);
+  CHECK(d.proc->status_kib("VmRSS") < rss_before + 64 * 1024);
+  CHECK(d.proc->err().find("announced a message of 4294967280 bytes, more than the 67108864")
+        != std::string::npos);
+  CHECK(d.stop() == 0);
+}
+
+TEST_CASE("messages up to --max-message-bytes are served, larger ones close the connection") {
+  temp_dir dir;
+  auto d = chronosd_process::start(dir, dir.file("chronos.json"), 0,
+                                   {"--max-message-bytes", "65536"});
+  INFO("chronosd stderr: " << d.proc->err());
+  caf_node node;
+  auto srv = connect(*node.sys, "127.0.0.1", d.port, 5s);
+  REQUIRE(srv);
+  caf::scoped_actor self{*node.sys};
+  auto batch = [](std::size_t n) {
+    return std::vector<schedule_request>(n, schedule_request{"w", when_spec::in(3'600'000),
+                                                             std::string(100, 'p'), 0});
+  };
+  std::size_t scheduled = 0;
+  self->request(*srv, 10s, schedule_atom::value, batch(100))
+    .receive([&](const token_list& toks) { scheduled = toks.size(); },
+             [&](caf::error& e) { FAIL(describe(e)); });
+  CHECK(scheduled == 100);
+  // About 140 KB: the connection is closed and the batch is not scheduled.
+  bool refused = false;
+  self->request(*srv, 5s, schedule_atom::value, batch(1000))
+    .receive([](const token_list&) {}, [&](caf::error&) { refused = true; });
+  CHECK(refused);
+  CHECK(trim(ctl_ok(dir, d.port, {"stats", "--json"})).find("\"pending\":100") != std::string::npos);
+  CHECK(d.proc->err().find("more than the 65536 chronosd accepts") != std::string::npos);
+  CHECK(d.stop() == 0);
+
+  auto r = run({CHRONOSD_PATH, "--port", "0", "--state", dir.file("other.json"),
+                "--max-message-bytes", "1000"},
+               dir, 20s);
+  CHECK(r.status == 2);
+  CHECK(r.err.find("--max-message-bytes needs an integer from 65536 to 4294967295") != std::string::npos);
+}
