@@ -74,6 +74,8 @@ options:
                        refused as overloaded (default 100000)
   --max-message-bytes N      one message from a peer at most; a connection that
                        announces a larger one is closed (default 67108864)
+  --max-message-total N      what all connections' read buffers may hold beyond
+                       64 KiB each (default 268435456)
   --peer-timeout DURATION   close a connection whose peer has taken none of
                        chronosd's data for this long, or answers no keepalive
                        probe on an idle one (default 10s; 1s to 1h, 0ms: never)
@@ -119,6 +121,7 @@ constexpr limit_option limit_options[] = {
   // A client's handshake alone takes a kilobyte; the network's frame length
   // is 32 bits.
   {"--max-message-bytes", &server_limits::max_message_bytes, 64 << 10, UINT32_MAX},
+  {"--max-message-total", &server_limits::max_message_total, 64 << 10, std::uint64_t{1} << 40},
 };
 
 // Every option takes a value.
@@ -260,6 +263,10 @@ options parse(int argc, char** argv) {
                            + "' without TLS: other hosts would send timeouts unencrypted "
                              "and unauthenticated (give --tls-cert, --tls-key and --tls-ca, "
                              "or --plain-tcp any)"};
+  if (opts.limits.max_message_total < opts.limits.max_message_bytes)
+    throw cli::usage_error{"--max-message-total must be at least --max-message-bytes ("
+                           + std::to_string(opts.limits.max_message_bytes)
+                           + "): else no message of that size could ever be read"};
   return opts;
 }
 
@@ -297,7 +304,7 @@ bool stop(caf::actor_system& sys, const chronos_api& srv) {
 
 int serve(const options& opts, const sigset_t& signals) {
   caf::actor_system_config cfg;
-  configure_host(cfg, opts.limits.max_message_bytes);
+  configure_host(cfg, opts.limits);
   if (opts.tls.requested())
     if (auto bad = use_tls(cfg, opts.tls)) {
       log_error(bad->detail);

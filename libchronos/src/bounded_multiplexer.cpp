@@ -2,7 +2,11 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <string>
+
 #include <caf/actor_system_config.hpp>
+#include <caf/io/basp/header.hpp>
 #include <caf/io/network/native_socket.hpp>
 #include <caf/io/network/scribe_impl.hpp>
 
@@ -14,44 +18,81 @@ namespace {
 
 log_throttle refused_log;
 
-// A connection whose reads may not be larger than `max_read` bytes.
+// A connection whose reads stay within its multiplexer's bounds.
 class bounded_scribe : public caf::io::network::scribe_impl {
 public:
-  bounded_scribe(caf::io::network::default_multiplexer& mx, caf::io::network::native_socket fd,
-                 std::size_t max_read)
-    : scribe_impl(mx, fd), max_read_(max_read) {}
+  bounded_scribe(bounded_multiplexer& mx, caf::io::network::native_socket fd)
+    : scribe_impl(mx, fd), mx_(mx) {}
+
+  ~bounded_scribe() override { mx_.release(reserved_); }
 
   void configure_read(caf::io::receive_policy::config cfg) override {
-    if (cfg.second > max_read_) {
-      refused_log.log(log_level::warning,
-                      "closed the connection of " + addr() + ":" + std::to_string(port())
-                        + ": it announced a message of " + std::to_string(cfg.second)
-                        + " bytes, more than the " + std::to_string(max_read_)
-                        + " chronosd accepts (--max-message-bytes)");
-      // The next read finds the end of the stream: CAF closes the connection
-      // as if the peer had. One byte is all it may ask for meanwhile.
-      ::shutdown(stream_.fd(), SHUT_RDWR);
-      cfg = caf::io::receive_policy::at_most(1);
-    }
+    const std::size_t bytes = cfg.second;
+    const bool handshake = payloads_ == 0;
+    if (bytes > caf::io::basp::header_size)
+      ++payloads_;
+    const std::size_t large = bytes > small_message_bytes ? bytes - small_message_bytes : 0;
+    if (handshake && large > 0)
+      refuse(cfg, "a handshake of " + std::to_string(bytes) + " bytes, more than the "
+                    + std::to_string(small_message_bytes) + " one may take");
+    else if (bytes > mx_.max_message_bytes())
+      refuse(cfg, "a message of " + std::to_string(bytes) + " bytes, more than the "
+                    + std::to_string(mx_.max_message_bytes())
+                    + " chronosd accepts (--max-message-bytes)");
+    else if (large > reserved_ && !mx_.reserve(large - reserved_))
+      refuse(cfg, "a message of " + std::to_string(bytes)
+                    + " bytes while the large messages of all connections take what "
+                      "chronosd gives them (--max-message-total)");
+    else
+      reserved_ = std::max(reserved_, large); // CAF's buffer keeps its largest size
     scribe_impl::configure_read(cfg);
   }
 
 private:
-  std::size_t max_read_;
+  // The next read finds the end of the stream: CAF closes the connection as
+  // if the peer had. One byte is all it may ask for meanwhile.
+  void refuse(caf::io::receive_policy::config& cfg, const std::string& what) {
+    refused_log.log(log_level::warning, "closed the connection of " + addr() + ":"
+                                          + std::to_string(port()) + ": it announced " + what);
+    ::shutdown(stream_.fd(), SHUT_RDWR);
+    cfg = caf::io::receive_policy::at_most(1);
+  }
+
+  bounded_multiplexer& mx_;
+  std::size_t payloads_ = 0;
+  // Of the budget for large messages: what this connection's buffer holds
+  // beyond small_message_bytes.
+  std::size_t reserved_ = 0;
 };
+
+std::size_t setting(caf::actor_system* sys, const char* key) {
+  return static_cast<std::size_t>(caf::get_or(sys->config(), key, std::int64_t{0}));
+}
 
 } // namespace
 
 bounded_multiplexer::bounded_multiplexer(caf::actor_system* sys)
-  : default_multiplexer(sys),
-    max_read_(static_cast<std::size_t>(
-      caf::get_or(sys->config(), max_message_bytes_key, std::int64_t{0}))) {}
+  : default_multiplexer(sys), max_message_(setting(sys, max_message_bytes_key)),
+    budget_(setting(sys, max_message_total_key)) {}
 
 caf::io::scribe_ptr bounded_multiplexer::new_scribe(caf::io::network::native_socket fd) {
-  if (max_read_ == 0)
+  if (max_message_ == 0 || budget_ == 0)
     return default_multiplexer::new_scribe(fd);
   caf::io::network::keepalive(fd, true); // as CAF's own connections
-  return caf::make_counted<bounded_scribe>(*this, fd, max_read_);
+  return caf::make_counted<bounded_scribe>(*this, fd);
+}
+
+bool bounded_multiplexer::reserve(std::size_t bytes) {
+  auto taken = reserved_.load(std::memory_order_relaxed);
+  do {
+    if (bytes > budget_ - taken)
+      return false;
+  } while (!reserved_.compare_exchange_weak(taken, taken + bytes, std::memory_order_relaxed));
+  return true;
+}
+
+void bounded_multiplexer::release(std::size_t bytes) {
+  reserved_.fetch_sub(bytes, std::memory_order_relaxed);
 }
 
 } // namespace chronos::detail

@@ -1,27 +1,41 @@
 #pragma once
 
-// CAF's network backend with one bound added: a connection that announces a
-// message larger than the node accepts is closed before anything is
-// allocated for it. Private to libchronos; transport.hpp loads it.
+// CAF's network backend with bounds on what a peer can make the node
+// allocate for reading its messages. Private to libchronos; transport.hpp
+// loads it.
 //
-// A BASP header says how long the payload after it is, and CAF 0.17 sizes its
-// read buffer to that (zero-filled, up to 4 GiB) before it reads a byte of the
-// payload: 32 bytes from anyone who can open a connection would make chronosd
-// allocate gigabytes, and under a memory limit die of it. The broker asks its
-// connection for each read's size (`configure_read`); the connections this
-// backend makes refuse a size past the bound by shutting the socket, which
-// CAF then handles as the peer having closed it (its proxies go down, its
-// names are freed).
+// A BASP header says how long the payload after it is, and CAF 0.17 sizes the
+// connection's read buffer to that (zero-filled, up to 4 GiB) before it reads
+// a byte of the payload, and keeps the buffer that large while the connection
+// lasts. So 32 bytes from anyone who can open a connection would make the
+// node allocate gigabytes, and under a memory limit die of it. The broker
+// asks its connection for each read's size (`configure_read`); the
+// connections this backend makes refuse a size past a bound by shutting the
+// socket, which CAF then handles as the peer having closed it (its proxies
+// go down, its names are freed). The bounds:
+// - a connection's first message is its handshake: 64 KiB at most;
+// - any later message: `max-message-bytes`;
+// - what the read buffers of all connections hold beyond 64 KiB each:
+//   `max-message-total`. A connection that never sent more than that keeps
+//   its own 64 KiB, so clients with everyday requests are never refused
+//   because others hold large buffers.
 
+#include <atomic>
 #include <cstddef>
 
 #include <caf/io/network/default_multiplexer.hpp>
 
 namespace chronos::detail {
 
-/// The configuration entry (bytes) that bounds what one peer may announce;
-/// without it, or at 0, nothing is bounded.
+/// The configuration entries (bytes) of the two bounds; without them, or at
+/// 0, the backend is CAF's own.
 constexpr const char* max_message_bytes_key = "chronos.max-message-bytes";
+constexpr const char* max_message_total_key = "chronos.max-message-total";
+
+/// What every connection may read without the budget of large messages,
+/// and what its first message, the handshake, may take at most (a node id,
+/// application ids and the published interface fit in a few kilobytes).
+constexpr std::size_t small_message_bytes = 64 * 1024;
 
 class bounded_multiplexer : public caf::io::network::default_multiplexer {
 public:
@@ -29,8 +43,20 @@ public:
 
   caf::io::scribe_ptr new_scribe(caf::io::network::native_socket fd) override;
 
+  std::size_t max_message_bytes() const { return max_message_; }
+
+  /// Takes `bytes` more of the large messages' budget; false if it has not
+  /// that much left.
+  bool reserve(std::size_t bytes);
+
+  /// Gives back what a connection reserved, when it is gone.
+  void release(std::size_t bytes);
+
 private:
-  std::size_t max_read_;
+  std::size_t max_message_;
+  std::size_t budget_;
+  // Scribes may be destroyed on other threads than the multiplexer's.
+  std::atomic<std::size_t> reserved_{0};
 };
 
 } // namespace chronos::detail

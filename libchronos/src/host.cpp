@@ -7,11 +7,11 @@
 namespace chronos {
 
 caf::actor_system_config& configure_host(caf::actor_system_config& cfg,
-                                         std::size_t max_message_bytes) {
+                                         const server_limits& limits) {
   register_types(cfg);
   tune_scheduler(cfg);
   tighten_timer_slack();
-  return load_serving_middleman(cfg, max_message_bytes);
+  return load_serving_middleman(cfg, limits);
 }
 
 } // namespace chronos

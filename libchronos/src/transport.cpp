@@ -71,8 +71,11 @@ caf::actor_system_config& load_middleman(caf::actor_system_config& cfg) {
 }
 
 caf::actor_system_config& load_serving_middleman(caf::actor_system_config& cfg,
-                                                 std::size_t max_message_bytes) {
-  caf::put(cfg.content, detail::max_message_bytes_key, static_cast<std::int64_t>(max_message_bytes));
+                                                 const server_limits& limits) {
+  caf::put(cfg.content, detail::max_message_bytes_key,
+           static_cast<std::int64_t>(limits.max_message_bytes));
+  caf::put(cfg.content, detail::max_message_total_key,
+           static_cast<std::int64_t>(limits.max_message_total));
   cfg.load<caf::io::middleman, detail::bounded_multiplexer>();
   return cfg.set("middleman.workers", std::size_t{0});
 }

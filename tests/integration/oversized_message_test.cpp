@@ -94,8 +94,49 @@ TEST_CASE("a peer that announces a huge message is cut off before chronosd alloc
   auto r = ctl(dir, d.port, {"--timeout", "3s", "stats"});
   CHECK(r.status == 0);
   CHECK(d.proc->status_kib("VmRSS") < rss_before + 64 * 1024);
-  CHECK(d.proc->err().find("announced a message of 4294967280 bytes, more than the 67108864")
+  CHECK(d.proc->err().find("announced a handshake of 4294967280 bytes, more than the 65536")
         != std::string::npos);
+  CHECK(d.stop() == 0);
+}
+
+namespace {
+
+std::vector<schedule_request> batch(std::size_t n) {
+  return std::vector<schedule_request>(
+    n, schedule_request{"w", when_spec::in(3'600'000), std::string(100, 'p'), 0});
+}
+
+// Sends a batch of `n` schedules from a node of its own; true if it was
+// scheduled. `keep` keeps the node (and its connection) alive.
+bool schedule_batch(std::uint16_t port, std::size_t n, std::unique_ptr<caf_node>* keep = nullptr) {
+  auto node = std::make_unique<caf_node>();
+  auto srv = connect(*node->sys, "127.0.0.1", port, 5s);
+  REQUIRE(srv);
+  bool scheduled = false;
+  caf::scoped_actor self{*node->sys};
+  self->request(*srv, 5s, schedule_atom::value, batch(n))
+    .receive([&](const token_list& toks) { scheduled = toks.size() == n; }, [](caf::error&) {});
+  if (keep)
+    *keep = std::move(node);
+  return scheduled;
+}
+
+} // namespace
+
+TEST_CASE("large messages share a budget: one connection's large buffer may leave none for another") {
+  temp_dir dir;
+  auto d = chronosd_process::start(dir, dir.file("chronos.json"), 0,
+                                   {"--max-message-bytes", "1048576", "--max-message-total",
+                                    "1048576"});
+  INFO("chronosd stderr: " << d.proc->err());
+  std::unique_ptr<caf_node> first;
+  REQUIRE(schedule_batch(d.port, 5000, &first)); // about 650 KB: most of the budget
+  CHECK_FALSE(schedule_batch(d.port, 5000));
+  CHECK(schedule_batch(d.port, 100)); // small messages need no budget
+  CHECK(d.proc->err().find("large messages of all connections take what chronosd gives them")
+        != std::string::npos);
+  first.reset(); // its connection closes, and gives its buffer back
+  CHECK(wait_until([&] { return schedule_batch(d.port, 5000); }, 20s));
   CHECK(d.stop() == 0);
 }
 
@@ -108,10 +149,6 @@ TEST_CASE("messages up to --max-message-bytes are served, larger ones close the 
   auto srv = connect(*node.sys, "127.0.0.1", d.port, 5s);
   REQUIRE(srv);
   caf::scoped_actor self{*node.sys};
-  auto batch = [](std::size_t n) {
-    return std::vector<schedule_request>(n, schedule_request{"w", when_spec::in(3'600'000),
-                                                             std::string(100, 'p'), 0});
-  };
   std::size_t scheduled = 0;
   self->request(*srv, 10s, schedule_atom::value, batch(100))
     .receive([&](const token_list& toks) { scheduled = toks.size(); },
@@ -131,4 +168,9 @@ TEST_CASE("messages up to --max-message-bytes are served, larger ones close the 
                dir, 20s);
   CHECK(r.status == 2);
   CHECK(r.err.find("--max-message-bytes needs an integer from 65536 to 4294967295") != std::string::npos);
+  r = run({CHRONOSD_PATH, "--port", "0", "--state", dir.file("other.json"),
+           "--max-message-bytes", "1048576", "--max-message-total", "65536"},
+          dir, 20s);
+  CHECK(r.status == 2);
+  CHECK(r.err.find("--max-message-total must be at least --max-message-bytes") != std::string::npos);
 }

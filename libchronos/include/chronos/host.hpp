@@ -8,8 +8,6 @@
 // chronos-demo and chronos-bench configure themselves with it; TLS, when
 // wanted, comes after it (use_tls).
 
-#include <cstddef>
-
 #include <caf/actor_system_config.hpp>
 
 #include "chronos/server_state.hpp"
@@ -17,9 +15,9 @@
 namespace chronos {
 
 /// Sets all of the above on `cfg` (the timer slack on the calling thread,
-/// which the system's threads inherit), with a peer's messages bounded to
-/// `max_message_bytes` (load_serving_middleman). Returns `cfg`.
-caf::actor_system_config& configure_host(
-  caf::actor_system_config& cfg, std::size_t max_message_bytes = server_limits{}.max_message_bytes);
+/// which the system's threads inherit), a peer's messages bounded as
+/// `limits` says (load_serving_middleman). Returns `cfg`.
+caf::actor_system_config& configure_host(caf::actor_system_config& cfg,
+                                         const server_limits& limits = {});
 
 } // namespace chronos

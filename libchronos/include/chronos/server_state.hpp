@@ -57,6 +57,10 @@ struct server_limits {
   /// before anything is read or allocated for it; transport.hpp). Large
   /// enough for a batch of 100,000 schedules with short payloads.
   std::size_t max_message_bytes = std::size_t{64} << 20;
+  /// Bytes the read buffers of all connections may hold beyond 64 KiB each:
+  /// what many peers announcing large messages at once can make the node
+  /// allocate. At least max_message_bytes.
+  std::size_t max_message_total = std::size_t{256} << 20;
 };
 
 /// A client name is 1 to `max_name_bytes` bytes of UTF-8 without control

@@ -21,6 +21,7 @@
 
 #include "chronos/errc.hpp"
 #include "chronos/messages.hpp"
+#include "chronos/server_state.hpp"
 
 namespace chronos {
 
@@ -47,14 +48,16 @@ struct tls_config {
 caf::actor_system_config& load_middleman(caf::actor_system_config& cfg);
 
 /// load_middleman for a node that serves chronos: besides, a peer whose
-/// message header announces more than `max_message_bytes` is disconnected
-/// before anything is allocated for it, and logged (at most a line a second).
-/// CAF 0.17 would size its read buffer to whatever a header says, up to
-/// 4 GiB, before reading a byte of it. With TLS a peer meets the bound only
-/// after the TLS handshake, which only holders of a certificate signed by the
-/// CA pass; the bound itself applies to plain TCP.
+/// message header announces more than the node accepts is disconnected before
+/// anything is allocated for it, and logged (at most a line a second). CAF
+/// 0.17 would size its read buffer to whatever a header says, up to 4 GiB,
+/// before reading a byte of it. The bounds: a handshake of 64 KiB, a message
+/// of `limits.max_message_bytes`, and `limits.max_message_total` for what the
+/// buffers of all connections hold beyond 64 KiB each. With TLS a peer meets
+/// them only after the TLS handshake, which only holders of a certificate
+/// signed by the CA pass; the bounds themselves apply to plain TCP.
 caf::actor_system_config& load_serving_middleman(caf::actor_system_config& cfg,
-                                                 std::size_t max_message_bytes);
+                                                 const server_limits& limits);
 
 /// Checks the three files (all given, readable, the key matching the
 /// certificate, the CA loadable) and loads CAF's OpenSSL module into `cfg`
