@@ -117,8 +117,9 @@ void compact(server_actor self) {
   st.compaction_started = std::chrono::steady_clock::now();
   // What the other thread does; freeing the rebuilt state takes long, so it
   // happens there, before the report, not in the actor's join.
-  auto write_snapshot = [path = st.cfg.state_path, closed]() -> std::string {
-    server_state rebuilt;
+  auto write_snapshot = [path = st.cfg.state_path, limits = st.cfg.limits,
+                         closed]() -> std::string {
+    server_state rebuilt{token_generator{}, limits}; // what the start accepted, it accepts
     if (auto read = load(path, rebuilt, closed); !read)
       return read.error().detail;
     auto ok = checkpoint(path, rebuilt, floor_ms(system_clock::now()), closed + 1);

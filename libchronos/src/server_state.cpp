@@ -47,7 +47,20 @@ void server_state::begin(timestamp, std::uint64_t, std::size_t about) {
   pending_.reserve(pending_.size() + about);
 }
 
+status server_state::check_stored(const timeout& t) const {
+  status ok = check_name(t.name, limits_);
+  if (ok && t.payload.size() > limits_.max_payload_bytes)
+    ok = fail(errc::invalid_argument,
+              "payload larger than " + std::to_string(limits_.max_payload_bytes) + " bytes");
+  if (ok)
+    return ok;
+  return fail(errc::storage_failure, "timeout " + t.token.str() + ": " + ok.error().detail
+                                       + " (a limit in force: raise it to load this state)");
+}
+
 status server_state::take(timeout&& t, bool parked) {
+  if (auto ok = check_stored(t); !ok)
+    return ok;
   if (!(parked ? parked_ : pending_).insert(std::move(t)))
     return fail(errc::storage_failure,
                 std::string{"duplicate "} + (parked ? "parked" : "pending") + " token in snapshot");
@@ -472,6 +485,8 @@ status server_state::apply(change c) {
   bool fits = false;
   switch (c.what) {
     case change::op::schedule:
+      if (auto ok = check_stored(c.entry); !ok)
+        return ok;
       fits = pending_.insert(std::move(c.entry));
       break;
     case change::op::cancel: {
@@ -490,6 +505,8 @@ status server_state::apply(change c) {
       fits = pending_.reschedule(c.token, c.deadline);
       break;
     case change::op::park:
+      if (auto ok = check_stored(c.entry); !ok)
+        return ok;
       fits = parked_.insert(std::move(c.entry));
       break;
     case change::op::deliver:

@@ -397,3 +397,68 @@ TEST_CASE("a state file behind a symbolic link is the file the link points to") 
   REQUIRE(live);
   CHECK(*live == std::filesystem::canonical(target).string());
 }
+
+TEST_CASE("a state file is held to the limits in force, as requests are") {
+  struct bad_case {
+    std::string name;
+    std::size_t payload_bytes;
+    const char* why;
+  };
+  const std::vector<bad_case> cases{
+    {"ends-in/", 0, "ends in '/'"},
+    {std::string(300, 'n'), 0, "name longer than 256 bytes"},
+    {"n", 70'000, "payload larger than 65536 bytes"},
+    {"two\nlines", 0, "control character"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.why);
+    test::temp_dir dir;
+    const auto state = dir.file("chronos.json");
+    const token tok{1, 7};
+    snapshot s;
+    s.saved_at = t0;
+    s.pending.push_back(timeout{t0 + millis{10}, tok, c.name, std::string(c.payload_bytes, 'p'),
+                                millis{0}, {}});
+    REQUIRE(save_state(state, s));
+    server_state r_state = fresh();
+    auto r = recover(state, r_state, durability::always);
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().detail, Catch::Contains(state) && Catch::Contains(tok.str())
+                                   && Catch::Contains(c.why)
+                                   && Catch::Contains("a limit in force"));
+    CHECK(*list_journals(state) == std::vector<std::uint64_t>{});
+  }
+  // Raised limits load what they allow.
+  test::temp_dir dir;
+  const auto state = dir.file("chronos.json");
+  snapshot s;
+  s.pending.push_back(
+    timeout{t0, token{1, 7}, std::string(300, 'n'), std::string(70'000, 'p'), millis{0}, {}});
+  REQUIRE(save_state(state, s));
+  server_limits raised;
+  raised.max_name_bytes = 512;
+  raised.max_payload_bytes = 100'000;
+  server_state r_state{token_generator{1}, raised};
+  auto r = recover(state, r_state, durability::always);
+  REQUIRE(r);
+  CHECK(r_state.stats().pending == 1);
+}
+
+TEST_CASE("a journal is held to the limits in force, as requests are") {
+  test::temp_dir dir;
+  const auto state = dir.file("chronos.json");
+  const auto path = journal_path(state, 0);
+  auto journal = journal_writer::create(path, 0);
+  REQUIRE(journal);
+  const token tok{1, 9};
+  std::string records;
+  append_record(records, change{change::op::schedule, tok,
+                                timeout{t0, tok, std::string(300, 'n'), "", millis{0}, {}}, {}, {}});
+  REQUIRE(journal->append(records));
+  REQUIRE(journal->sync());
+  server_state r_state = fresh();
+  auto r = recover(state, r_state, durability::always);
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().detail, Catch::StartsWith("journal '" + path + "', record 1: timeout "
+                                                 + tok.str() + ": name longer than 256 bytes"));
+}

@@ -79,7 +79,9 @@ public:
 
   /// Start-up (snapshot_sink): the state file's timeouts go straight into the
   /// tables. Due timeouts are not fired here; the first `take_due`
-  /// fast-forwards over them, in deadline order.
+  /// fast-forwards over them, in deadline order. A timeout whose name or
+  /// payload a request could not have now (the limits in force) is refused,
+  /// as are journal records that add one (`apply`).
   void begin(timestamp saved_at, std::uint64_t generation, std::size_t about) override;
   status take(timeout&& t, bool parked) override;
   void clear() override;
@@ -183,6 +185,8 @@ public:
   void undo(const change& c);
 
 private:
+  // What every request is checked for, for a timeout read from a file.
+  status check_stored(const timeout& t) const;
   outcome<timestamp> resolve(when_spec when, timestamp now) const;
   /// A request's own fields; check_room is the state's side.
   status check(const schedule_request& req) const;
