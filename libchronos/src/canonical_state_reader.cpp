@@ -4,21 +4,11 @@
 
 #include "canonical_json.hpp"
 #include "distinct_tokens.hpp"
+#include "line_count.hpp"
 
 namespace chronos::detail {
 
 namespace {
-
-// memchr finds a line end many bytes at a time; std::count looks at each byte.
-std::size_t count_lines(std::string_view text) {
-  std::size_t lines = 0;
-  const char* end = text.data() + text.size();
-  for (const char* p = text.data();
-       (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p))));
-       ++p)
-    ++lines;
-  return lines;
-}
 
 // `"key": [` then entries one a line, then `\n]`, each handed to `into`.
 // One it refuses (a duplicate) is the general reader's to report.

@@ -13,6 +13,7 @@
 
 #include "canonical_json.hpp"
 #include "hex.hpp"
+#include "line_count.hpp"
 #include "mapped_file.hpp"
 #include "chronos/crc32.hpp"
 #include "file_io.hpp"
@@ -27,7 +28,9 @@ using detail::io_error;
 
 constexpr const char* format_name = "chronos-journal";
 constexpr std::string_view reserved_bytes{"\n\0", 2};
-constexpr int format_version = 1;
+constexpr int format_version = 2;
+// The versions read: 1 has no record counts.
+constexpr int oldest_format_version = 1;
 
 // "state/chronos.json" -> "state/chronos"; other names keep their extension.
 std::string base_of(const std::string& state_path) {
@@ -104,6 +107,22 @@ outcome<change> change_from(const json& j, const std::string& where) {
   return c;
 }
 
+// "{"records":N}", the count that ends each write (N records in the file so
+// far); nullopt for anything else.
+std::optional<std::uint64_t> record_count(std::string_view text) {
+  detail::canonical_cursor in{text};
+  in.expect("{\"records\":");
+  const auto n = in.integer();
+  in.expect("}");
+  if (!in.ok() || !in.at_end() || n < 0)
+    return std::nullopt;
+  return static_cast<std::uint64_t>(n);
+}
+
+void append_record_count(std::string& out, std::uint64_t records) {
+  append_line(out, "{\"records\":" + std::to_string(records) + "}");
+}
+
 // The fast path: a record exactly as record_text writes it, read without a
 // JSON parser (about three times faster); nullopt for anything else, which the
 // general path (change_from) then reads, or reports.
@@ -160,7 +179,8 @@ std::optional<json> parse_json(std::string_view text) {
   return j;
 }
 
-// Whether a line is a whole record: its checksum matches and it is JSON.
+// Whether a line is a whole record (or count): its checksum matches and it is
+// JSON.
 bool intact(std::string_view line) {
   const auto text = checked_text(line);
   return text && (canonical_change(*text) || parse_json(*text));
@@ -235,6 +255,7 @@ outcome<journal_extent> decode_journal(std::string_view file, const std::string&
   }
   std::size_t pos = 0;
   bool header = true;
+  int version = 0;
   const auto at = [&] { return "journal '" + name + "' at byte " + std::to_string(pos); };
   const auto hand_over = [&](change&& c) -> status {
     ++out.records;
@@ -255,6 +276,16 @@ outcome<journal_extent> decode_journal(std::string_view file, const std::string&
         out.valid_bytes = pos;
         continue;
       }
+      if (auto count = record_count(*body); count && version >= 2) {
+        if (*count != out.records)
+          return fail(errc::storage_failure,
+                      at() + ": " + std::to_string(out.records) + " records before a count of "
+                        + std::to_string(*count) + ": records are missing or repeated "
+                          "(a line deleted or copied?)");
+        pos = nl + 1;
+        out.valid_bytes = pos;
+        continue;
+      }
     }
     auto line = body ? parse_json(*body) : std::nullopt; // not const: a missing key reads as null
     if (!line) {
@@ -266,9 +297,14 @@ outcome<journal_extent> decode_journal(std::string_view file, const std::string&
       break;
     }
     if (header) {
-      if ((*line)["format"] != format_name || (*line)["version"] != format_version
+      const auto& v = (*line)["version"];
+      if ((*line)["format"] != format_name || !v.is_number_integer()
+          || v.get<int>() < oldest_format_version || v.get<int>() > format_version
           || !(*line)["generation"].is_number_unsigned())
-        return fail(errc::storage_failure, at() + ": not a chronos journal of version 1");
+        return fail(errc::storage_failure, at() + ": not a chronos journal of version "
+                                             + std::to_string(oldest_format_version) + " to "
+                                             + std::to_string(format_version));
+      version = v.get<int>();
       out.generation = (*line)["generation"].get<std::uint64_t>();
       header = false;
     } else {
@@ -346,7 +382,8 @@ outcome<journal_writer> journal_writer::create(const std::string& path, std::uin
 
 journal_writer::journal_writer(journal_writer&& other) noexcept
   : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)),
-    generation_(other.generation_), size_(other.size_), file_size_(other.file_size_) {}
+    generation_(other.generation_), size_(other.size_), file_size_(other.file_size_),
+    records_(other.records_) {}
 
 journal_writer& journal_writer::operator=(journal_writer&& other) noexcept {
   if (this != &other) {
@@ -357,6 +394,7 @@ journal_writer& journal_writer::operator=(journal_writer&& other) noexcept {
     generation_ = other.generation_;
     size_ = other.size_;
     file_size_ = other.file_size_;
+    records_ = other.records_;
   }
   return *this;
 }
@@ -367,9 +405,17 @@ journal_writer::~journal_writer() {
 }
 
 status journal_writer::append(std::string_view bytes) {
-  if (size_ + bytes.size() > file_size_)
-    reserve(size_ + bytes.size());
-  return write_at_end(bytes);
+  const auto records = records_ + detail::count_lines(bytes);
+  std::string counted;
+  counted.reserve(bytes.size() + 32);
+  counted += bytes;
+  append_record_count(counted, records);
+  if (size_ + counted.size() > file_size_)
+    reserve(size_ + counted.size());
+  auto written = write_at_end(counted);
+  if (written)
+    records_ = records;
+  return written;
 }
 
 // Grows the file with newlines to the next whole step past `end`. Best effort:

@@ -43,6 +43,14 @@ std::string journal_text(std::uint64_t gen, const std::vector<change>& changes) 
   return test::slurp(dir.file("j")).substr(0, w->size()); // without the reserved space
 }
 
+// The text without the count that ends each write: as a crash in the middle
+// of the write would leave it, before its last record was cut.
+std::string without_count(const std::string& text) {
+  const auto last_start = text.rfind('\n', text.size() - 2) + 1;
+  REQUIRE(text.find("{\"records\":", last_start) != std::string::npos);
+  return text.substr(0, last_start);
+}
+
 bool same(const change& a, const change& b) {
   return a.what == b.what && a.token == b.token && a.entry == b.entry && a.deadline == b.deadline;
 }
@@ -103,7 +111,7 @@ TEST_CASE("journal lines are a checksum and a JSON object") {
 }
 
 TEST_CASE("a torn last record is dropped, wherever the write stopped") {
-  const auto text = journal_text(1, every_kind());
+  const auto text = without_count(journal_text(1, every_kind()));
   const auto last_start = text.rfind('\n', text.size() - 2) + 1;
   for (auto cut = last_start + 1; cut < text.size(); cut += 7) {
     auto back = decode_journal(text.substr(0, cut), "j");
@@ -183,7 +191,7 @@ TEST_CASE("a journal without its header is refused") {
   auto text = journal_text(1, every_kind());
   auto records_only = decode_journal(text.substr(text.find('\n') + 1), "j");
   REQUIRE_FALSE(records_only);
-  CHECK(records_only.error().detail == "journal 'j' at byte 0: not a chronos journal of version 1");
+  CHECK(records_only.error().detail == "journal 'j' at byte 0: not a chronos journal of version 1 to 2");
 }
 
 TEST_CASE("a record with a well-formed checksum but unknown content is refused") {
@@ -219,7 +227,11 @@ TEST_CASE("a journal writer appends whole records and reads back") {
   append_record(records, every_kind()[0]);
   REQUIRE(w->append(records));
   REQUIRE(w->sync());
-  CHECK(w->size() == header + records.size());
+  const auto text = test::slurp(dir.file("j"));
+  CHECK(text.substr(header, records.size()) == records);
+  const std::string count = "{\"records\":1}";
+  CHECK(w->size() == header + records.size() + 9 + count.size() + 1);
+  CHECK(text.substr(header + records.size() + 9, count.size()) == count);
   auto back = read_journal(dir.file("j"));
   REQUIRE(back);
   CHECK(back->changes.size() == 1);
@@ -251,7 +263,7 @@ TEST_CASE("a journal writer reserves space ahead as newlines, and replay ignores
 }
 
 TEST_CASE("a torn record in reserved space is dropped, and empty lines between records are corruption") {
-  const auto records = journal_text(1, every_kind());
+  const auto records = without_count(journal_text(1, every_kind()));
   const auto last_start = records.rfind('\n', records.size() - 2) + 1;
   const std::string reserved(100, '\n');
   auto torn = records.substr(0, last_start + 15) + reserved;
@@ -366,4 +378,67 @@ TEST_CASE("a record in chronos's own layout that breaks a rule is reported as be
   auto trailing = decode_journal(header + line(cancel + " x") + line(cancel), "j");
   REQUIRE_FALSE(trailing);
   CHECK(trailing.error().detail.find("damaged record") != std::string::npos);
+}
+
+TEST_CASE("a record line deleted from the middle of a journal is found by the next count") {
+  test::temp_dir dir;
+  auto w = journal_writer::create(dir.file("j"), 1);
+  REQUIRE(w);
+  const auto kinds = every_kind();
+  std::string first, second;
+  for (std::size_t i = 0; i < 5; ++i)
+    append_record(first, kinds[i]);
+  for (std::size_t i = 5; i < kinds.size(); ++i)
+    append_record(second, kinds[i]);
+  REQUIRE(w->append(first));
+  REQUIRE(w->append(second));
+  const auto text = test::slurp(dir.file("j")).substr(0, w->size());
+  REQUIRE(decode_journal(text, "j"));
+  std::vector<std::string> lines;
+  for (std::size_t p = 0; p < text.size();) {
+    const auto n = text.find('\n', p);
+    lines.push_back(text.substr(p, n + 1 - p));
+    p = n + 1;
+  }
+  REQUIRE(lines.size() == 1 + 5 + 1 + 3 + 1);
+  auto joined = [&](std::size_t drop, std::size_t repeat) {
+    std::string out;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      if (i != drop)
+        out += lines[i];
+      if (i == repeat)
+        out += lines[i];
+    }
+    return out;
+  };
+  // Every line left intact: only the counts can tell.
+  for (std::size_t drop : {std::size_t{2}, std::size_t{5}, std::size_t{8}}) {
+    INFO("line " << drop << " deleted");
+    auto read = decode_journal(joined(drop, SIZE_MAX), "j");
+    REQUIRE_FALSE(read);
+    CHECK_THAT(read.error().detail, Catch::Contains("records are missing or repeated"));
+  }
+  auto copied = decode_journal(joined(SIZE_MAX, 3), "j");
+  REQUIRE_FALSE(copied);
+  CHECK_THAT(copied.error().detail, Catch::Contains("6 records before a count of 5"));
+}
+
+TEST_CASE("a journal of version 1, without counts, is read as before") {
+  std::string text;
+  auto line = [&](const std::string& json) {
+    char crc[10];
+    std::snprintf(crc, sizeof crc, "%08x ", crc32(json));
+    text += crc + json + "\n";
+  };
+  line(R"({"format":"chronos-journal","generation":3,"version":1})");
+  std::string records;
+  for (const auto& c : every_kind())
+    append_record(records, c);
+  text += records;
+  auto back = decode_journal(text, "j");
+  REQUIRE(back);
+  CHECK(back->generation == 3);
+  REQUIRE(back->changes.size() == every_kind().size());
+  for (std::size_t i = 0; i < every_kind().size(); ++i)
+    CHECK(same(back->changes[i], every_kind()[i]));
 }

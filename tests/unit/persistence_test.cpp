@@ -263,11 +263,12 @@ TEST_CASE("a torn journal tail is dropped at recovery") {
   test::temp_dir dir;
   const auto state = dir.file("chronos.json");
   journaled(state, {0}, 2);
-  // The last record's end never reached the disk: the reserved space after
-  // it shows through.
+  // The end of the last record, and the count after it, never reached the
+  // disk: the reserved space after them shows through.
   auto text = test::slurp(journal_path(state, 0));
   const auto end = text.find_last_not_of('\n') + 1;
-  text.replace(end - 20, 20, std::string(20, '\n'));
+  const auto count_start = text.rfind('\n', end - 1) + 1;
+  text.replace(count_start - 20, end - count_start + 20, std::string(end - count_start + 20, '\n'));
   test::spit(journal_path(state, 0), text);
   // load only reports it (a compaction's re-read must not log it again)...
   server_state l_state = fresh();

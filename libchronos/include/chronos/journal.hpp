@@ -12,14 +12,19 @@
 //
 // Format. Text, one record a line, readable with ordinary tools:
 //
-//   CRC32 {"format":"chronos-journal","version":1,"generation":7}
+//   CRC32 {"format":"chronos-journal","version":2,"generation":7}
 //   CRC32 {"op":"schedule","t":{"deadline_ms":...,"interval_ms":0,"name":"w","payload":"","token":"..."}}
 //   CRC32 {"op":"cancel","token":"..."}
+//   CRC32 {"records":2}
 //
 // CRC32 is eight lowercase hex digits, the CRC-32 of the JSON text after the
 // space. The ops are those of change.hpp. A torn last record (a crash in the
 // middle of a write) is dropped; a bad record with good records after it is
-// corruption, reported with the file and the byte offset.
+// corruption, reported with the file and the byte offset. Each write ends
+// with a count of the records in the file so far (version 2): a record line
+// deleted from the middle, which leaves every remaining line intact, makes
+// the next count disagree and is reported too. Version 1 files, without
+// counts, are read as they are.
 //
 // Reserved space. The writer grows a file in steps of `reserve_step` bytes of
 // newlines and writes records over them: a record then changes no file size,
@@ -104,10 +109,11 @@ public:
   journal_writer& operator=(const journal_writer&) = delete;
   ~journal_writer();
 
-  /// Writes `bytes` after the last record, into reserved space when there is
-  /// room for it (a disk too full to reserve more is written to all the same).
-  /// On failure the file is cut back to its records, so no partial record
-  /// stays behind.
+  /// Writes `bytes` (whole record lines) after the last record, and the count
+  /// of records so far after them, into reserved space when there is room for
+  /// it (a disk too full to reserve more is written to all the same). On
+  /// failure the file is cut back to its records, so no partial record stays
+  /// behind.
   status append(std::string_view bytes);
 
   /// fdatasync: everything appended so far is on disk when this returns.
@@ -130,6 +136,7 @@ private:
   std::uint64_t generation_ = 0;
   std::uint64_t size_ = 0;
   std::uint64_t file_size_ = 0;
+  std::uint64_t records_ = 0;
 };
 
 } // namespace chronos
