@@ -21,6 +21,7 @@ set(CHRONOS_PURE_SOURCES
   src/peer_timeout.cpp
   src/persistence.cpp
   src/server_state.cpp
+  src/state_checksum.cpp
   src/state_file.cpp
   src/state_reader.cpp
   src/timer_table.cpp

@@ -5,6 +5,7 @@
 #include "canonical_json.hpp"
 #include "distinct_tokens.hpp"
 #include "line_count.hpp"
+#include "state_checksum.hpp"
 
 namespace chronos::detail {
 
@@ -31,7 +32,11 @@ bool list(canonical_cursor& in, std::string_view key, bool parked, snapshot_sink
 } // namespace
 
 std::optional<std::uint64_t> read_canonical_snapshot(std::string_view text, snapshot_sink& into) {
-  canonical_cursor in{text};
+  const auto checked = check_checksum(text);
+  if (checked.result == checksum_check::verdict::differs)
+    return std::nullopt;
+  const bool trailer = checked.result == checksum_check::verdict::matches;
+  canonical_cursor in{checked.body};
   in.expect("{\"format\": \"");
   in.expect(snapshot::format_name);
   in.expect("\", \"version\": ");
@@ -52,7 +57,8 @@ std::optional<std::uint64_t> read_canonical_snapshot(std::string_view text, snap
   in.expect(",\n");
   if (!list(in, "parked", true, into))
     return std::nullopt;
-  in.expect("\n}\n");
+  if (!trailer)
+    in.expect("\n}\n");
   if (!in.at_end())
     return std::nullopt;
   return static_cast<std::uint64_t>(generation);

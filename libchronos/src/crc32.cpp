@@ -34,10 +34,12 @@ std::uint32_t load_le32(const unsigned char* p) {
 
 } // namespace
 
-std::uint32_t crc32(std::string_view data) noexcept {
+std::uint32_t crc32(std::string_view data) noexcept { return crc32(data, 0); }
+
+std::uint32_t crc32(std::string_view data, std::uint32_t before) noexcept {
   auto p = reinterpret_cast<const unsigned char*>(data.data());
   std::size_t n = data.size();
-  std::uint32_t c = 0xffffffffu;
+  std::uint32_t c = before ^ 0xffffffffu;
   for (; n >= 8; p += 8, n -= 8) {
     const std::uint32_t lo = c ^ load_le32(p);
     const std::uint32_t hi = load_le32(p + 4);

@@ -3,8 +3,11 @@
 #include <cstdint>
 
 #include "chronos/atomic_file.hpp"
+#include "chronos/crc32.hpp"
+#include "chronos/log.hpp"
 #include "canonical_state_reader.hpp"
 #include "mapped_file.hpp"
+#include "state_checksum.hpp"
 #include "state_reader.hpp"
 #include "timeout_json.hpp"
 
@@ -50,19 +53,33 @@ bool append_list(std::string& out, const char* key, const snapshot_source& from,
 
 // Encodes a state file into `out`. Whenever `out` holds `piece` bytes or
 // more, and at the end, `flush(out)` takes them (it may empty `out`); false
-// if it fails.
+// if it fails. The checksum covers every byte before its trailer, whatever
+// the pieces were.
 template <class Flush>
 bool encode_into(const snapshot_source& from, timestamp saved_at, std::uint64_t generation,
                  std::string& out, std::size_t piece, Flush flush) {
+  std::uint32_t crc = 0;
+  std::size_t summed = out.size(); // what `out` held before is not ours
+  auto sum = [&] {
+    crc = crc32(std::string_view{out}.substr(summed), crc);
+    summed = out.size();
+  };
+  auto summed_flush = [&](std::string& text) {
+    sum();
+    const bool ok = flush(text);
+    summed = out.size();
+    return ok;
+  };
   out += "{\"format\": \"";
   out += snapshot::format_name;
   out += "\", \"version\": " + std::to_string(snapshot::format_version);
   out += ", \"saved_ms\": " + std::to_string(to_epoch_ms(saved_at));
   out += ", \"generation\": " + std::to_string(generation);
-  if (!append_list(out, "timeouts", from, false, piece, flush)
-      || !append_list(out, "parked", from, true, piece, flush))
+  if (!append_list(out, "timeouts", from, false, piece, summed_flush)
+      || !append_list(out, "parked", from, true, piece, summed_flush))
     return false;
-  out += "\n}\n";
+  sum();
+  detail::append_checksum(out, crc);
   return flush(out);
 }
 
@@ -90,6 +107,9 @@ outcome<T> read_state_file(const std::string& path, T missing, Read read) {
     return fail(errc::storage_failure, "cannot read state file: " + file.error().detail);
   if (!*file)
     return missing;
+  if (!detail::has_checksum((*file)->text()))
+    log_info("state file '" + path
+             + "' has no checksum (written before checksums, or edited by hand): read unchecked");
   outcome<T> result = read((*file)->text());
   if (!result)
     return fail(errc::storage_failure,

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "distinct_tokens.hpp"
+#include "state_checksum.hpp"
 #include "timeout_json.hpp"
 
 namespace chronos::detail {
@@ -27,6 +28,7 @@ public:
   std::optional<failure> error;
   snapshot result;
   bool seen_format = false, seen_version = false, seen_timeouts = false, seen_parked = false;
+  bool seen_checksum = false;
 
   // -- values ------------------------------------------------------------------
   bool null() override { return other_value("null"); }
@@ -50,6 +52,10 @@ public:
         if (v != snapshot::format_name)
           return fail_with("top level",
                            "not a chronos state file (\"format\" is not \"chronos-state\")");
+        return true;
+      }
+      if (key_ == "crc32") {
+        seen_checksum = true;
         return true;
       }
       return top_scalar("a string");
@@ -278,6 +284,9 @@ private:
 } // namespace
 
 outcome<snapshot> read_snapshot(std::string_view text) {
+  const auto checked = check_checksum(text);
+  if (checked.result == checksum_check::verdict::differs)
+    return fail(errc::storage_failure, checksum_mismatch(checked));
   reader r;
   const bool ok = json::sax_parse(text.begin(), text.end(), &r);
   if (r.error)
@@ -293,6 +302,10 @@ outcome<snapshot> read_snapshot(std::string_view text) {
     return fail(errc::storage_failure, "top level: missing field \"timeouts\"");
   if (!r.seen_parked)
     return fail(errc::storage_failure, "top level: missing field \"parked\"");
+  if (r.seen_checksum && checked.result == checksum_check::verdict::absent)
+    return fail(errc::storage_failure,
+                "top level: \"crc32\" is not the last line, where chronos writes it: remove "
+                "it to read the file unchecked");
   return std::move(r.result);
 }
 

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "../support/state_text.hpp"
 #include "canonical_state_reader.hpp"
 #include "state_reader.hpp"
 
@@ -36,7 +37,7 @@ TEST_CASE("the fast reader reads what encode writes, as the general reader does"
 }
 
 TEST_CASE("the fast reader gives up on valid JSON in any other layout") {
-  const auto text = *encode(sample());
+  const auto text = test::without_checksum(*encode(sample()));
   for (auto [from, to] : {std::pair{"\"interval_ms\":0", "\"interval_ms\": 0"},
                           std::pair{"\"payload\":\"late\",", ""},
                           std::pair{"\n]", "]"},
@@ -59,7 +60,7 @@ TEST_CASE("the fast reader never returns part of a cut file") {
 }
 
 TEST_CASE("the fast reader leaves every damage to the general reader") {
-  const auto text = *encode(sample());
+  const auto text = test::without_checksum(*encode(sample()));
   auto damaged = [&](const std::string& from, const std::string& to) {
     auto variant = text;
     variant.replace(variant.find(from), from.size(), to);
@@ -101,7 +102,7 @@ TEST_CASE("the fast reader finds every escape and control character at every off
       CHECK(*fast == s);
       // The same characters raw, where the encoder escapes them, are damage.
       if (static_cast<unsigned char>(special[0]) < 0x20) {
-        auto raw = encoded;
+        auto raw = test::without_checksum(encoded);
         const auto escaped = raw.find(special[0] == '\n' ? "\\n" : "\\u00");
         REQUIRE(escaped != std::string::npos);
         raw.replace(escaped, special[0] == '\n' ? 2 : 6, special);
@@ -110,7 +111,7 @@ TEST_CASE("the fast reader finds every escape and control character at every off
     }
   }
   // A token with an escape in it is not what the encoder writes.
-  auto text = *encode(sample());
+  auto text = test::without_checksum(*encode(sample()));
   text.replace(text.find("000000000010-"), 1, "\\u0030");
   CHECK_FALSE(read_canonical_snapshot(text));
   CHECK(decode(text)); // read the slow way, as the same token

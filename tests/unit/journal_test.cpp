@@ -442,3 +442,10 @@ TEST_CASE("a journal of version 1, without counts, is read as before") {
   for (std::size_t i = 0; i < every_kind().size(); ++i)
     CHECK(same(back->changes[i], every_kind()[i]));
 }
+
+TEST_CASE("crc32 goes on from the CRC of what came before") {
+  const std::string text = "The quick brown fox jumps over the lazy dog";
+  for (std::size_t split = 0; split <= text.size(); ++split)
+    CHECK(crc32(std::string_view{text}.substr(split), crc32(text.substr(0, split)))
+          == crc32(text));
+}

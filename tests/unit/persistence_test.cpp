@@ -3,6 +3,7 @@
 #include "chronos/persistence.hpp"
 #include "chronos/server_state.hpp"
 #include "../support/temp_dir.hpp"
+#include "../support/state_text.hpp"
 #include "../support/tiny_disk.hpp"
 
 #include <filesystem>
@@ -212,7 +213,7 @@ TEST_CASE("a hand-edited state file loads whole: what the fast reader took is dr
   REQUIRE(save_state(state, live.collect(t0)));
   // Valid JSON in another layout on the last line: the fast reader has
   // handed over two timeouts when it gives up.
-  auto text = test::slurp(state);
+  auto text = test::without_checksum(test::slurp(state));
   const auto last = text.rfind("\"name\":\"");
   text.replace(last, 7, "\"name\": ");
   test::spit(state, text);

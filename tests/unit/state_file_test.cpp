@@ -8,6 +8,7 @@
 #include "chronos/state_file.hpp"
 #include "chronos/token.hpp"
 #include "timeout_json.hpp"
+#include "../support/state_text.hpp"
 #include "../support/temp_dir.hpp"
 
 using namespace chronos;
@@ -25,7 +26,9 @@ snapshot sample() {
   return s;
 }
 
-std::string valid_text() { return *encode(sample()); }
+// As a hand-edited file must be: without its checksum, so that the readers'
+// own checks are what meet each edit.
+std::string valid_text() { return test::without_checksum(*encode(sample())); }
 
 void check_rejected(const std::string& text, const std::string& needle) {
   auto s = decode(text);
@@ -72,8 +75,8 @@ TEST_CASE("every character a payload may hold survives the state file") {
 }
 
 TEST_CASE("the state file holds one timeout a line") {
-  auto text = valid_text();
-  CHECK(std::count(text.begin(), text.end(), '\n') == 9);
+  auto text = *encode(sample());
+  CHECK(std::count(text.begin(), text.end(), '\n') == 10); // and a line for the checksum
 }
 
 TEST_CASE("payload and interval may be left out of a hand-written file") {
@@ -307,4 +310,38 @@ TEST_CASE("a timeout the sink refuses fails the load, naming the file and why") 
   CHECK(refused.error().code == errc::storage_failure);
   CHECK(refused.error().detail.find(path) != std::string::npos);
   CHECK(refused.error().detail.find("refused " + token{0x09, 0xc}.str()) != std::string::npos);
+}
+
+TEST_CASE("bytes changed inside a payload are found by the checksum") {
+  const auto text = *encode(sample());
+  REQUIRE(decode(text));
+  // Still valid JSON and UTF-8: only the checksum can tell.
+  auto flipped = replace(text, "\"late\"", "\"kbte\"");
+  check_rejected(flipped, "checksum mismatch");
+  check_rejected(flipped, "remove its \"crc32\" line");
+  // Read unchecked once the checksum line is taken out, as after editing by hand.
+  auto edited = decode(test::without_checksum(flipped));
+  REQUIRE(edited);
+  CHECK(edited->parked[0].payload == "kbte");
+}
+
+TEST_CASE("a crc32 field anywhere but where chronos writes it is refused") {
+  auto moved = replace(valid_text(), "{\"format\"", "{\"crc32\": \"01234567\", \"format\"");
+  check_rejected(moved, "\"crc32\" is not the last line");
+}
+
+TEST_CASE("a state file saved in pieces carries the checksum of the whole") {
+  test::temp_dir dir;
+  const auto path = dir.file("state.json");
+  snapshot s;
+  for (std::uint64_t i = 0; i < 20'000; ++i) // about 3 MB: several pieces
+    s.pending.push_back({from_epoch_ms(1'000 + static_cast<std::int64_t>(i)), token{0x10, i + 1},
+                         "n" + std::to_string(i % 7), std::string(60, 'p'), millis{0}});
+  REQUIRE(save_state(path, s));
+  const auto text = test::slurp(path);
+  CHECK(text.size() > 2 * 1024 * 1024);
+  CHECK(text == *encode(s));
+  auto back = load_state(path);
+  REQUIRE(back);
+  CHECK(back->pending == s.pending);
 }

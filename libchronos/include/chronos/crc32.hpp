@@ -10,4 +10,8 @@ namespace chronos {
 
 std::uint32_t crc32(std::string_view data) noexcept;
 
+/// Goes on from the CRC of what came before: crc32(b, crc32(a)) is the CRC
+/// of a followed by b, for data written in pieces.
+std::uint32_t crc32(std::string_view data, std::uint32_t before) noexcept;
+
 } // namespace chronos
