@@ -52,8 +52,10 @@ private:
   // The next read finds the end of the stream: CAF closes the connection as
   // if the peer had. One byte is all it may ask for meanwhile.
   void refuse(caf::io::receive_policy::config& cfg, const std::string& what) {
-    refused_log.log(log_level::warning, "closed the connection of " + addr() + ":"
-                                          + std::to_string(port()) + ": it announced " + what);
+    refused_log.log(log_level::warning, [&] {
+      return "closed the connection of " + addr() + ":" + std::to_string(port())
+             + ": it announced " + what;
+    });
     ::shutdown(stream_.fd(), SHUT_RDWR);
     cfg = caf::io::receive_policy::at_most(1);
   }

@@ -69,16 +69,9 @@ std::optional<std::uint64_t> log_throttle::admit() {
   return held_back_.exchange(0, std::memory_order_relaxed);
 }
 
-void log_throttle::log(log_level level, std::string_view message) {
-  auto held_back = admit();
-  if (!held_back)
-    return;
-  if (*held_back == 0) {
-    chronos::log(level, message);
-    return;
-  }
-  std::string line{message};
-  line += " (and " + std::to_string(*held_back) + " more like it before this one)";
+void log_throttle::write(log_level level, std::string line, std::uint64_t held_back) {
+  if (held_back > 0)
+    line += " (and " + std::to_string(held_back) + " more like it before this one)";
   chronos::log(level, line);
 }
 

@@ -233,18 +233,20 @@ void shutdown(server_actor self, const caf::error& reason) {
 log_throttle ignored_log;
 
 caf::result<caf::message> ignore_unknown(caf::scheduled_actor* self, caf::message_view& msg) {
-  auto text = caf::to_string(msg.content());
-  if (text.size() > 200)
-    text = text.substr(0, 200) + "...";
-  ignored_log.log(log_level::warning, "ignored a message chronos does not understand from "
-                                        + caf::to_string(self->current_sender()) + ": " + text);
+  ignored_log.log(log_level::warning, [&] {
+    auto text = caf::to_string(msg.content());
+    if (text.size() > 200)
+      text = text.substr(0, 200) + "...";
+    return "ignored a message chronos does not understand from "
+           + caf::to_string(self->current_sender()) + ": " + text;
+  });
   return caf::sec::unexpected_message;
 }
 
 // chronos sends no requests, so an error message answers nothing it asked
 // (CAF's default handler would end the actor).
 void ignore_error(caf::scheduled_actor*, caf::error& err) {
-  ignored_log.log(log_level::warning, "ignored an error message: " + caf::to_string(err));
+  ignored_log.log(log_level::warning, [&] { return "ignored an error message: " + caf::to_string(err); });
 }
 
 // -- behavior -------------------------------------------------------------------

@@ -44,10 +44,10 @@ log_throttle refused_log;
 
 void server_actor_impl::enqueue(caf::mailbox_element_ptr x, caf::execution_unit* eu) {
   if (x && from_peer(*x) && reserved_for_caf(*x)) {
-    refused_log.log(log_level::warning,
-                    "refused a message only this process may send, from a peer ("
-                      + caf::to_string(x->sender) + "): "
-                      + x->content().stringify().substr(0, 200));
+    refused_log.log(log_level::warning, [&] {
+      return "refused a message only this process may send, from a peer ("
+             + caf::to_string(x->sender) + "): " + x->content().stringify().substr(0, 200);
+    });
     return;
   }
   super::enqueue(std::move(x), eu);

@@ -36,3 +36,18 @@ TEST_CASE("the next line let through counts those held back before it") {
   clock.now += 5s;
   CHECK(throttle.admit() == std::optional<std::uint64_t>{0});
 }
+
+TEST_CASE("a line held back is never built") {
+  manual_steady_clock clock;
+  log_throttle throttle{1s, clock.fn()};
+  int built = 0;
+  auto make = [&] {
+    ++built;
+    return std::string{"refused"};
+  };
+  set_log_level(log_level::error); // the one line let through is not printed
+  for (int i = 0; i < 100; ++i)
+    throttle.log(log_level::warning, make);
+  set_log_level(log_level::info);
+  CHECK(built == 1);
+}

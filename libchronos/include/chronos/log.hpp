@@ -9,6 +9,7 @@
 #include <functional>
 #include <limits>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace chronos {
@@ -43,10 +44,18 @@ public:
   /// one let through, or nothing if this one is held back too.
   std::optional<std::uint64_t> admit();
 
-  /// Logs `message` if admitted, with the count of those held back before it.
-  void log(log_level level, std::string_view message);
+  /// Logs the line `make()` builds, if admitted, with the count of those
+  /// held back before it. A line held back is never built: a flood costs a
+  /// clock read a line.
+  template <class Make>
+  void log(log_level level, Make make) {
+    if (auto held_back = admit())
+      write(level, make(), *held_back);
+  }
 
 private:
+  static void write(log_level level, std::string line, std::uint64_t held_back);
+
   std::chrono::milliseconds period_;
   clock_fn now_;
   std::atomic<std::int64_t> next_ns_{std::numeric_limits<std::int64_t>::min()};
