@@ -5,7 +5,7 @@
 #   tools/setup.sh [PACKAGE ...]
 set -euo pipefail
 
-packages=(build-essential cmake libcaf-dev libssl-dev openssl nlohmann-json3-dev catch2
+packages=(build-essential cmake ccache libcaf-dev libssl-dev openssl nlohmann-json3-dev catch2
   libbenchmark-dev libjemalloc-dev prometheus-cpp-dev iproute2 erlang-base "$@")
 missing=()
 for p in "${packages[@]}"; do
