@@ -77,8 +77,9 @@ options:
   --max-message-total N      what all connections' read buffers may hold beyond
                        64 KiB each (default 268435456)
   --peer-timeout DURATION   close a connection whose peer has taken none of
-                       chronosd's data for this long, or answers no keepalive
-                       probe on an idle one (default 10s; 1s to 1h, 0ms: never)
+                       chronosd's data for this long, answers no keepalive
+                       probe on an idle one, or has not completed its handshake
+                       (default 10s; 1s to 1h, 0ms: never)
   --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (off by
                        default; port 0 for any free one)
   --log-level LEVEL    error, warning, info (default) or debug
@@ -304,7 +305,7 @@ bool stop(caf::actor_system& sys, const chronos_api& srv) {
 
 int serve(const options& opts, const sigset_t& signals) {
   caf::actor_system_config cfg;
-  configure_host(cfg, opts.limits);
+  configure_host(cfg, opts.limits, opts.peer_timeout);
   if (opts.tls.requested())
     if (auto bad = use_tls(cfg, opts.tls)) {
       log_error(bad->detail);

@@ -18,19 +18,29 @@ namespace {
 
 log_throttle refused_log;
 
+} // namespace
+
 // A connection whose reads stay within its multiplexer's bounds.
 class bounded_scribe : public caf::io::network::scribe_impl {
 public:
   bounded_scribe(bounded_multiplexer& mx, caf::io::network::native_socket fd)
     : scribe_impl(mx, fd), mx_(mx) {}
 
-  ~bounded_scribe() override { mx_.release(reserved_); }
+  ~bounded_scribe() override {
+    if (!handshaken_)
+      mx_.unwatch(this);
+    mx_.release(reserved_);
+  }
 
   void configure_read(caf::io::receive_policy::config cfg) override {
     const std::size_t bytes = cfg.second;
     const bool handshake = payloads_ == 0;
     if (bytes > caf::io::basp::header_size)
       ++payloads_;
+    else if (payloads_ == 1 && !handshaken_) { // the header after the handshake: it was taken
+      handshaken_ = true;
+      mx_.unwatch(this);
+    }
     const std::size_t large = bytes > small_message_bytes ? bytes - small_message_bytes : 0;
     if (handshake && large > 0)
       refuse(cfg, "a handshake of " + std::to_string(bytes) + " bytes, more than the "
@@ -52,20 +62,29 @@ private:
   // The next read finds the end of the stream: CAF closes the connection as
   // if the peer had. One byte is all it may ask for meanwhile.
   void refuse(caf::io::receive_policy::config& cfg, const std::string& what) {
-    refused_log.log(log_level::warning, [&] {
-      return "closed the connection of " + addr() + ":" + std::to_string(port())
-             + ": it announced " + what;
-    });
-    ::shutdown(stream_.fd(), SHUT_RDWR);
+    close("it announced " + what);
     cfg = caf::io::receive_policy::at_most(1);
   }
 
+public:
+  /// Closes the connection, saying why.
+  void close(const std::string& why) {
+    refused_log.log(log_level::warning, [&] {
+      return "closed the connection of " + addr() + ":" + std::to_string(port()) + ": " + why;
+    });
+    ::shutdown(stream_.fd(), SHUT_RDWR);
+  }
+
+private:
   bounded_multiplexer& mx_;
   std::size_t payloads_ = 0;
+  bool handshaken_ = false;
   // Of the budget for large messages: what this connection's buffer holds
   // beyond small_message_bytes.
   std::size_t reserved_ = 0;
 };
+
+namespace {
 
 std::size_t setting(caf::actor_system* sys, const char* key) {
   return static_cast<std::size_t>(caf::get_or(sys->config(), key, std::int64_t{0}));
@@ -75,13 +94,40 @@ std::size_t setting(caf::actor_system* sys, const char* key) {
 
 bounded_multiplexer::bounded_multiplexer(caf::actor_system* sys)
   : default_multiplexer(sys), max_message_(setting(sys, max_message_bytes_key)),
-    budget_(setting(sys, max_message_total_key)) {}
+    budget_(setting(sys, max_message_total_key)),
+    handshake_timeout_(static_cast<std::int64_t>(setting(sys, handshake_timeout_key))) {}
 
 caf::io::scribe_ptr bounded_multiplexer::new_scribe(caf::io::network::native_socket fd) {
   if (max_message_ == 0 || budget_ == 0)
     return default_multiplexer::new_scribe(fd);
   caf::io::network::keepalive(fd, true); // as CAF's own connections
-  return caf::make_counted<bounded_scribe>(*this, fd);
+  auto connection = caf::make_counted<bounded_scribe>(*this, fd);
+  if (handshake_timeout_.count() > 0) {
+    sweep();
+    std::lock_guard<std::mutex> guard{watched_mutex_};
+    watched_.emplace_back(connection.get(),
+                          std::chrono::steady_clock::now() + handshake_timeout_);
+  }
+  return connection;
+}
+
+void bounded_multiplexer::unwatch(const bounded_scribe* connection) {
+  std::lock_guard<std::mutex> guard{watched_mutex_};
+  auto it = std::find_if(watched_.begin(), watched_.end(),
+                         [&](const auto& entry) { return entry.first == connection; });
+  if (it != watched_.end())
+    watched_.erase(it);
+}
+
+void bounded_multiplexer::sweep() {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> guard{watched_mutex_};
+  auto overdue = std::stable_partition(watched_.begin(), watched_.end(),
+                                       [&](const auto& entry) { return entry.second > now; });
+  for (auto it = overdue; it != watched_.end(); ++it)
+    it->first->close("it did not complete its handshake within "
+                     + std::to_string(handshake_timeout_.count()) + " ms");
+  watched_.erase(overdue, watched_.end());
 }
 
 bool bounded_multiplexer::reserve(std::size_t bytes) {

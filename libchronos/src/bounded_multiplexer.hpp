@@ -18,10 +18,17 @@
 // - what the read buffers of all connections hold beyond 64 KiB each:
 //   `max-message-total`. A connection that never sent more than that keeps
 //   its own 64 KiB, so clients with everyday requests are never refused
-//   because others hold large buffers.
+//   because others hold large buffers;
+// - a connection that has not completed its handshake within
+//   `handshake-timeout-ms` is closed when the next connection arrives: the
+//   moment more connections could exhaust the process's descriptors.
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
+#include <mutex>
+#include <utility>
+#include <vector>
 
 #include <caf/io/network/default_multiplexer.hpp>
 
@@ -31,11 +38,14 @@ namespace chronos::detail {
 /// 0, the backend is CAF's own.
 constexpr const char* max_message_bytes_key = "chronos.max-message-bytes";
 constexpr const char* max_message_total_key = "chronos.max-message-total";
+constexpr const char* handshake_timeout_key = "chronos.handshake-timeout-ms";
 
 /// What every connection may read without the budget of large messages,
 /// and what its first message, the handshake, may take at most (a node id,
 /// application ids and the published interface fit in a few kilobytes).
 constexpr std::size_t small_message_bytes = 64 * 1024;
+
+class bounded_scribe;
 
 class bounded_multiplexer : public caf::io::network::default_multiplexer {
 public:
@@ -52,9 +62,22 @@ public:
   /// Gives back what a connection reserved, when it is gone.
   void release(std::size_t bytes);
 
+  /// A connection has completed its handshake, or is gone.
+  void unwatch(const bounded_scribe* connection);
+
 private:
+  using deadline = std::chrono::steady_clock::time_point;
+
+  // Closes the connections whose handshake is overdue.
+  void sweep();
+
   std::size_t max_message_;
   std::size_t budget_;
+  std::chrono::milliseconds handshake_timeout_;
+  // Connections still in their handshake; a scribe may be destroyed on
+  // another thread than the multiplexer's.
+  std::mutex watched_mutex_;
+  std::vector<std::pair<bounded_scribe*, deadline>> watched_;
   // Scribes may be destroyed on other threads than the multiplexer's.
   std::atomic<std::size_t> reserved_{0};
 };

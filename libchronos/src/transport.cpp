@@ -71,7 +71,10 @@ caf::actor_system_config& load_middleman(caf::actor_system_config& cfg) {
 }
 
 caf::actor_system_config& load_serving_middleman(caf::actor_system_config& cfg,
-                                                 const server_limits& limits) {
+                                                 const server_limits& limits,
+                                                 std::chrono::milliseconds handshake_timeout) {
+  caf::put(cfg.content, detail::handshake_timeout_key,
+           static_cast<std::int64_t>(handshake_timeout.count()));
   caf::put(cfg.content, detail::max_message_bytes_key,
            static_cast<std::int64_t>(limits.max_message_bytes));
   caf::put(cfg.content, detail::max_message_total_key,

@@ -1,5 +1,7 @@
 // A peer that announces a message larger than chronosd accepts: 32 bytes of
 // header must not make chronosd allocate what they announce, nor stall it.
+// And peers that connect but never complete a handshake: they must not keep
+// their connections, and with them chronosd's descriptors, for ever.
 
 #include "../support/caf_node.hpp"
 #include "../support/chronosd_process.hpp"
@@ -8,6 +10,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <thread>
 
 #include "chronos/client.hpp"
 
@@ -173,4 +177,32 @@ TEST_CASE("messages up to --max-message-bytes are served, larger ones close the 
           dir, 20s);
   CHECK(r.status == 2);
   CHECK(r.err.find("--max-message-total must be at least --max-message-bytes") != std::string::npos);
+}
+
+TEST_CASE("connections that never complete a handshake are closed once they are overdue") {
+  temp_dir dir;
+  auto d = chronosd_process::start(dir, dir.file("chronos.json"), 0, {"--peer-timeout", "1s"});
+  INFO("chronosd stderr: " << d.proc->err());
+  // A client that did complete its handshake, and then idles.
+  caf_node node;
+  auto srv = connect(*node.sys, "127.0.0.1", d.port, 5s);
+  REQUIRE(srv);
+  std::vector<std::unique_ptr<raw_connection>> silent;
+  for (int i = 0; i < 3; ++i) {
+    silent.push_back(std::make_unique<raw_connection>(d.port));
+    silent.back()->read_some();
+  }
+  std::this_thread::sleep_for(1500ms);
+  // The next connection is when chronosd looks: the silent ones are overdue.
+  CHECK(ctl(dir, d.port, {"stats"}).status == 0);
+  for (auto& peer : silent)
+    CHECK(peer->read_until_closed());
+  CHECK(d.proc->err().find("did not complete its handshake within 1000 ms") != std::string::npos);
+  // The idle client keeps its connection.
+  caf::scoped_actor self{*node.sys};
+  bool answered = false;
+  self->request(*srv, 5s, stats_atom::value)
+    .receive([&](const stats_info&) { answered = true; }, [](caf::error&) {});
+  CHECK(answered);
+  CHECK(d.stop() == 0);
 }

@@ -10,14 +10,17 @@
 
 #include <caf/actor_system_config.hpp>
 
+#include "chronos/peer_timeout.hpp"
 #include "chronos/server_state.hpp"
 
 namespace chronos {
 
 /// Sets all of the above on `cfg` (the timer slack on the calling thread,
 /// which the system's threads inherit), a peer's messages bounded as
-/// `limits` says (load_serving_middleman). Returns `cfg`.
-caf::actor_system_config& configure_host(caf::actor_system_config& cfg,
-                                         const server_limits& limits = {});
+/// `limits` says and its handshake by `handshake_timeout`
+/// (load_serving_middleman). Returns `cfg`.
+caf::actor_system_config& configure_host(
+  caf::actor_system_config& cfg, const server_limits& limits = {},
+  std::chrono::milliseconds handshake_timeout = default_peer_timeout);
 
 } // namespace chronos

@@ -10,6 +10,7 @@
 // chronosd, chronosctl and spawn_client/connect then publish and connect
 // through `transport`, whichever it is.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -55,9 +56,12 @@ caf::actor_system_config& load_middleman(caf::actor_system_config& cfg);
 /// of `limits.max_message_bytes`, and `limits.max_message_total` for what the
 /// buffers of all connections hold beyond 64 KiB each. With TLS a peer meets
 /// them only after the TLS handshake, which only holders of a certificate
-/// signed by the CA pass; the bounds themselves apply to plain TCP.
+/// signed by the CA pass; the bounds themselves apply to plain TCP. A
+/// connection that has not completed its handshake within `handshake_timeout`
+/// (0: no limit) is closed when the next connection arrives.
 caf::actor_system_config& load_serving_middleman(caf::actor_system_config& cfg,
-                                                 const server_limits& limits);
+                                                 const server_limits& limits,
+                                                 std::chrono::milliseconds handshake_timeout);
 
 /// Checks the three files (all given, readable, the key matching the
 /// certificate, the CA loadable) and loads CAF's OpenSSL module into `cfg`
