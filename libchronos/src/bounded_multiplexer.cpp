@@ -67,6 +67,23 @@ private:
   }
 
 public:
+  bool consume(caf::execution_unit* ctx, const void* buf, std::size_t size) override {
+    received_ = true;
+    return scribe_impl::consume(ctx, buf, size);
+  }
+
+  // The broker closes a connection before its handshake was taken when what
+  // came was not a handshake it accepts.
+  void graceful_shutdown() override {
+    if (received_ && !handshaken_)
+      refused_log.log(log_level::warning, [&] {
+        return "refused " + addr() + ":" + std::to_string(port())
+               + ": it sent no handshake chronosd accepts (another protocol or version, "
+                 "or garbage)";
+      });
+    scribe_impl::graceful_shutdown();
+  }
+
   /// Closes the connection, saying why.
   void close(const std::string& why) {
     refused_log.log(log_level::warning, [&] {
@@ -78,6 +95,7 @@ public:
 private:
   bounded_multiplexer& mx_;
   std::size_t payloads_ = 0;
+  bool received_ = false;
   bool handshaken_ = false;
   // Of the budget for large messages: what this connection's buffer holds
   // beyond small_message_bytes.

@@ -206,3 +206,22 @@ TEST_CASE("connections that never complete a handshake are closed once they are 
   CHECK(answered);
   CHECK(d.stop() == 0);
 }
+
+TEST_CASE("a peer that sends no handshake chronosd accepts is refused and logged") {
+  temp_dir dir;
+  auto d = chronosd_process::start(dir, dir.file("chronos.json"));
+  INFO("chronosd stderr: " << d.proc->err());
+  {
+    raw_connection peer{d.port};
+    peer.read_some();
+    peer.send(basp_header(0xee, 0)); // no such operation
+    CHECK(peer.read_until_closed());
+  }
+  CHECK(wait_until(
+    [&] {
+      return d.proc->err().find("it sent no handshake chronosd accepts") != std::string::npos;
+    },
+    10s));
+  CHECK(ctl(dir, d.port, {"stats"}).status == 0);
+  CHECK(d.stop() == 0);
+}
