@@ -1,14 +1,22 @@
 #include "bounded_multiplexer.hpp"
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <string>
 
 #include <caf/actor_system_config.hpp>
 #include <caf/io/basp/header.hpp>
+#include <caf/io/doorman.hpp>
+#include <caf/io/network/acceptor_impl.hpp>
+#include <caf/io/network/interfaces.hpp>
 #include <caf/io/network/native_socket.hpp>
 #include <caf/io/network/scribe_impl.hpp>
+#include <caf/policy/tcp.hpp>
 
 #include "chronos/log.hpp"
 
@@ -104,6 +112,85 @@ private:
 
 namespace {
 
+// CAF's TCP accept, and what to do when the process has no descriptor left
+// for the connection: accept it on a spare one and close it at once. Left
+// in the queue, it would wake the multiplexer again at once, for ever.
+class accept_policy : public caf::policy::tcp {
+public:
+  accept_policy() : spare_(open_spare()) {}
+  ~accept_policy() {
+    if (spare_ >= 0)
+      ::close(spare_);
+  }
+  accept_policy(const accept_policy&) = delete;
+  accept_policy& operator=(const accept_policy&) = delete;
+
+  bool try_accept(caf::io::network::native_socket& result, caf::io::network::native_socket fd) {
+    if (caf::policy::tcp::try_accept(result, fd))
+      return true;
+    const int err = errno;
+    if ((err != EMFILE && err != ENFILE) || spare_ < 0)
+      return false;
+    ::close(spare_);
+    const int refused = ::accept(fd, nullptr, nullptr);
+    if (refused >= 0)
+      ::close(refused);
+    spare_ = open_spare();
+    refused_log.log(log_level::warning, [&] {
+      return std::string{"no file descriptor left (ulimit -n): closed a new connection at once"};
+    });
+    result = caf::io::network::invalid_native_socket;
+    return true;
+  }
+
+private:
+  static int open_spare() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
+
+  int spare_;
+};
+
+// CAF's doorman with accept_policy: hands each accepted connection to the
+// multiplexer's new_scribe, as CAF's does.
+class bounded_doorman : public caf::io::doorman {
+public:
+  bounded_doorman(caf::io::network::default_multiplexer& mx, caf::io::network::native_socket fd)
+    : doorman(caf::io::network::accept_hdl_from_socket(fd)), acceptor_(mx, fd) {}
+
+  bool new_connection() override {
+    if (detached())
+      return false; // the broker let go of it while an event was pending
+    auto& mx = acceptor_.backend();
+    auto connection = mx.new_scribe(acceptor_.accepted_socket());
+    auto hdl = connection->hdl();
+    parent()->add_scribe(std::move(connection));
+    return doorman::new_connection(&mx, hdl);
+  }
+
+  void graceful_shutdown() override {
+    acceptor_.graceful_shutdown();
+    detach(&acceptor_.backend(), false);
+  }
+
+  void launch() override { acceptor_.start(this); }
+
+  std::string addr() const override {
+    auto x = caf::io::network::local_addr_of_fd(acceptor_.fd());
+    return x ? std::move(*x) : std::string{};
+  }
+
+  std::uint16_t port() const override {
+    auto x = caf::io::network::local_port_of_fd(acceptor_.fd());
+    return x ? *x : 0;
+  }
+
+  void add_to_loop() override { acceptor_.activate(this); }
+
+  void remove_from_loop() override { acceptor_.passivate(); }
+
+private:
+  caf::io::network::acceptor_impl<accept_policy> acceptor_;
+};
+
 std::size_t setting(caf::actor_system* sys, const char* key) {
   return static_cast<std::size_t>(caf::get_or(sys->config(), key, std::int64_t{0}));
 }
@@ -127,6 +214,10 @@ caf::io::scribe_ptr bounded_multiplexer::new_scribe(caf::io::network::native_soc
                           std::chrono::steady_clock::now() + handshake_timeout_);
   }
   return connection;
+}
+
+caf::io::doorman_ptr bounded_multiplexer::new_doorman(caf::io::network::native_socket fd) {
+  return caf::make_counted<bounded_doorman>(*this, fd);
 }
 
 void bounded_multiplexer::unwatch(const bounded_scribe* connection) {

@@ -22,6 +22,10 @@
 // - a connection that has not completed its handshake within
 //   `handshake-timeout-ms` is closed when the next connection arrives: the
 //   moment more connections could exhaust the process's descriptors.
+// And with no descriptor left, CAF's acceptor fails to accept and tries again
+// at once, for ever, at 100% of a core: this backend's listening sockets keep
+// a spare descriptor, give it up to accept the waiting connection and close
+// it at once, so the peer is told and the loop goes on.
 
 #include <atomic>
 #include <chrono>
@@ -52,6 +56,8 @@ public:
   explicit bounded_multiplexer(caf::actor_system* sys);
 
   caf::io::scribe_ptr new_scribe(caf::io::network::native_socket fd) override;
+
+  caf::io::doorman_ptr new_doorman(caf::io::network::native_socket fd) override;
 
   std::size_t max_message_bytes() const { return max_message_; }
 

@@ -11,6 +11,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <regex>
+#include <sstream>
 #include <thread>
 
 #include "chronos/client.hpp"
@@ -224,4 +227,48 @@ TEST_CASE("a peer that sends no handshake chronosd accepts is refused and logged
     10s));
   CHECK(ctl(dir, d.port, {"stats"}).status == 0);
   CHECK(d.stop() == 0);
+}
+
+namespace {
+
+// CPU time (user + system) of process `pid` so far, in ms.
+long cpu_ms(pid_t pid) {
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string stat{std::istreambuf_iterator<char>{in}, {}};
+  std::istringstream fields{stat.substr(stat.rfind(')') + 2)};
+  std::string skip;
+  for (int i = 0; i < 11; ++i) // state .. cmajflt: fields 3 to 13
+    fields >> skip;
+  long utime = 0, stime = 0;
+  fields >> utime >> stime;
+  return (utime + stime) * 1000 / ::sysconf(_SC_CLK_TCK);
+}
+
+} // namespace
+
+TEST_CASE("with no file descriptor left chronosd closes new connections and does not spin") {
+  temp_dir dir;
+  process d{{"prlimit", "--nofile=64", CHRONOSD_PATH, "--port", "0", "--state",
+             dir.file("chronos.json")},
+            dir, "chronosd-few-fds"};
+  INFO("chronosd stderr: " << d.err());
+  REQUIRE(d.wait_for_output("listening on", 20s));
+  std::smatch m;
+  const auto out = d.out();
+  REQUIRE(std::regex_search(out, m, std::regex{"listening on 127\\.0\\.0\\.1:([0-9]+)"}));
+  const auto port = static_cast<std::uint16_t>(std::stoi(m[1]));
+  std::vector<std::unique_ptr<raw_connection>> held;
+  for (int i = 0; i < 80; ++i)
+    held.push_back(std::make_unique<raw_connection>(port));
+  CHECK(wait_until(
+    [&] { return d.err().find("no file descriptor left") != std::string::npos; }, 10s));
+  const auto before = cpu_ms(d.pid());
+  std::this_thread::sleep_for(2s);
+  CHECK(cpu_ms(d.pid()) - before < 400);
+  held.clear();
+  // With descriptors free again, chronosd serves.
+  CHECK(wait_until([&] { return ctl(dir, port, {"--timeout", "3s", "stats"}).status == 0; },
+                   20s));
+  d.signal(SIGTERM);
+  CHECK(d.wait(20s) == 0);
 }
