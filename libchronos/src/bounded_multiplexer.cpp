@@ -66,15 +66,6 @@ public:
     scribe_impl::configure_read(cfg);
   }
 
-private:
-  // The next read finds the end of the stream: CAF closes the connection as
-  // if the peer had. One byte is all it may ask for meanwhile.
-  void refuse(caf::io::receive_policy::config& cfg, const std::string& what) {
-    close("it announced " + what);
-    cfg = caf::io::receive_policy::at_most(1);
-  }
-
-public:
   bool consume(caf::execution_unit* ctx, const void* buf, std::size_t size) override {
     received_ = true;
     return scribe_impl::consume(ctx, buf, size);
@@ -101,6 +92,13 @@ public:
   }
 
 private:
+  // The next read finds the end of the stream: CAF closes the connection as
+  // if the peer had. One byte is all it may ask for meanwhile.
+  void refuse(caf::io::receive_policy::config& cfg, const std::string& what) {
+    close("it announced " + what);
+    cfg = caf::io::receive_policy::at_most(1);
+  }
+
   bounded_multiplexer& mx_;
   std::size_t payloads_ = 0;
   bool received_ = false;
