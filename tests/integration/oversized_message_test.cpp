@@ -247,6 +247,14 @@ long cpu_ms(pid_t pid) {
 } // namespace
 
 TEST_CASE("with no file descriptor left chronosd closes new connections and does not spin") {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // The sanitizers' runtimes need descriptors of their own (UBSan's check of
+  // a virtual call opens a pipe to see whether memory is readable, and
+  // reports the call as invalid when it cannot): out of descriptors they
+  // stop chronosd, not chronos. The regular run covers this test.
+  WARN("skipped under the sanitizers");
+  return;
+#endif
   temp_dir dir;
   process d{{"prlimit", "--nofile=64", CHRONOSD_PATH, "--port", "0", "--state",
              dir.file("chronos.json")},
