@@ -12,9 +12,6 @@
 #include <caf/io/all.hpp>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
-#include <unistd.h>
 
 #include "internal_messages.hpp"
 
@@ -43,19 +40,6 @@ struct forging_node {
     sys = std::make_unique<caf::actor_system>(cfg);
   }
 };
-
-// CPU time (user + system) of process `pid` so far.
-std::chrono::milliseconds cpu_time(pid_t pid) {
-  std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
-  std::string stat{std::istreambuf_iterator<char>{in}, {}};
-  std::istringstream fields{stat.substr(stat.rfind(')') + 2)};
-  std::string skip;
-  for (int i = 0; i < 11; ++i) // state .. cmajflt: fields 3 to 13
-    fields >> skip;
-  long utime = 0, stime = 0;
-  fields >> utime >> stime;
-  return std::chrono::milliseconds{(utime + stime) * 1000 / ::sysconf(_SC_CLK_TCK)};
-}
 
 // What a hostile peer sends to the actor behind `srv`. `who`'s down message
 // is forged too: it names a live actor of this node.
@@ -151,9 +135,9 @@ TEST_CASE("a peer cannot send chronosd the messages only chronosd itself may sen
     CHECK(wait_until([&] { return received->load() == 1; }, 20s));
 
     // No loop of its own was started: idle, chronosd does next to nothing.
-    const auto cpu_before = cpu_time(d.proc->pid());
+    const auto cpu_before = cpu_time_ms(d.proc->pid());
     std::this_thread::sleep_for(2s);
-    CHECK((cpu_time(d.proc->pid()) - cpu_before).count() < 400);
+    CHECK(cpu_time_ms(d.proc->pid()) - cpu_before < 400);
     caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown);
   }
   const auto log = d.proc->err();

@@ -11,9 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <regex>
-#include <sstream>
 #include <thread>
 
 #include "chronos/client.hpp"
@@ -233,23 +231,6 @@ TEST_CASE("a peer that sends no handshake chronosd accepts is refused and logged
   CHECK(d.stop() == 0);
 }
 
-namespace {
-
-// CPU time (user + system) of process `pid` so far, in ms.
-long cpu_ms(pid_t pid) {
-  std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
-  std::string stat{std::istreambuf_iterator<char>{in}, {}};
-  std::istringstream fields{stat.substr(stat.rfind(')') + 2)};
-  std::string skip;
-  for (int i = 0; i < 11; ++i) // state .. cmajflt: fields 3 to 13
-    fields >> skip;
-  long utime = 0, stime = 0;
-  fields >> utime >> stime;
-  return (utime + stime) * 1000 / ::sysconf(_SC_CLK_TCK);
-}
-
-} // namespace
-
 TEST_CASE("with no file descriptor left chronosd closes new connections and does not spin") {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   // The sanitizers' runtimes need descriptors of their own (UBSan's check of
@@ -274,9 +255,9 @@ TEST_CASE("with no file descriptor left chronosd closes new connections and does
     held.push_back(std::make_unique<raw_connection>(port));
   CHECK(wait_until(
     [&] { return d.err().find("no file descriptor left") != std::string::npos; }, 10s));
-  const auto before = cpu_ms(d.pid());
+  const auto before = cpu_time_ms(d.pid());
   std::this_thread::sleep_for(2s);
-  CHECK(cpu_ms(d.pid()) - before < 400);
+  CHECK(cpu_time_ms(d.pid()) - before < 400);
   held.clear();
   // With descriptors free again, chronosd serves.
   CHECK(wait_until([&] { return ctl(dir, port, {"--timeout", "3s", "stats"}).status == 0; },

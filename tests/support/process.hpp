@@ -10,8 +10,10 @@
 #include <optional>
 #include <signal.h>
 #include <spawn.h>
+#include <sstream>
 #include <string>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <thread>
 #include <vector>
 
@@ -138,6 +140,18 @@ inline run_result run(std::vector<std::string> argv, const temp_dir& dir,
     status = p.wait(std::chrono::seconds{5});
   }
   return {status.value_or(-1), p.out(), p.err()};
+}
+
+/// CPU time (user + system) that process `pid` has used so far, in ms.
+inline long cpu_time_ms(pid_t pid) {
+  const auto stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+  std::istringstream fields{stat.substr(stat.rfind(')') + 2)};
+  std::string skip;
+  for (int i = 0; i < 11; ++i) // state .. cmajflt: fields 3 to 13
+    fields >> skip;
+  long utime = 0, stime = 0;
+  fields >> utime >> stime;
+  return (utime + stime) * 1000 / ::sysconf(_SC_CLK_TCK);
 }
 
 inline std::vector<std::string> lines(const std::string& text) {
