@@ -15,10 +15,10 @@
 #include <caf/io/all.hpp>
 #include <nlohmann/json.hpp>
 
-#include "chronos/client.hpp"
-#include "chronos/duration.hpp"
-#include "chronos/log.hpp"
-#include "chronos/transport.hpp"
+#include "chronos/base/duration.hpp"
+#include "chronos/base/log.hpp"
+#include "chronos/client/client.hpp"
+#include "chronos/net/transport.hpp"
 #include "cli.hpp"
 
 using namespace chronos;

@@ -17,12 +17,12 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
-#include "chronos/duration.hpp"
-#include "chronos/host.hpp"
-#include "chronos/log.hpp"
-#include "chronos/peer_timeout.hpp"
-#include "chronos/server.hpp"
-#include "chronos/transport.hpp"
+#include "chronos/base/duration.hpp"
+#include "chronos/base/log.hpp"
+#include "chronos/net/host.hpp"
+#include "chronos/net/peer_timeout.hpp"
+#include "chronos/net/transport.hpp"
+#include "chronos/server/server.hpp"
 #include "cli.hpp"
 #ifdef CHRONOS_WITH_METRICS
 #include "chronosd_metrics.hpp"

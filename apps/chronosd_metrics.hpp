@@ -11,8 +11,8 @@
 
 #include <caf/actor_system.hpp>
 
-#include "chronos/messages.hpp"
-#include "chronos/outcome.hpp"
+#include "chronos/base/outcome.hpp"
+#include "chronos/server/messages.hpp"
 
 namespace chronos {
 

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "chronos/duration.hpp"
+#include "chronos/base/duration.hpp"
 
 namespace chronos::cli {
 

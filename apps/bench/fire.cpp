@@ -5,7 +5,7 @@
 #include <random>
 #include <unordered_map>
 
-#include "chronos/server.hpp"
+#include "chronos/server/server.hpp"
 #include "erlang_baseline.hpp"
 #include "harness.hpp"
 #include "workloads.hpp"

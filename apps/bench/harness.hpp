@@ -12,10 +12,10 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
-#include "chronos/host.hpp"
-#include "chronos/messages.hpp"
-#include "chronos/scheduler_tuning.hpp"
-#include "chronos/transport.hpp"
+#include "chronos/net/host.hpp"
+#include "chronos/net/scheduler_tuning.hpp"
+#include "chronos/net/transport.hpp"
+#include "chronos/server/messages.hpp"
 #include "options.hpp"
 #include "probes.hpp"
 

@@ -11,7 +11,7 @@
 
 #include "../cli.hpp"
 #include "child.hpp"
-#include "chronos/log.hpp"
+#include "chronos/base/log.hpp"
 #include "workloads.hpp"
 
 using namespace chronos;

@@ -7,9 +7,11 @@
 #include <random>
 #include <unistd.h>
 
-#include "chronos/client.hpp"
-#include "chronos/journal.hpp"
-#include "chronos/server.hpp"
+#include "chronos/client/client.hpp"
+#include "chronos/detail/server_state.hpp"
+#include "chronos/server/server.hpp"
+#include "chronos/store/journal.hpp"
+#include "chronos/store/state_file.hpp"
 #include "harness.hpp"
 #include "workloads.hpp"
 

@@ -4,8 +4,8 @@
 
 #include <thread>
 
-#include "chronos/client.hpp"
-#include "chronos/server.hpp"
+#include "chronos/client/client.hpp"
+#include "chronos/server/server.hpp"
 #include "harness.hpp"
 #include "workloads.hpp"
 

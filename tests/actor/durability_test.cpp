@@ -2,7 +2,8 @@
 #include "../support/temp_dir.hpp"
 #include "../support/tiny_disk.hpp"
 
-#include "chronos/journal.hpp"
+#include "chronos/store/journal.hpp"
+#include "chronos/store/state_file.hpp"
 
 using namespace chronos;
 using namespace std::chrono_literals;

@@ -6,7 +6,7 @@
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
-#include "chronos/local_timers.hpp"
+#include "chronos/client/local_timers.hpp"
 
 using namespace chronos;
 using namespace chronos::time_units;

@@ -4,7 +4,7 @@
 #include <map>
 #include <tuple>
 
-#include "chronos/state_file.hpp"
+#include "chronos/store/state_file.hpp"
 
 using namespace chronos;
 using namespace std::chrono_literals;

@@ -2,8 +2,8 @@
 
 #include <sys/prctl.h>
 
-#include "chronos/scheduler_tuning.hpp"
-#include "internal_messages.hpp"
+#include "chronos/net/scheduler_tuning.hpp"
+#include "server/internal_messages.hpp"
 
 using namespace chronos;
 using namespace std::chrono_literals;

@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "chronos/journal.hpp"
 #include "check.hpp"
+#include "chronos/store/journal.hpp"
 
 using namespace chronos;
 using fuzz::check;

@@ -7,11 +7,11 @@
 
 #include <string_view>
 
-#include "canonical_state_reader.hpp"
-#include "chronos/server_state.hpp"
-#include "chronos/state_file.hpp"
-#include "state_reader.hpp"
 #include "check.hpp"
+#include "chronos/detail/server_state.hpp"
+#include "chronos/store/state_file.hpp"
+#include "store/canonical_state_reader.hpp"
+#include "store/state_reader.hpp"
 
 using namespace chronos;
 using fuzz::check;

@@ -4,8 +4,8 @@
 
 #include <string_view>
 
-#include "chronos/duration.hpp"
 #include "check.hpp"
+#include "chronos/base/duration.hpp"
 
 using namespace chronos;
 using fuzz::check;

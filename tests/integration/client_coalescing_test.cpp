@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "chronos/client.hpp"
+#include "chronos/client/client.hpp"
 
 using namespace chronos;
 using namespace chronos::test;

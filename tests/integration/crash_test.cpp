@@ -11,7 +11,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
-#include "chronos/client.hpp"
+#include "chronos/client/client.hpp"
 
 using namespace chronos;
 using namespace chronos::test;

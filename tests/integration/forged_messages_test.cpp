@@ -13,7 +13,7 @@
 
 #include <algorithm>
 
-#include "internal_messages.hpp"
+#include "server/internal_messages.hpp"
 
 using namespace chronos;
 using namespace chronos::test;

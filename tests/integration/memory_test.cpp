@@ -1,8 +1,8 @@
 #include "../support/chronosd_process.hpp"
 
-#include "chronos/change.hpp"
-#include "chronos/journal.hpp"
-#include "chronos/state_file.hpp"
+#include "chronos/store/journal.hpp"
+#include "chronos/store/state_file.hpp"
+#include "chronos/table/change.hpp"
 
 using namespace chronos;
 using namespace chronos::test;

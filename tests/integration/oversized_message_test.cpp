@@ -14,7 +14,7 @@
 #include <regex>
 #include <thread>
 
-#include "chronos/client.hpp"
+#include "chronos/client/client.hpp"
 
 using namespace chronos;
 using namespace chronos::test;

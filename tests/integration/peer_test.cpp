@@ -15,7 +15,7 @@
 #include <set>
 #include <sstream>
 
-#include "chronos/client.hpp"
+#include "chronos/client/client.hpp"
 
 using namespace chronos;
 using namespace chronos::test;

@@ -13,7 +13,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
-#include "chronos/client.hpp"
+#include "chronos/client/client.hpp"
 
 using namespace chronos;
 using namespace std::chrono_literals;

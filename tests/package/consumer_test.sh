@@ -8,7 +8,9 @@ src=$2
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 cmake --install "$build" --prefix "$scratch/prefix" > "$scratch/install.log"
-test -f "$scratch/prefix/include/chronos/server.hpp"
+test -f "$scratch/prefix/include/chronos/server/server.hpp"
+# chronos's internals stay out of the installed API.
+test ! -e "$scratch/prefix/include/chronos/detail"
 test -x "$scratch/prefix/bin/chronosd"
 test -x "$scratch/prefix/bin/chronosctl"
 # The service unit starts the installed daemon with its state in StateDirectory.

@@ -22,9 +22,9 @@
 #include <caf/io/all.hpp>
 
 #include "../support/process.hpp"
-#include "chronos/client.hpp"
-#include "chronos/clock.hpp"
-#include "chronos/log.hpp"
+#include "chronos/base/clock.hpp"
+#include "chronos/base/log.hpp"
+#include "chronos/client/client.hpp"
 #include "cli.hpp"
 #include "soak_worker.hpp"
 

@@ -7,8 +7,8 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
-#include "chronos/client.hpp"
-#include "chronos/clock.hpp"
+#include "chronos/base/clock.hpp"
+#include "chronos/client/client.hpp"
 
 namespace chronos::soak {
 

@@ -14,7 +14,7 @@
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
-#include "chronos/server.hpp"
+#include "chronos/server/server.hpp"
 
 namespace chronos::test {
 

@@ -9,8 +9,8 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
-#include "chronos/client.hpp"
-#include "chronos/messages.hpp"
+#include "chronos/client/client.hpp"
+#include "chronos/server/messages.hpp"
 
 namespace chronos::test {
 

@@ -5,7 +5,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "chronos/server_state.hpp"
+#include "chronos/detail/server_state.hpp"
 
 namespace chronos::test {
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "state_checksum.hpp"
+#include "store/state_checksum.hpp"
 
 namespace chronos::test {
 

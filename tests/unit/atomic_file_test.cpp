@@ -2,9 +2,9 @@
 
 #include <filesystem>
 
-#include "chronos/atomic_file.hpp"
 #include "../support/temp_dir.hpp"
 #include "../support/tiny_disk.hpp"
+#include "chronos/store/atomic_file.hpp"
 
 using namespace chronos;
 

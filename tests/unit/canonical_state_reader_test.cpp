@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include "../support/state_text.hpp"
-#include "canonical_state_reader.hpp"
-#include "state_reader.hpp"
+#include "store/canonical_state_reader.hpp"
+#include "store/state_reader.hpp"
 
 using namespace chronos;
 using detail::read_canonical_snapshot;

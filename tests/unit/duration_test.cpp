@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "chronos/duration.hpp"
+#include "chronos/base/duration.hpp"
 
 using namespace chronos;
 

@@ -4,9 +4,10 @@
 #include <random>
 
 #include "../support/state_text.hpp"
-#include "chronos/expiring_store.hpp"
-#include "chronos/journal.hpp"
 #include "../support/temp_dir.hpp"
+#include "chronos/store/expiring_store.hpp"
+#include "chronos/store/journal.hpp"
+#include "chronos/store/state_file.hpp"
 
 using namespace chronos;
 

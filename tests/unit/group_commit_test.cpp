@@ -3,9 +3,9 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "chronos/group_commit.hpp"
 #include "../support/temp_dir.hpp"
 #include "../support/tiny_disk.hpp"
+#include "server/group_commit.hpp"
 
 using namespace chronos;
 

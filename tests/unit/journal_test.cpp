@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
-#include "chronos/crc32.hpp"
-#include "chronos/journal.hpp"
 #include "../support/temp_dir.hpp"
 #include "../support/tiny_disk.hpp"
+#include "base/crc32.hpp"
+#include "chronos/store/journal.hpp"
 
 using namespace chronos;
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "chronos/log.hpp"
+#include "chronos/base/log.hpp"
 
 using namespace chronos;
 using namespace std::chrono_literals;

@@ -2,8 +2,8 @@
 
 #include <sys/stat.h>
 
-#include "mapped_file.hpp"
 #include "../support/temp_dir.hpp"
+#include "store/mapped_file.hpp"
 
 using chronos::detail::mapped_file;
 using namespace chronos;

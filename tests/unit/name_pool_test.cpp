@@ -4,7 +4,7 @@
 #include <random>
 #include <string>
 
-#include "chronos/name_pool.hpp"
+#include "chronos/detail/name_pool.hpp"
 
 using namespace chronos;
 

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "chronos/namespaces.hpp"
-#include "chronos/server_state.hpp"
+#include "chronos/detail/server_state.hpp"
+#include "chronos/server/namespaces.hpp"
 
 using namespace chronos;
 

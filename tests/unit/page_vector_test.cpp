@@ -6,7 +6,7 @@
 #include <string>
 #include <unistd.h>
 
-#include "chronos/page_vector.hpp"
+#include "chronos/detail/page_vector.hpp"
 
 using namespace chronos;
 

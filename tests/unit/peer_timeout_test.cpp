@@ -7,8 +7,8 @@
 #include <thread>
 #include <vector>
 
-#include "chronos/peer_timeout.hpp"
 #include "../support/loopback.hpp"
+#include "chronos/net/peer_timeout.hpp"
 
 using namespace chronos;
 using namespace chronos::test;

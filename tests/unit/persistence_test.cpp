@@ -1,10 +1,10 @@
 #include <catch2/catch.hpp>
 
-#include "chronos/persistence.hpp"
-#include "chronos/server_state.hpp"
-#include "../support/temp_dir.hpp"
 #include "../support/state_text.hpp"
+#include "../support/temp_dir.hpp"
 #include "../support/tiny_disk.hpp"
+#include "chronos/detail/server_state.hpp"
+#include "chronos/store/persistence.hpp"
 
 #include <filesystem>
 #include <fstream>

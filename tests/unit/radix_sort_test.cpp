@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <random>
 
-#include "radix_sort.hpp"
+#include "table/radix_sort.hpp"
 
 using chronos::detail::radix_sort;
 

@@ -5,8 +5,8 @@
 #include <random>
 #include <unordered_map>
 
-#include "chronos/slot_index.hpp"
-#include "chronos/token.hpp"
+#include "chronos/detail/slot_index.hpp"
+#include "chronos/table/token.hpp"
 
 using namespace chronos;
 using token_index = slot_index<token>;

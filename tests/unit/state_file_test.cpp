@@ -5,11 +5,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "chronos/state_file.hpp"
-#include "chronos/token.hpp"
-#include "timeout_json.hpp"
 #include "../support/state_text.hpp"
 #include "../support/temp_dir.hpp"
+#include "chronos/store/state_file.hpp"
+#include "chronos/table/token.hpp"
+#include "store/timeout_json.hpp"
 
 using namespace chronos;
 

@@ -4,7 +4,7 @@
 #include <map>
 #include <random>
 
-#include "chronos/timer_table.hpp"
+#include "chronos/detail/timer_table.hpp"
 
 using namespace chronos;
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "chronos/token_list.hpp"
+#include "chronos/table/token_list.hpp"
 
 using chronos::token;
 using chronos::token_list;

@@ -4,8 +4,8 @@
 #include <random>
 #include <set>
 
-#include "chronos/token.hpp"
-#include "hex.hpp"
+#include "base/hex.hpp"
+#include "chronos/table/token.hpp"
 
 using chronos::token;
 

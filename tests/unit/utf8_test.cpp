@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "chronos/utf8.hpp"
+#include "base/utf8.hpp"
 
 using chronos::find_control_character;
 using chronos::valid_utf8;

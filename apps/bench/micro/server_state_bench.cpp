@@ -11,7 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "chronos/server_state.hpp"
+#include "chronos/detail/server_state.hpp"
+#include "chronos/store/state_file.hpp"
 
 using namespace chronos;
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "chronos/timer_table.hpp"
+#include "chronos/detail/timer_table.hpp"
 
 using namespace chronos;
 

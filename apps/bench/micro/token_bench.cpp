@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "chronos/token.hpp"
+#include "chronos/table/token.hpp"
 
 using namespace chronos;
 

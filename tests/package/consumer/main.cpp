@@ -5,7 +5,7 @@
 
 #include <caf/all.hpp>
 
-#include "chronos/server.hpp"
+#include "chronos/server/server.hpp"
 
 int main() {
   caf::actor_system_config cfg;

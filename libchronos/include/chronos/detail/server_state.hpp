@@ -1,0 +1,201 @@
+#pragma once
+
+// The chronos server's state and every transition of it, with no CAF inside:
+// the gen_server's state record and the pure half of its callbacks. The actor
+// (server.hpp) owns one, feeds it requests and the current time, and does the
+// sending and the waking up.
+//
+// Two timer tables: `pending_` holds timeouts waiting for their deadline;
+// `parked_` holds occurrences that came due while their name had no live actor,
+// until the name registers. A recurring timeout can be in both at once (its next
+// deadline pending, one missed occurrence parked); a recurring timeout parks at
+// most one occurrence, so a client that stays away for a week finds one
+// reminder, not ten thousand.
+//
+// With change recording on, every transition is also written down as a
+// `change` (change.hpp): the journal stores them, `apply` replays them after a
+// restart, and `undo` takes back a client's change that could not be made
+// durable.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "chronos/base/outcome.hpp"
+#include "chronos/detail/timer_table.hpp"
+#include "chronos/server/limits.hpp"
+#include "chronos/server/protocol.hpp"
+#include "chronos/store/replayable.hpp"
+#include "chronos/store/snapshot.hpp"
+#include "chronos/table/change.hpp"
+#include "chronos/table/token_list.hpp"
+
+namespace chronos {
+
+/// A client name is 1 to `max_name_bytes` bytes of UTF-8 without control
+/// characters, not ending in '/' (which would make it a namespace, see
+/// namespaces.hpp).
+status check_name(const std::string& name, const server_limits& limits);
+
+/// A selector is a valid name, a valid name followed by '/' (a namespace), or
+/// empty (everything).
+status check_selector(const std::string& selector, const server_limits& limits);
+
+class server_state final : public replayable {
+public:
+  explicit server_state(token_generator tokens = token_generator{},
+                        server_limits limits = server_limits{});
+
+  /// Start-up (snapshot_sink): the state file's timeouts go straight into the
+  /// tables. Due timeouts are not fired here; the first `take_due`
+  /// fast-forwards over them, in deadline order. A timeout whose name or
+  /// payload a request could not have now (the limits in force) is refused,
+  /// as are journal records that add one (`apply`).
+  void begin(timestamp saved_at, std::uint64_t generation, std::size_t about) override;
+  status take(timeout&& t, bool parked) override;
+  void clear() override;
+
+  /// Shutdown (snapshot_source): everything needed to continue after a
+  /// restart, handed to the state file's writer one timeout at a time.
+  void for_each(bool parked, const visitor& each) const override;
+
+  /// Validates and adds a timeout; `now` resolves a relative deadline.
+  outcome<token> schedule(const schedule_request& req, timestamp now);
+
+  /// Schedules every request, or none: the first invalid one (named by its
+  /// index) fails the lot. Tokens come back in request order.
+  outcome<std::vector<token>> schedule_all(const std::vector<schedule_request>& reqs,
+                                           timestamp now);
+
+  /// Removes a timeout, pending or parked.
+  status cancel(std::string_view token_text);
+
+  /// Removes every timeout of the tokens given, or none: an unknown or
+  /// repeated token (named by its index) fails the lot.
+  status cancel_each(const std::vector<std::string>& token_texts);
+  /// The same for a token list (one refused whole if it ends in part of a token).
+  status cancel_each(const token_list& tokens);
+
+  /// Removes every timeout, pending or parked, of the names `selector`
+  /// covers; how many. The empty selector is refused: cancelling everything
+  /// takes a namespace or a name.
+  outcome<std::uint64_t> cancel_all(const std::string& selector);
+
+  /// Moves a timeout to a new deadline; a parked one-shot becomes pending again.
+  status reschedule(std::string_view token_text, when_spec when, timestamp now);
+
+  /// Removes the occurrences due at `now`, in deadline order, and re-arms the
+  /// recurring ones to their first deadline after `now`: those of the `limit`
+  /// soonest timeouts (a backlog can then be taken in slices). A recurring
+  /// timeout late by several periods gives the occurrences its misfire policy
+  /// asks for (misfire.hpp): one, all (bounded), or, with `skip`, none.
+  std::vector<timeout> take_due(timestamp now, std::size_t limit = SIZE_MAX);
+
+  /// The same, handing each occurrence to `f` as it is taken: the actor
+  /// sends the first while the rest are still in the heap. `f` may take the
+  /// occurrence's strings, and may park occurrences (`park`).
+  using occurrence_visitor = std::function<void(timeout&)>;
+  void take_due(timestamp now, std::size_t limit, const occurrence_visitor& f);
+
+  /// Keeps an occurrence whose name has no live actor. False when it is not
+  /// kept: its token already has a parked occurrence (see above), or its
+  /// policy is `skip`.
+  bool park(timeout occurrence);
+
+  /// Ends the wait for an acknowledgement: removes the parked occurrence of
+  /// `token_text` due at `deadline_ms` (group deliveries that expect an
+  /// acknowledgement stay parked until it comes).
+  status acknowledge(std::string_view token_text, std::int64_t deadline_ms);
+
+  /// The parked occurrence of `tok`, if any.
+  std::optional<timeout> parked(token tok) const { return parked_.find(tok); }
+
+  /// Removes the parked occurrences of `name`, in deadline order. A parked
+  /// timeout with policy `all` stands for every period it missed until its
+  /// pending deadline, and comes back as that many occurrences.
+  std::vector<timeout> take_parked(const std::string& name);
+
+  /// Pending and parked timeouts of the names `selector` covers (all, one
+  /// name's or a namespace's), in (deadline, token) order.
+  timeout_list list(const std::string& selector = {}) const;
+
+  /// Refuses a list of more than `max_list` timeouts, saying how many match.
+  status check_list(const std::string& selector = {}) const;
+
+  /// How many timeouts the names `selector` covers hold.
+  timeout_count count(const std::string& selector) const;
+
+  /// Gauges of each namespace that holds a name `selector` covers, by
+  /// namespace name; `registered` is left to the caller, which knows the
+  /// live actors. Visits every name: an inspection, not a hot path.
+  std::vector<namespace_info> namespaces(const std::string& selector) const;
+
+  std::optional<timestamp> next_deadline() const { return pending_.next_deadline(); }
+
+  /// Counts a delivery and, when it went out on time, its lateness.
+  void record_delivery(std::chrono::microseconds lateness, bool on_time);
+
+  stats_info stats() const;
+
+  // -- changes: journal, replay, undo ------------------------------------------
+
+  /// Starts (or stops) recording every transition as a `change`.
+  void record_changes(bool on) { recording_ = on; }
+
+  /// The changes recorded since the last call, oldest first.
+  std::vector<change> take_changes() { return std::exchange(changes_, {}); }
+
+  /// Replays one journaled change. A change that does not fit the state (an
+  /// unknown token, a duplicate) means the files disagree: an error.
+  status apply(change c) override;
+
+  /// Takes back a client's change (schedule, cancel, reschedule). Changes must
+  /// be undone newest first.
+  void undo(const change& c);
+
+private:
+  // What every request is checked for, for a timeout read from a file.
+  status check_stored(const timeout& t) const;
+  outcome<timestamp> resolve(when_spec when, timestamp now) const;
+  /// A request's own fields; check_room is the state's side.
+  status check(const schedule_request& req) const;
+  /// Adds a checked request, due at `deadline`, under token `tok` (or a
+  /// fresh one if `tok` is taken); returns the token used.
+  token add(const schedule_request& req, timestamp deadline, timestamp now, token tok);
+  /// Room for `timeouts` more timeouts holding `payload` more bytes?
+  status check_room(std::size_t timeouts, std::size_t payload) const;
+  bool known(token tok) const;
+  /// cancel_each of the `n` texts `text_at(i)` gives.
+  template <class TextAt>
+  status cancel_texts(std::size_t n, TextAt text_at);
+  std::optional<token> find_token(std::string_view text) const;
+  void catch_up(const timeout& t, timestamp until, const occurrence_visitor& f);
+  std::vector<std::string> names_covered(const std::string& selector) const;
+  /// Where a token's timeout is pending and where parked, if anywhere.
+  struct places {
+    std::optional<timer_table::location> pending, parked;
+  };
+  places locate(token tok) const;
+  /// Cancels `tok` (pending, parked or both); false if it held neither.
+  bool remove(token tok);
+  /// Cancels `tok`, found at `at` (one of them set), without packing the
+  /// tables: the other locations of a batch stay valid until they settle.
+  void remove(token tok, places at);
+  bool move_to_pending(token tok, timestamp deadline);
+  void note(change c) {
+    if (recording_)
+      changes_.push_back(std::move(c));
+  }
+
+  timer_table pending_;
+  timer_table parked_;
+  token_generator tokens_;
+  server_limits limits_;
+  stats_info counters_;
+  bool recording_ = false;
+  std::vector<change> changes_;
+};
+
+} // namespace chronos

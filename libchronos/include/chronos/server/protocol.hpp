@@ -1,0 +1,151 @@
+#pragma once
+
+// The data that travels between clients and chronos, as plain structs with no
+// CAF inside (messages.hpp adds the atoms, `inspect` overloads and the typed
+// interface). Times are integer milliseconds since the Unix epoch and
+// durations integer milliseconds, so every node reads them the same way.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "chronos/table/misfire.hpp"
+
+namespace chronos {
+
+/// When a timeout is due: an absolute deadline, or a delay from the moment
+/// chronos receives the request.
+struct when_spec {
+  bool relative = true;
+  std::int64_t ms = 0;
+
+  static when_spec at(std::int64_t epoch_ms) { return {false, epoch_ms}; }
+  static when_spec in(std::int64_t delay_ms) { return {true, delay_ms}; }
+};
+
+struct schedule_request {
+  std::string name;
+  when_spec when;
+  std::string payload;
+  /// Zero for a one-shot timeout, else the repeat period in ms.
+  std::int64_t interval_ms = 0;
+  /// What a recurring timeout does about missed periods (misfire.hpp).
+  misfire_policy misfire = misfire_policy::once;
+};
+
+/// What chronos sends to the actor registered under `name` when a timeout is due.
+/// `token` and `deadline_ms` together identify one occurrence of a timeout, so a
+/// client can drop a duplicate delivery. `deadline_ms` is the instant this
+/// occurrence was due: a late delivery (after a restart, or parked while the
+/// name was away) shows how late it is against the receiver's clock.
+struct chronos_timeout {
+  std::string token;
+  std::string payload;
+  std::string name;
+  std::int64_t deadline_ms = 0;
+
+  friend bool operator==(const chronos_timeout& a, const chronos_timeout& b) {
+    return a.token == b.token && a.payload == b.payload && a.name == b.name
+           && a.deadline_ms == b.deadline_ms;
+  }
+};
+
+/// One row of a `list` reply.
+struct timeout_info {
+  std::string token;
+  std::string name;
+  std::int64_t deadline_ms = 0;
+  std::string payload;
+  std::int64_t interval_ms = 0;
+  /// Came due while its name had no live actor; waits for the name to register.
+  bool parked = false;
+  misfire_policy misfire = misfire_policy::once;
+
+  friend bool operator==(const timeout_info& a, const timeout_info& b) {
+    return a.token == b.token && a.name == b.name && a.deadline_ms == b.deadline_ms
+           && a.payload == b.payload && a.interval_ms == b.interval_ms && a.parked == b.parked
+           && a.misfire == b.misfire;
+  }
+};
+
+using timeout_list = std::vector<timeout_info>;
+
+/// The names a bulk request covers (namespaces.hpp): one name
+/// ("billing/invoice-42"), or a namespace with everything in it ("billing/",
+/// with the trailing '/'). A type of its own, so that a selector is never
+/// mistaken for a token or a name.
+struct name_selector {
+  std::string text;
+};
+
+/// How many timeouts some names hold.
+struct timeout_count {
+  std::uint64_t pending = 0;
+  std::uint64_t parked = 0;
+
+  friend bool operator==(const timeout_count& a, const timeout_count& b) {
+    return a.pending == b.pending && a.parked == b.parked;
+  }
+};
+
+/// One namespace's gauges: the names directly in it ("billing/eu/x" is in
+/// "billing/eu", not in "billing"); "" is the root namespace.
+struct namespace_info {
+  std::string name;
+  /// Names that hold timeouts.
+  std::uint64_t names = 0;
+  /// Names bound to a live actor.
+  std::uint64_t registered = 0;
+  std::uint64_t pending = 0;
+  std::uint64_t parked = 0;
+
+  friend bool operator==(const namespace_info& a, const namespace_info& b) {
+    return a.name == b.name && a.names == b.names && a.registered == b.registered
+           && a.pending == b.pending && a.parked == b.parked;
+  }
+};
+
+/// The upper bounds, in microseconds, of the lateness histogram's buckets.
+inline constexpr std::int64_t lateness_bounds_us[] = {100,    250,    500,    1'000,  2'500,
+                                                      5'000,  10'000, 25'000, 50'000, 100'000,
+                                                      250'000, 1'000'000};
+
+struct stats_info {
+  std::uint64_t pending = 0;
+  std::uint64_t parked = 0;
+  std::uint64_t names = 0;
+  std::uint64_t scheduled = 0;
+  std::uint64_t fired = 0;
+  std::uint64_t delivered = 0;
+  std::uint64_t cancelled = 0;
+  /// Occurrences of recurring timeouts not delivered because of their misfire
+  /// policy (misfire.hpp).
+  std::uint64_t skipped = 0;
+  /// Deliveries to groups that wait for an acknowledgement (they are parked
+  /// meanwhile), and deliveries sent again because one was late.
+  std::uint64_t unacked = 0;
+  std::uint64_t redelivered = 0;
+  /// Delivery lateness (delivery time - deadline) of timeouts delivered on
+  /// time, i.e. not parked and not from a restore backlog.
+  std::uint64_t lateness_count = 0;
+  std::int64_t lateness_mean_us = 0;
+  std::int64_t lateness_max_us = 0;
+  std::int64_t lateness_sum_us = 0;
+  /// How many of those fell in each bucket of `lateness_bounds_us` (a
+  /// lateness <= the bound, > the one before), and one more for the rest.
+  std::vector<std::uint64_t> lateness_buckets;
+  /// Journal bytes since the last snapshot (0 without a journal), and the
+  /// snapshot's size when it was last read or written.
+  std::uint64_t journal_bytes = 0;
+  std::uint64_t snapshot_bytes = 0;
+  /// Compactions done, and how long the last one took to write its snapshot.
+  std::uint64_t compactions = 0;
+  std::int64_t last_compaction_ms = 0;
+  /// Distinct nodes (this one included) whose actors hold names.
+  std::uint64_t client_nodes = 0;
+  /// False while the journal cannot be written: changes are refused (reads
+  /// go on) until a retry succeeds. What `chronosctl health` checks.
+  bool writable = true;
+};
+
+} // namespace chronos

@@ -1,0 +1,51 @@
+#pragma once
+
+// One registered timeout: the unit the timer table orders, the state file
+// stores and the actor delivers.
+
+#include <string>
+#include <string_view>
+
+#include "chronos/base/clock.hpp"
+#include "chronos/table/misfire.hpp"
+#include "chronos/table/token.hpp"
+
+namespace chronos {
+
+struct timeout {
+  timestamp deadline;
+  chronos::token token;
+  /// The client name the timeout is delivered to.
+  std::string name;
+  /// Opaque bytes handed back on delivery (valid UTF-8, possibly empty).
+  std::string payload;
+  /// Zero for a one-shot timeout, else the repeat period.
+  millis interval{0};
+  /// What a recurring timeout does about missed periods (misfire.hpp).
+  misfire_policy misfire = misfire_policy::once;
+
+  bool recurring() const { return interval.count() > 0; }
+
+  friend bool operator==(const timeout& a, const timeout& b) {
+    return a.deadline == b.deadline && a.token == b.token && a.name == b.name
+           && a.payload == b.payload && a.interval == b.interval && a.misfire == b.misfire;
+  }
+};
+
+/// A timeout's fields over texts that someone else owns (a request's): the
+/// timer table interns the name and copies a payload from it, so a new
+/// timeout reaches the table without two strings made and moved first.
+struct timeout_view {
+  timestamp deadline;
+  chronos::token token;
+  std::string_view name;
+  std::string_view payload;
+  millis interval{0};
+  misfire_policy misfire = misfire_policy::once;
+
+  timeout owned() const {
+    return {deadline, token, std::string{name}, std::string{payload}, interval, misfire};
+  }
+};
+
+} // namespace chronos

@@ -1,0 +1,422 @@
+#include "chronos/client/client.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "chronos/base/log.hpp"
+#include "chronos/net/transport.hpp"
+
+namespace chronos {
+
+namespace {
+
+using reconnect_atom = caf::atom_constant<caf::atom("reconnect")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+
+std::string where(const std::string& host, std::uint16_t port) {
+  return host + ":" + std::to_string(port);
+}
+
+caf::error unreachable(const std::string& host, std::uint16_t port, const std::string& why) {
+  return make_error(errc::unavailable, "cannot reach chronosd at " + where(host, port) + ": " + why);
+}
+
+// Why the middleman's connect failed, in words a person can act on. Over TLS
+// a refused handshake comes back as either error, depending on which side
+// gives up first (a client that does not trust chronosd's certificate, say).
+caf::error connect_failure(caf::actor_system& sys, const std::string& host, std::uint16_t port,
+                           const caf::error& e) {
+  const std::string handshake = "the handshake failed (one side without TLS, or a certificate "
+                                "the other side's CA did not sign)";
+  if (e == caf::sec::request_timeout)
+    return unreachable(host, port, "timed out");
+  if (e == caf::sec::disconnect_during_handshake)
+    return unreachable(host, port, handshake);
+  if (e == caf::sec::cannot_connect_to_node)
+    return unreachable(host, port,
+                       "nothing listens there, or the host cannot be reached"
+                         + (sys.has_openssl_manager() ? ", or " + handshake : std::string{}));
+  return unreachable(host, port, describe(e));
+}
+
+// Checks what the middleman's connect answered: a chronos actor, or why not.
+// The connection to it gets the peer timeout; if it cannot, the connection
+// still serves, with TCP's own limits, and the log says so.
+caf::expected<chronos_api> as_chronos(caf::actor_system& sys, caf::strong_actor_ptr ptr,
+                                      const std::set<std::string>& ifs,
+                                      const std::string& host, std::uint16_t port,
+                                      std::chrono::milliseconds peer_timeout) {
+  if (!ptr)
+    return unreachable(host, port, "nothing is published on that port");
+  if (ifs != sys.message_types<chronos_api>())
+    return unreachable(host, port, "the peer is not a chronosd of this protocol version");
+  if (peer_timeout.count() != 0)
+    if (auto set = set_peer_timeout_to(port, peer_timeout); !set)
+      log_warning("chronos client: no peer timeout on the connection to " + where(host, port)
+                  + ": " + set.error().detail);
+  return caf::actor_cast<chronos_api>(std::move(ptr));
+}
+
+// -- the client actor ---------------------------------------------------------------
+
+/// A name held through this client: registered by one actor, or (with `ack`)
+/// joined as a member of a group.
+struct binding {
+  std::string name;
+  caf::actor who;
+  std::optional<std::int64_t> ack;
+};
+
+/// Single requests of one kind waiting to go out together, with whom to answer.
+template <class Item, class Reply>
+struct queued {
+  std::vector<Item> items;
+  std::vector<caf::typed_response_promise<Reply>> replies;
+};
+
+struct client_state {
+  client_config cfg;
+  /// At most one of the two holds requests: one of the other kind, or any
+  /// other request, sends them first, so chronosd sees the client's order.
+  queued<schedule_request, std::string> schedules;
+  queued<std::string, caf::ok_atom> cancels;
+  /// A flush message is on its way to the mailbox's end.
+  bool flush_sent = false;
+  client_stats stats;
+  std::optional<chronos_api> server;
+  /// Names this client keeps registered or joined, for binding them again
+  /// after a reconnect.
+  std::vector<binding> bindings;
+  std::chrono::milliseconds backoff{0};
+  /// Why there is no connection, once an attempt failed or one was lost:
+  /// what requests get back meanwhile.
+  std::string why_not_connected;
+
+  static inline const char* name = "chronos-client";
+};
+
+using client_actor = caf::stateful_actor<client_state>*;
+
+// Sends the register or join of `b` to chronosd.
+template <class OnOk, class OnError>
+void send_binding(client_actor self, const binding& b, OnOk on_ok, OnError on_error) {
+  auto& st = self->state;
+  if (b.ack)
+    self->request(*st.server, st.cfg.request_timeout, join_atom::value, b.name, b.who, *b.ack)
+      .then(std::move(on_ok), std::move(on_error));
+  else
+    self->request(*st.server, st.cfg.request_timeout, register_atom::value, b.name, b.who)
+      .then(std::move(on_ok), std::move(on_error));
+}
+
+void bind_all(client_actor self) {
+  for (const auto& b : self->state.bindings)
+    send_binding(self, b, [](caf::ok_atom) {}, [name = b.name](caf::error& e) {
+      log_warning("chronos client: cannot register '" + name + "': " + describe(e));
+    });
+}
+
+// Remembers `b` and sends it, if connected; a refusal forgets it again.
+caf::result<caf::ok_atom> bind(client_actor self, binding b) {
+  auto& st = self->state;
+  if (!b.who)
+    return make_error(errc::invalid_argument, "no actor to register");
+  // By value: a refusal is handled after this function has returned.
+  const auto same = [name = b.name, who = b.who](const binding& x) {
+    return x.name == name && x.who == who;
+  };
+  if (std::none_of(st.bindings.begin(), st.bindings.end(), same)) {
+    st.bindings.push_back(b);
+    self->monitor(b.who);
+  }
+  if (!st.server)
+    return caf::ok_atom::value; // takes effect on connect
+  auto rp = self->make_response_promise<caf::ok_atom>();
+  send_binding(self, b, [rp](caf::ok_atom ok) mutable { rp.deliver(ok); },
+               [=](caf::error& e) mutable {
+                 if (code_of(e) == errc::name_in_use || code_of(e) == errc::invalid_argument) {
+                   auto& all = self->state.bindings;
+                   all.erase(std::remove_if(all.begin(), all.end(), same), all.end());
+                 }
+                 rp.deliver(std::move(e));
+               });
+  return rp;
+}
+
+// Forgets the bindings `drop` picks.
+template <class Pred>
+void forget(client_actor self, Pred drop) {
+  auto& all = self->state.bindings;
+  all.erase(std::remove_if(all.begin(), all.end(), drop), all.end());
+}
+
+void retry_later(client_actor self) {
+  auto& st = self->state;
+  st.backoff = std::min(st.cfg.retry_max, std::max(st.cfg.retry_min, st.backoff * 2));
+  self->delayed_send(self, st.backoff, reconnect_atom::value);
+}
+
+void try_connect(client_actor self) {
+  auto& st = self->state;
+  self->request(transport(self->system()), st.cfg.connect_timeout, caf::connect_atom::value,
+                st.cfg.host, st.cfg.port)
+    .then(
+      [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>& ifs) {
+        auto& st = self->state;
+        auto srv = as_chronos(self->system(), std::move(ptr), ifs, st.cfg.host, st.cfg.port,
+                              st.cfg.peer_timeout);
+        if (!srv) {
+          st.why_not_connected = describe(srv.error());
+          log_warning(st.why_not_connected);
+          retry_later(self);
+          return;
+        }
+        st.server = *srv;
+        st.backoff = std::chrono::milliseconds{0};
+        st.why_not_connected.clear();
+        self->monitor(*srv);
+        log_info("chronos client: connected to " + where(st.cfg.host, st.cfg.port));
+        bind_all(self);
+      },
+      [=](caf::error& e) {
+        auto& st = self->state;
+        st.why_not_connected =
+          describe(connect_failure(self->system(), st.cfg.host, st.cfg.port, e));
+        retry_later(self);
+      });
+}
+
+void on_down(client_actor self, const caf::down_msg& msg) {
+  auto& st = self->state;
+  if (st.server && msg.source == st.server->address()) {
+    log_warning("chronos client: lost chronosd at " + where(st.cfg.host, st.cfg.port)
+                + ", reconnecting");
+    st.why_not_connected = "lost the connection to chronosd at "
+                           + where(st.cfg.host, st.cfg.port) + "; reconnecting";
+    st.server.reset();
+    retry_later(self);
+    return;
+  }
+  // One of our registered actors is gone: stop registering it after reconnects.
+  forget(self, [&](const binding& b) { return b.who.address() == msg.source; });
+}
+
+caf::error not_connected(client_actor self) {
+  const auto& st = self->state;
+  return make_error(errc::unavailable,
+                    st.why_not_connected.empty()
+                      ? "not connected to chronosd at " + where(st.cfg.host, st.cfg.port)
+                      : st.why_not_connected);
+}
+
+// Sends one request to chronosd; its reply (or error) answers `rp`.
+template <class Reply, class... Ts>
+void relay(client_actor self, caf::typed_response_promise<Reply> rp, Ts&&... xs) {
+  auto& st = self->state;
+  if (!st.server) {
+    rp.deliver(not_connected(self));
+    return;
+  }
+  self->request(*st.server, st.cfg.request_timeout, std::forward<Ts>(xs)...)
+    .then([rp](Reply& r) mutable { rp.deliver(std::move(r)); },
+          [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+}
+
+// -- coalescing single schedules and cancels ------------------------------------
+
+// Refusals of a batch that may be one request's fault: each request then goes
+// again alone, so that it fails (or not) by itself, as it would have unbatched.
+bool one_requests_fault(const caf::error& e) {
+  const auto code = code_of(e);
+  return code == errc::invalid_argument || code == errc::unknown_token
+         || code == errc::limit_exceeded;
+}
+
+void answer(const token_list& tokens,
+            std::vector<caf::typed_response_promise<std::string>>& replies) {
+  if (tokens.size() != replies.size()) {
+    for (auto& rp : replies)
+      rp.deliver(make_error(errc::unavailable, "chronosd answered a batch with "
+                                                 + std::to_string(tokens.size()) + " tokens for "
+                                                 + std::to_string(replies.size()) + " requests"));
+    return;
+  }
+  for (std::size_t i = 0; i < tokens.size(); ++i)
+    replies[i].deliver(std::string{tokens[i]});
+}
+
+void answer(caf::ok_atom ok, std::vector<caf::typed_response_promise<caf::ok_atom>>& replies) {
+  for (auto& rp : replies)
+    rp.deliver(ok);
+}
+
+// Sends what `q` holds as one batch request (a lone request as itself).
+template <class BatchReply, class Atom, class Item, class Reply>
+void send_queued(client_actor self, Atom atm, queued<Item, Reply>& q) {
+  auto taken = std::make_shared<queued<Item, Reply>>(std::exchange(q, {}));
+  auto& st = self->state;
+  if (taken->items.size() == 1) {
+    ++st.stats.forwarded;
+    relay(self, taken->replies.front(), atm, std::move(taken->items.front()));
+    return;
+  }
+  if (taken->items.empty())
+    return;
+  if (!st.server) {
+    for (auto& rp : taken->replies)
+      rp.deliver(not_connected(self));
+    return;
+  }
+  ++st.stats.batches;
+  st.stats.coalesced += taken->items.size();
+  self->request(*st.server, st.cfg.request_timeout, atm, taken->items)
+    .then([taken](BatchReply& r) { answer(r, taken->replies); },
+          [self, atm, taken](caf::error& e) {
+            if (!one_requests_fault(e)) {
+              for (auto& rp : taken->replies)
+                rp.deliver(e);
+              return;
+            }
+            self->state.stats.resent_alone += taken->items.size();
+            for (std::size_t i = 0; i < taken->items.size(); ++i)
+              relay(self, taken->replies[i], atm, std::move(taken->items[i]));
+          });
+}
+
+void send_all_queued(client_actor self) {
+  auto& st = self->state;
+  send_queued<token_list>(self, schedule_atom::value, st.schedules);
+  send_queued<caf::ok_atom>(self, cancel_atom::value, st.cancels);
+}
+
+// Queues a single request in `q` (sending the other kind's first); a flush
+// message sends them once the mailbox holds nothing that arrived before it.
+template <class Atom, class Item, class Reply, class Other>
+caf::result<Reply> coalesce(client_actor self, Atom atm, queued<Item, Reply>& q, Other& other,
+                            Item item) {
+  auto& st = self->state;
+  if (!st.server)
+    return not_connected(self);
+  auto rp = self->make_response_promise<Reply>();
+  if (st.cfg.max_coalesced <= 1) {
+    ++st.stats.forwarded;
+    relay(self, rp, atm, std::move(item));
+    return rp;
+  }
+  if (!other.items.empty())
+    send_all_queued(self);
+  q.items.push_back(std::move(item));
+  q.replies.push_back(rp);
+  if (q.items.size() >= st.cfg.max_coalesced)
+    send_all_queued(self);
+  else if (!st.flush_sent) {
+    st.flush_sent = true;
+    self->send(self, flush_atom::value);
+  }
+  return rp;
+}
+
+template <class Reply, class... Ts>
+caf::result<Reply> forward(client_actor self, Ts... xs) {
+  auto& st = self->state;
+  send_all_queued(self);
+  if (!st.server)
+    return not_connected(self);
+  ++st.stats.forwarded;
+  auto rp = self->make_response_promise<Reply>();
+  relay(self, rp, std::move(xs)...);
+  return rp;
+}
+
+caf::behavior client_behavior(client_actor self, client_config cfg) {
+  self->state.cfg = std::move(cfg);
+  self->set_down_handler([=](caf::down_msg& msg) { on_down(self, msg); });
+  try_connect(self);
+  return {
+    [=](reconnect_atom) { try_connect(self); },
+    [=](status_atom) { return self->state.server.has_value(); },
+    [=](register_atom, const std::string& name, const caf::actor& who) {
+      send_all_queued(self);
+      return bind(self, binding{name, who, std::nullopt});
+    },
+    [=](join_atom, const std::string& name, const caf::actor& who, std::int64_t ack_ms) {
+      send_all_queued(self);
+      return bind(self, binding{name, who, ack_ms});
+    },
+    [=](unregister_atom atm, const std::string& name) {
+      forget(self, [&](const binding& b) { return b.name == name; });
+      return forward<caf::ok_atom>(self, atm, name);
+    },
+    [=](leave_atom atm, const std::string& name, const caf::actor& who) {
+      forget(self, [&](const binding& b) { return b.name == name && b.who == who; });
+      return forward<caf::ok_atom>(self, atm, name, who);
+    },
+    [=](ack_atom atm, const std::string& tok, std::int64_t deadline_ms) {
+      return forward<caf::ok_atom>(self, atm, tok, deadline_ms);
+    },
+    [=](flush_atom) {
+      self->state.flush_sent = false;
+      send_all_queued(self);
+    },
+    [=](client_stats_atom) { return self->state.stats; },
+    [=](schedule_atom atm, schedule_request& req) {
+      auto& st = self->state;
+      return coalesce(self, atm, st.schedules, st.cancels, std::move(req));
+    },
+    [=](schedule_atom atm, const std::vector<schedule_request>& reqs) {
+      return forward<token_list>(self, atm, reqs);
+    },
+    [=](cancel_atom atm, std::string& tok) {
+      auto& st = self->state;
+      return coalesce(self, atm, st.cancels, st.schedules, std::move(tok));
+    },
+    [=](cancel_atom atm, const std::vector<std::string>& toks) {
+      return forward<caf::ok_atom>(self, atm, toks);
+    },
+    [=](cancel_atom atm, const token_list& toks) { return forward<caf::ok_atom>(self, atm, toks); },
+    [=](cancel_atom atm, const name_selector& sel) {
+      return forward<std::uint64_t>(self, atm, sel);
+    },
+    [=](reschedule_atom atm, const std::string& tok, when_spec when) {
+      return forward<caf::ok_atom>(self, atm, tok, when);
+    },
+    [=](list_atom atm) { return forward<timeout_list>(self, atm); },
+    [=](list_atom atm, const std::string& name) { return forward<timeout_list>(self, atm, name); },
+    [=](count_atom atm, const name_selector& sel) { return forward<timeout_count>(self, atm, sel); },
+    [=](stats_atom atm) { return forward<stats_info>(self, atm); },
+    [=](stats_atom atm, const name_selector& sel) {
+      return forward<std::vector<namespace_info>>(self, atm, sel);
+    },
+  };
+}
+
+} // namespace
+
+caf::expected<chronos_api> connect(caf::actor_system& sys, const std::string& host,
+                                   std::uint16_t port, std::chrono::milliseconds timeout,
+                                   std::chrono::milliseconds peer_timeout) {
+  caf::expected<chronos_api> result = unreachable(host, port, "no answer");
+  caf::scoped_actor self{sys};
+  self->request(transport(sys), timeout, caf::connect_atom::value, host, port)
+    .receive(
+      [&](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>& ifs) {
+        result = as_chronos(sys, std::move(ptr), ifs, host, port, peer_timeout);
+      },
+      [&](caf::error& e) {
+        result = connect_failure(sys, host, port, e);
+      });
+  return result;
+}
+
+caf::actor spawn_client(caf::actor_system& sys, client_config cfg) {
+  return sys.spawn(client_behavior, std::move(cfg));
+}
+
+} // namespace chronos

@@ -1,0 +1,147 @@
+#pragma once
+
+// Between the server state and the journal: collects the records of changes
+// as they happen and writes them in batches on a disk thread of its own, so
+// that many concurrent requests share one fsync and the actor never waits for
+// the disk. Batches queue up behind the one being written: when a write ends,
+// the disk thread takes every batch queued meanwhile into its next write, so
+// the disk never waits for the actor either.
+//
+// Two kinds of changes. A client's change (schedule, cancel, reschedule) is
+// acknowledged only once durable; if it cannot be written it is undone in the
+// state and the client gets an error. What the server did by itself (fire,
+// rearm, park, deliver) already happened: it is never undone, only written
+// later. The actor makes client changes durable (`drain`) before it changes
+// anything itself, so undoing a failed batch never has to take back what the
+// server did.
+//
+// After a failed write the journal is `broken`: the disk thread takes nothing
+// more, every batch not yet written is undone when the actor settles, the
+// actor refuses new client changes (reads go on) and calls `retry` until the
+// disk takes the backlog.
+//
+// Threads: every member function is for the actor's thread; only the disk
+// thread runs the writes, and it calls the written batches' `on_settled`
+// and then `notify` after each one.
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "chronos/base/outcome.hpp"
+#include "chronos/detail/server_state.hpp"
+#include "chronos/store/journal.hpp"
+#include "chronos/table/change.hpp"
+
+namespace chronos {
+
+class group_commit {
+public:
+  /// `notify` runs on the disk thread after each write. Without `disk_thread`,
+  /// batches are written at once on the caller's thread (tests on CAF's test
+  /// coordinator, where no other thread may make progress).
+  group_commit(std::shared_ptr<journal_writer> journal, std::function<void()> notify,
+               bool disk_thread = true);
+  ~group_commit();
+  group_commit(const group_commit&) = delete;
+  group_commit& operator=(const group_commit&) = delete;
+
+  /// Moves the changes recorded in `core` into the next batch.
+  void stage(server_state& core, bool by_client);
+
+  /// True if changes wait to be submitted.
+  bool pending() const { return !system_.empty() || !client_.empty(); }
+
+  /// True if submitted batches are not settled yet.
+  bool busy() const { return !inflight_.empty(); }
+
+  /// True if client changes are staged or submitted but not yet settled:
+  /// `drain` before the server changes anything itself.
+  bool undoable() const;
+
+  /// What the submitter of a batch hears: done on the disk thread as soon
+  /// as the batch is durable (before `notify`), or, if it cannot be written,
+  /// the error on the caller's thread in `settle`, once it is undone.
+  using on_settled = std::function<void(const status&)>;
+
+  /// Hands the staged batch to the disk thread, behind the batches it has
+  /// not written yet; with fdatasync if `sync`. An empty batch with `sync`
+  /// just syncs.
+  void submit(bool sync, on_settled then = {});
+
+  /// What `settle` found: how many batches (oldest first) are durable, and
+  /// whether a write failed. On failure every later batch is undone too.
+  struct settled {
+    std::size_t durable = 0;
+    status result{done{}};
+  };
+
+  /// Settles the batches the disk thread has written; with `wait`, waits
+  /// until all submitted ones are written (or one failed). On failure the
+  /// client changes of the unwritten batches and the staged ones are undone
+  /// in `core` (newest first), what the server did is kept for `retry`, and
+  /// the journal is broken.
+  settled settle(server_state& core, bool wait);
+
+  /// Makes everything staged durable now (submit and settle, waiting).
+  status drain(server_state& core, bool sync);
+
+  /// Tries to write the kept backlog (waiting); clears `broken` on success.
+  status retry(server_state& core);
+
+  bool broken() const { return broken_; }
+  /// Bytes in the journal file, as of the last write.
+  std::uint64_t journal_size() const;
+  std::uint64_t generation() const;
+
+  /// Continues in another journal file (compaction); only when idle and
+  /// nothing is staged.
+  void switch_to(std::shared_ptr<journal_writer> next);
+
+private:
+  struct job {
+    std::string bytes;
+    bool sync = false;
+    on_settled then;
+  };
+  /// A submitted batch, as the actor keeps it until settled.
+  struct batch {
+    std::string system; // the server's own records: rewritten after a failure
+    std::vector<change> undo;
+  };
+
+  void run();
+  void write_queued(std::unique_lock<std::mutex>& lock);
+  void enqueue(job j);
+  void fail_unwritten(server_state& core);
+
+  /// Staged: records of the server's own changes, then of clients' changes
+  /// (client changes are drained before the server changes anything).
+  std::string system_;
+  std::string client_;
+  std::vector<change> undo_;
+  /// Submitted and not settled, oldest first.
+  std::deque<batch> inflight_;
+  bool broken_ = false;
+
+  std::function<void()> notify_;
+  mutable std::mutex mtx_;
+  std::condition_variable cv_;
+  // Guarded by mtx_:
+  std::shared_ptr<journal_writer> journal_;
+  std::deque<job> queue_;         // submitted, not yet taken by the disk thread
+  std::deque<job> unwritten_;     // taken by a write that failed
+  std::size_t written_ = 0;       // batches durable since the last settle
+  std::optional<failure> failed_; // a write failed: nothing more is taken
+  std::uint64_t journal_size_ = 0;
+  bool stopping_ = false;
+  std::thread disk_;
+};
+
+} // namespace chronos

@@ -1,0 +1,94 @@
+#pragma once
+
+// The messages the chronos actor sends itself, and that its disk thread and
+// its compaction thread send it. Private to libchronos.
+//
+// They are C++ types that no node ever registers with CAF: BASP refuses to
+// deserialize a type it has no factory for, so no peer can produce one, even
+// with a struct of the same name and layout. The `inspect` overloads are
+// there only so that CAF can print them; they do not make them deserializable.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+
+#include "chronos/server/messages.hpp"
+
+namespace chronos::detail {
+
+/// The one pending wake-up; older generations are stale.
+struct wakeup_msg {
+  std::uint64_t generation = 0;
+};
+
+/// A group member did not acknowledge the delivery of `token` due at
+/// `deadline_ms` in time.
+struct redeliver_msg {
+  std::string token;
+  std::int64_t deadline_ms = 0;
+};
+
+/// Hands the batch of changes that filled up to the disk thread.
+struct commit_msg {};
+
+/// The disk thread wrote a batch.
+struct written_msg {};
+
+/// A broken journal tries again.
+struct retry_msg {};
+
+/// `interval` mode's tick: fsync what was written since the last one.
+struct sync_msg {};
+
+/// A compaction's snapshot of journal `generation` is written (`failed` empty)
+/// or failed.
+struct compacted_msg {
+  std::uint64_t generation = 0;
+  std::string failed;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, wakeup_msg& x) {
+  return f(caf::meta::type_name("chronos_internal_wakeup"), x.generation);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, redeliver_msg& x) {
+  return f(caf::meta::type_name("chronos_internal_redeliver"), x.token, x.deadline_ms);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, commit_msg&) {
+  return f(caf::meta::type_name("chronos_internal_commit"));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, written_msg&) {
+  return f(caf::meta::type_name("chronos_internal_written"));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, retry_msg&) {
+  return f(caf::meta::type_name("chronos_internal_retry"));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, sync_msg&) {
+  return f(caf::meta::type_name("chronos_internal_sync"));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, compacted_msg& x) {
+  return f(caf::meta::type_name("chronos_internal_compacted"), x.generation, x.failed);
+}
+
+/// The chronos actor as it is spawned: the published protocol plus its own
+/// messages. Only `chronos_api` handles leave libchronos.
+using server_impl_api = chronos_api::extend<
+  caf::reacts_to<wakeup_msg>, caf::reacts_to<redeliver_msg>, caf::reacts_to<commit_msg>,
+  caf::reacts_to<written_msg>, caf::reacts_to<retry_msg>, caf::reacts_to<sync_msg>,
+  caf::reacts_to<compacted_msg>>;
+
+} // namespace chronos::detail

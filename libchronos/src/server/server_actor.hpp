@@ -1,0 +1,189 @@
+#pragma once
+
+// The chronos actor's state and the parts of its implementation shared by
+// server.cpp (behavior, start-up, shutdown, delivery) and server_journal.cpp
+// (the journal: group commit, retries, compaction). Private to libchronos.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "chronos/server/server.hpp"
+#include "chronos/store/persistence.hpp"
+#include "server/group_commit.hpp"
+#include "server/internal_messages.hpp"
+#include "server/name_directory.hpp"
+
+namespace chronos::detail {
+
+using std::chrono::system_clock;
+
+// -- state ------------------------------------------------------------------
+
+struct server_actor_state {
+  server_state core;
+  server_config cfg;
+  /// Who receives each name's timeouts: one actor, or a group's members in turn.
+  name_directory directory;
+  /// Group deliveries waiting for an acknowledgement (their occurrence is
+  /// parked meanwhile): the deadline sent and the member it went to.
+  struct unacked {
+    std::int64_t deadline_ms;
+    caf::actor_addr member;
+  };
+  std::unordered_map<token, unacked> awaiting_ack;
+  std::uint64_t redelivered = 0;
+  /// Only the wake-up carrying this generation counts; older ones are stale.
+  std::uint64_t generation = 0;
+  /// The deadline the pending wake-up is for, if one is pending.
+  std::optional<timestamp> armed_for;
+
+  /// The journal's batches (none without a state file or in `shutdown` mode).
+  std::unique_ptr<group_commit> commits;
+  /// Replies of client changes in the batch filling up, held until it is
+  /// durable (then they go with the batch to the disk thread).
+  using replies = std::vector<std::pair<caf::response_promise, caf::message>>;
+  replies staged_replies;
+  /// Refusing schedules and lists while too many requests wait (logged once
+  /// an episode).
+  bool overloaded = false;
+  bool commit_requested = false;
+  bool retry_scheduled = false;
+  /// Writes the snapshot of a compaction off the actor's thread.
+  std::thread compactor;
+  std::optional<std::uint64_t> compacting;
+  /// The state file is behind its journals (start-up replayed them): compact
+  /// as soon as nothing is being written.
+  bool snapshot_stale = false;
+  std::chrono::steady_clock::time_point compaction_started;
+  std::chrono::milliseconds last_compaction{0};
+  std::uint64_t compactions = 0;
+  /// Size of the state file (the snapshot) when it was last read or written.
+  std::uint64_t snapshot_bytes = 0;
+
+  ~server_actor_state() {
+    if (compactor.joinable())
+      compactor.join();
+  }
+
+  static inline const char* name = "chronos";
+};
+
+using server_actor = server_impl_api::stateful_pointer<server_actor_state>;
+
+/// The chronos actor. Its mailbox keeps out what a peer may not send: CAF's
+/// system messages (exit, down, error, timeouts, stream traffic) made by a
+/// peer would stop the actor, forget a client's names or corrupt its
+/// mailbox; chronos takes them only from this process.
+class server_actor_impl
+  : public caf::stateful_actor<server_actor_state, server_impl_api::base> {
+public:
+  using super = caf::stateful_actor<server_actor_state, server_impl_api::base>;
+
+  server_actor_impl(caf::actor_config& cfg, server_state core, recovery restored,
+                    server_config config);
+
+  using super::enqueue;
+  void enqueue(caf::mailbox_element_ptr x, caf::execution_unit* eu) override;
+
+  behavior_type make_behavior() override;
+
+private:
+  // What the behavior starts from; moved into the state when it is made.
+  server_state core_;
+  recovery restored_;
+  server_config config_;
+};
+
+// -- shared helpers -------------------------------------------------------------
+
+inline system_clock::time_point now(server_actor self) { return self->state.cfg.clock(); }
+
+inline bool always(server_actor self) { return self->state.cfg.mode == durability::always; }
+
+/// Keeps exactly one wake-up pending, for the soonest deadline.
+void arm(server_actor self);
+
+// -- delivery (server_delivery.cpp) ------------------------------------------------
+
+/// Sends `t` to its name's actor, or to its group's next member (parked until
+/// acknowledged, where the group wants that), or parks it when the name has
+/// no live actor. A sent `t` gives its name and payload to the message.
+void deliver(server_actor self, timeout&& t, system_clock::time_point at, bool on_time);
+
+/// An acknowledgement is late: the delivery goes to another member, or waits,
+/// parked, for the name to have one.
+void redeliver(server_actor self, const std::string& tok, std::int64_t deadline_ms);
+
+/// `who` went down: its names are free, its unacknowledged deliveries go on.
+void forget_actor(server_actor self, const caf::actor_addr& who);
+
+// -- the journal (server_journal.cpp) ---------------------------------------------
+
+// Queues a commit behind the messages already in the mailbox, so that every
+// change they make joins the same batch.
+inline void request_commit(server_actor self) {
+  auto& st = self->state;
+  if (st.commit_requested)
+    return;
+  st.commit_requested = true;
+  self->send(self, commit_msg{});
+}
+
+// The reply to a client change: at once, or once its batch is durable.
+template <class T>
+caf::result<T> acknowledge(server_actor self, T reply) {
+  auto& st = self->state;
+  if (!st.commits)
+    return reply;
+  st.commits->stage(st.core, always(self));
+  request_commit(self);
+  if (!always(self))
+    return reply;
+  auto rp = self->make_response_promise();
+  st.staged_replies.emplace_back(rp, caf::make_message(std::move(reply)));
+  return rp;
+}
+
+/// Client changes are refused while the journal cannot be written; reads go on.
+std::optional<caf::error> refuse_if_broken(server_actor self);
+
+/// The commit message: hands the batch that filled up to the disk thread.
+void submit(server_actor self);
+
+/// `interval` mode's tick: fsyncs what was written since the last one.
+void sync_journal(server_actor self);
+
+/// The disk thread finished a batch: answer it, send the next, maybe compact.
+void on_written(server_actor self);
+
+/// Compacts if the journal has grown past the threshold or the state file is
+/// stale, and nothing is being written (else a later `on_written` does).
+void compact(server_actor self);
+
+/// Makes every change durable now, waiting for the disk.
+void drain(server_actor self);
+
+/// Before the server changes anything itself, client changes must be durable.
+void commit_client_changes(server_actor self);
+
+/// Stages what the server changed by itself (fires, parks, deliveries).
+void stage_own_changes(server_actor self);
+
+/// Notes the state file's size (0 when there is none).
+void measure_snapshot(server_actor self);
+
+/// The retry timer of a broken journal.
+void retry_journal(server_actor self);
+
+/// A compaction's snapshot is written (or failed).
+void on_compacted(server_actor self, std::uint64_t generation, const std::string& failed);
+
+} // namespace chronos::detail

@@ -1,0 +1,56 @@
+// The chronos actor's mailbox door: what a peer may not put into it.
+//
+// CAF acts on some messages itself, before any handler of chronos sees them:
+// an exit message ends the actor (`kill` without saving anything), an error
+// message ends it too unless handled, a down message makes chronos forget an
+// actor's names, and a message marked as stream traffic is read as one of
+// CAF's stream types, whatever it holds. Every one of them can be sent by any
+// peer that reached the published actor, to it or to any actor whose handle
+// crossed the network. chronos takes them only from this process.
+
+#include "server/server_actor.hpp"
+
+#include <caf/detail/dynamic_message_data.hpp>
+
+#include "chronos/base/log.hpp"
+
+namespace chronos::detail {
+
+namespace {
+
+// CAF keeps the values of a message it deserialized in a dynamic_message_data;
+// one made in this process (send, make_message) keeps them in a tuple_vals or
+// in the mailbox element itself. A peer cannot choose the representation.
+bool from_peer(const caf::mailbox_element& x) {
+  return dynamic_cast<const caf::detail::dynamic_message_data*>(&x.content()) != nullptr;
+}
+
+bool reserved_for_caf(const caf::mailbox_element& x) {
+  if (x.mid.is_stream_message())
+    return true;
+  const auto type = x.content().type_token();
+  return type == caf::make_type_token<caf::exit_msg>()
+         || type == caf::make_type_token<caf::down_msg>()
+         || type == caf::make_type_token<caf::error>()
+         || type == caf::make_type_token<caf::timeout_msg>()
+         || type == caf::make_type_token<caf::open_stream_msg>()
+         || type == caf::make_type_token<caf::upstream_msg>()
+         || type == caf::make_type_token<caf::downstream_msg>();
+}
+
+log_throttle refused_log;
+
+} // namespace
+
+void server_actor_impl::enqueue(caf::mailbox_element_ptr x, caf::execution_unit* eu) {
+  if (x && from_peer(*x) && reserved_for_caf(*x)) {
+    refused_log.log(log_level::warning, [&] {
+      return "refused a message only this process may send, from a peer ("
+             + caf::to_string(x->sender) + "): " + x->content().stringify().substr(0, 200);
+    });
+    return;
+  }
+  super::enqueue(std::move(x), eu);
+}
+
+} // namespace chronos::detail
