@@ -53,6 +53,7 @@ set(CHRONOS_ACTOR_SOURCES
   src/server/server_delivery.cpp
   src/server/server_gate.cpp
   src/server/server_journal.cpp
+  src/server/server_wakeup.cpp
   src/net/bounded_multiplexer.cpp
   src/net/host.cpp
   src/net/scheduler_tuning.cpp

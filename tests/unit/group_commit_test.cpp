@@ -25,7 +25,7 @@ std::shared_ptr<journal_writer> open_journal(const std::string& path) {
 
 server_state recording_state() {
   server_state st{token_generator{1}};
-  st.record_changes(true);
+  st.record_changes();
   return st;
 }
 
@@ -36,15 +36,15 @@ TEST_CASE("a flushed batch is in the journal, server changes first") {
   auto st = recording_state();
   group_commit gc{open_journal(dir.file("j")), nullptr};
   REQUIRE(st.schedule(in("a", 0), t0));
-  gc.stage(st, true);
-  REQUIRE(gc.drain(st, true));
+  gc.stage(st, if_unwritten::undo);
+  REQUIRE(gc.drain(st, flush::sync));
   for (auto& t : st.take_due(t0))
     st.park(t);
-  gc.stage(st, false);
+  gc.stage(st, if_unwritten::keep);
   REQUIRE(st.schedule(in("b", 10), t0));
-  gc.stage(st, true);
+  gc.stage(st, if_unwritten::undo);
   CHECK(gc.undoable());
-  REQUIRE(gc.drain(st, true));
+  REQUIRE(gc.drain(st, flush::sync));
   CHECK_FALSE(gc.pending());
   auto back = read_journal(dir.file("j"));
   REQUIRE(back);
@@ -66,8 +66,8 @@ TEST_CASE("a batch that cannot be written is undone, and the journal recovers") 
   std::string kept;
   for (int i = 0; i < 30; ++i)
     kept = st.schedule(in("a", 5), t0)->str();
-  gc.stage(st, true);
-  REQUIRE(gc.drain(st, true));
+  gc.stage(st, if_unwritten::undo);
+  REQUIRE(gc.drain(st, flush::sync));
   const auto durable_size = gc.journal_size();
 
   disk.fill();
@@ -75,12 +75,12 @@ TEST_CASE("a batch that cannot be written is undone, and the journal recovers") 
   // more room than the last, partly filled page of the journal offers.
   for (auto& t : st.take_due(t0 + millis{5}))
     st.park(t);
-  gc.stage(st, false);
+  gc.stage(st, if_unwritten::keep);
   for (int i = 0; i < 50; ++i)
     REQUIRE(st.schedule(in("b", 100), t0));
   REQUIRE(st.cancel(kept));
-  gc.stage(st, true);
-  auto failed = gc.drain(st, true);
+  gc.stage(st, if_unwritten::undo);
+  auto failed = gc.drain(st, flush::sync);
   REQUIRE_FALSE(failed);
   CHECK(failed.error().code == errc::storage_failure);
   CHECK(gc.broken());
@@ -119,8 +119,8 @@ TEST_CASE("batches submitted during a write share the next one, in order") {
   std::vector<std::string> names{"a", "b", "c", "d"};
   for (const auto& name : names) {
     REQUIRE(st.schedule(in(name, 1000), t0));
-    gc.stage(st, true);
-    gc.submit(true, [&, name](const status& written) {
+    gc.stage(st, if_unwritten::undo);
+    gc.submit(flush::sync, [&, name](const status& written) {
       std::lock_guard<std::mutex> guard{mtx};
       heard.push_back(written ? name : "error");
     });
@@ -131,7 +131,7 @@ TEST_CASE("batches submitted during a write share the next one, in order") {
   }
   cv.notify_all();
   CHECK(gc.busy());
-  auto settled = gc.settle(st, true);
+  auto settled = gc.settle(st, settle_wait::all_submitted);
   REQUIRE(settled.result);
   CHECK(settled.durable == 4);
   CHECK_FALSE(gc.busy());
@@ -158,7 +158,7 @@ TEST_CASE("a failed write undoes every batch queued behind it, and nothing of th
     return;
   }
   auto st = recording_state();
-  group_commit gc{open_journal(disk.file("j")), nullptr, false}; // writes at once
+  group_commit gc{open_journal(disk.file("j")), nullptr, batch_writer::caller};
   // What each submitter heard, and how many timeouts were left then.
   std::vector<std::pair<std::string, std::uint64_t>> heard;
   const auto hear = [&](std::string batch) {
@@ -167,8 +167,8 @@ TEST_CASE("a failed write undoes every batch queued behind it, and nothing of th
     };
   };
   REQUIRE(st.schedule(in("first", 1000), t0));
-  gc.stage(st, true);
-  gc.submit(true, hear("first"));
+  gc.stage(st, if_unwritten::undo);
+  gc.submit(flush::sync, hear("first"));
   const auto durable_size = gc.journal_size();
   REQUIRE(heard.size() == 1);
   CHECK(heard[0].first == "first");
@@ -176,17 +176,17 @@ TEST_CASE("a failed write undoes every batch queued behind it, and nothing of th
   disk.fill();
   for (int i = 0; i < 50; ++i)
     REQUIRE(st.schedule(in("second", 1000), t0));
-  gc.stage(st, true);
-  gc.submit(true, hear("second")); // fails
+  gc.stage(st, if_unwritten::undo);
+  gc.submit(flush::sync, hear("second")); // fails
   disk.free();
   REQUIRE(st.schedule(in("third", 1000), t0));
-  gc.stage(st, true);
-  gc.submit(true, hear("third")); // queued behind the failure: never written
+  gc.stage(st, if_unwritten::undo);
+  gc.submit(flush::sync, hear("third")); // queued behind the failure: never written
   CHECK(heard.size() == 1); // the failures are told by settle, after the undo
   REQUIRE(st.schedule(in("staged", 1000), t0));
-  gc.stage(st, true);
+  gc.stage(st, if_unwritten::undo);
 
-  auto settled = gc.settle(st, false);
+  auto settled = gc.settle(st, settle_wait::none);
   CHECK(settled.durable == 1);
   REQUIRE_FALSE(settled.result);
   CHECK(settled.result.error().code == errc::storage_failure);
@@ -206,8 +206,8 @@ TEST_CASE("a failed write undoes every batch queued behind it, and nothing of th
   REQUIRE(gc.retry(st));
   CHECK_FALSE(gc.broken());
   REQUIRE(st.schedule(in("after", 1000), t0));
-  gc.stage(st, true);
-  REQUIRE(gc.drain(st, true));
+  gc.stage(st, if_unwritten::undo);
+  REQUIRE(gc.drain(st, flush::sync));
   auto back = read_journal(disk.file("j"));
   REQUIRE(back);
   REQUIRE(back->changes.size() == 2);

@@ -95,7 +95,7 @@ TEST_CASE("a misfire policy needs a repeat interval and a known value") {
 
 TEST_CASE("the policy is kept in the snapshot, the journal's replay and the list") {
   server_state st{token_generator{1}};
-  st.record_changes(true);
+  st.record_changes();
   every(st, "w", 100, misfire_policy::all);
   CHECK(st.list().at(0).misfire == misfire_policy::all);
   for (auto& t : st.take_due(at(350)))

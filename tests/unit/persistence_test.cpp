@@ -36,7 +36,7 @@ void write_journal(const std::string& state, std::uint64_t gen, server_state& st
 server_state journaled(const std::string& state, std::vector<std::uint64_t> gens,
                        int each = 1) {
   server_state live = fresh();
-  live.record_changes(true);
+  live.record_changes();
   for (auto gen : gens) {
     for (int i = 0; i < each; ++i)
       REQUIRE(live.schedule(in("n" + std::to_string(gen), 10), t0));
@@ -79,7 +79,7 @@ TEST_CASE("a state file is written from the state as from its snapshot") {
 
 TEST_CASE("replaying recorded changes rebuilds the same state") {
   server_state live = fresh();
-  live.record_changes(true);
+  live.record_changes();
   auto a = live.schedule(in("a", 10), t0);
   auto b = live.schedule(in("b", 20, 5), t0);
   auto c = live.schedule(in("a", 30), t0);
@@ -109,7 +109,7 @@ TEST_CASE("undoing client changes newest first restores the state") {
   for (auto& t : st.take_due(t0 + millis{5}))
     st.park(t);
   const auto before = st.list();
-  st.record_changes(true);
+  st.record_changes();
   REQUIRE(st.schedule(in("c", 1), t0));
   REQUIRE(st.reschedule(kept->str(), when_spec::in(1), t0));
   REQUIRE(st.reschedule(parked->str(), when_spec::in(3), t0));
@@ -189,7 +189,7 @@ TEST_CASE("a state file that holds everything is not rewritten at recovery") {
   REQUIRE(r->journal);
   CHECK(r->journal->generation() == 3);
   // What the new journal records then follows the untouched snapshot.
-  r_state.record_changes(true);
+  r_state.record_changes();
   REQUIRE(r_state.schedule(in("b", 10), t0));
   std::string records;
   for (const auto& c : r_state.take_changes())
@@ -226,7 +226,7 @@ TEST_CASE("journals older than the snapshot are ignored (a crash mid-compaction)
   test::temp_dir dir;
   const auto state = dir.file("chronos.json");
   server_state live = fresh();
-  live.record_changes(true);
+  live.record_changes();
   REQUIRE(live.schedule(in("a", 10), t0));
   write_journal(state, 4, live); // already inside the snapshot below
   snapshot s = live.collect(t0);

@@ -136,7 +136,7 @@ TEST_CASE("a batch of cancels is bounded like a batch of schedules") {
 
 TEST_CASE_METHOD(fixture, "a bulk cancel is journaled per timeout, replays and undoes") {
   const auto before = st.list();
-  st.record_changes(true);
+  st.record_changes();
   REQUIRE(st.cancel_all("billing/eu/b"));
   REQUIRE(st.cancel_each({a, c, e})); // c pending and parked: one change
   CHECK(st.count("") == timeout_count{1, 0});

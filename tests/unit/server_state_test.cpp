@@ -63,14 +63,14 @@ TEST_CASE("bad schedule requests are refused with a reason and change nothing") 
 }
 
 TEST_CASE("a new token that a timeout holds already is drawn again and both are kept") {
-  for (const bool parked : {false, true}) {
-    INFO((parked ? "held parked" : "held pending"));
+  for (const auto list : {snapshot_list::pending, snapshot_list::parked}) {
+    INFO((list == snapshot_list::parked ? "held parked" : "held pending"));
     token_generator same{7};
     const token held = same.next(t0);
     const token fresh = same.next(t0);
     server_state st{token_generator{7}};
-    REQUIRE(st.take(timeout{at(500), held, "held", "p"}, parked));
-    st.record_changes(true);
+    REQUIRE(st.add(timeout{at(500), held, "held", "p"}, list));
+    st.record_changes();
     CHECK(must(st.schedule(in("new", 250), t0)) == fresh.str());
     const auto changes = st.take_changes();
     REQUIRE(changes.size() == 1);
@@ -83,7 +83,7 @@ TEST_CASE("a new token that a timeout holds already is drawn again and both are 
     CHECK(all[1].token == held.str());
     CHECK(all[1].name == "held");
     CHECK(all[1].deadline_ms == to_epoch_ms(at(500)));
-    CHECK(all[1].parked == parked);
+    CHECK(all[1].parked == (list == snapshot_list::parked));
   }
 }
 
@@ -242,9 +242,9 @@ TEST_CASE("save and restore keep every pending and parked timeout") {
 
 TEST_CASE("lateness figures count only on-time deliveries") {
   server_state st{token_generator{1}};
-  st.record_delivery(std::chrono::microseconds{100}, true);
-  st.record_delivery(std::chrono::microseconds{300}, true);
-  st.record_delivery(std::chrono::microseconds{99'000'000}, false);
+  st.record_delivery(std::chrono::microseconds{100}, delivery_kind::at_deadline);
+  st.record_delivery(std::chrono::microseconds{300}, delivery_kind::at_deadline);
+  st.record_delivery(std::chrono::microseconds{99'000'000}, delivery_kind::from_parked);
   auto s = st.stats();
   CHECK(s.delivered == 3);
   CHECK(s.lateness_count == 2);
@@ -256,8 +256,8 @@ TEST_CASE("lateness falls into histogram buckets by their upper bounds") {
   server_state st{token_generator{1}};
   CHECK(st.stats().lateness_buckets == std::vector<std::uint64_t>(std::size(lateness_bounds_us) + 1));
   for (std::int64_t us : {0, 100, 101, 250, 999'999, 1'000'001, 5'000'000})
-    st.record_delivery(std::chrono::microseconds{us}, true);
-  st.record_delivery(std::chrono::microseconds{-5}, true); // a clock step: counted as 0
+    st.record_delivery(std::chrono::microseconds{us}, delivery_kind::at_deadline);
+  st.record_delivery(std::chrono::microseconds{-5}, delivery_kind::at_deadline); // a clock step: counted as 0
   auto s = st.stats();
   std::vector<std::uint64_t> expected(std::size(lateness_bounds_us) + 1);
   expected[0] = 3; // 0, 100 and the negative one: <= 100 us

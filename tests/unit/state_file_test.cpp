@@ -252,10 +252,10 @@ struct recording_sink final : snapshot_sink {
     got.saved_at = saved_at;
     got.generation = generation;
   }
-  status take(timeout&& t, bool parked) override {
+  status add(timeout&& t, snapshot_list to) override {
     if (refuse && t.token == *refuse)
       return fail(errc::storage_failure, "refused " + t.token.str());
-    (parked ? got.parked : got.pending).push_back(std::move(t));
+    (to == snapshot_list::parked ? got.parked : got.pending).push_back(std::move(t));
     return done{};
   }
   void clear() override {

@@ -324,7 +324,7 @@ TEST_CASE("100,000 random operations match a naive reference model") {
         REQUIRE(at.has_value() == (it != model.end()));
         if (at)
           REQUIRE(table.erase(*at) == *it);
-        table.settle();
+        table.shrink_if_sparse();
       } else {
         auto erased = table.erase(token{1, id});
         REQUIRE(erased.has_value() == (it != model.end()));
@@ -571,7 +571,8 @@ TEST_CASE("a batch with lookahead visits in order, stops at the first false, and
   const auto token_at = [&](std::size_t i) { return tokens[i]; };
 
   std::vector<std::size_t> visited;
-  const auto stopped = table.for_each_ahead(tokens.size(), token_at, false, [&](std::size_t i) {
+  using use = timer_table::batch_use;
+  const auto stopped = table.for_each_ahead(tokens.size(), token_at, use::find, [&](std::size_t i) {
     visited.push_back(i);
     return i < 100;
   });
@@ -581,7 +582,7 @@ TEST_CASE("a batch with lookahead visits in order, stops at the first false, and
 
   // Removing all but 300 packs the table (slots move) while hints are in flight.
   const auto full = table.memory_bytes();
-  const auto removed = table.for_each_ahead(tokens.size() - 300, token_at, true, [&](std::size_t i) {
+  const auto removed = table.for_each_ahead(tokens.size() - 300, token_at, use::remove, [&](std::size_t i) {
     auto t = table.erase(tokens[i]);
     return t && model.erase({t->deadline, t->token}) == 1;
   });
@@ -611,7 +612,7 @@ TEST_CASE("a batch located up front is removed by location, each still valid, an
     model.erase(entry);
   }
   CHECK(table.memory_bytes() >= full); // nothing packed while locations were held
-  table.settle();
+  table.shrink_if_sparse();
   CHECK(table.memory_bytes() < full / 4);
   CHECK(table.entries() == f.expected());
 }

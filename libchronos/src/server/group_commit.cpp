@@ -3,10 +3,10 @@
 namespace chronos {
 
 group_commit::group_commit(std::shared_ptr<journal_writer> journal, std::function<void()> notify,
-                           bool disk_thread)
+                           batch_writer writer)
   : notify_(std::move(notify)), journal_(std::move(journal)) {
   journal_size_ = journal_->size();
-  if (disk_thread)
+  if (writer == batch_writer::disk_thread)
     disk_ = std::thread{[this] { run(); }};
 }
 
@@ -29,7 +29,7 @@ void group_commit::write_queued(std::unique_lock<std::mutex>& lock) {
   bool sync = false;
   for (auto& j : taken) {
     bytes += j.bytes;
-    sync = sync || j.sync;
+    sync = sync || j.how == flush::sync;
   }
   auto journal = journal_;
   lock.unlock();
@@ -79,10 +79,11 @@ void group_commit::enqueue(job j) {
   cv_.notify_all();
 }
 
-void group_commit::stage(server_state& core, bool by_client) {
+void group_commit::stage(server_state& core, if_unwritten then) {
   for (auto& c : core.take_changes()) {
-    append_record(by_client ? client_ : system_, c);
-    if (by_client)
+    const bool undoable = then == if_unwritten::undo;
+    append_record(undoable ? client_ : system_, c);
+    if (undoable)
       undo_.push_back(std::move(c));
   }
 }
@@ -96,13 +97,13 @@ bool group_commit::undoable() const {
   return false;
 }
 
-void group_commit::submit(bool sync, on_settled then) {
+void group_commit::submit(flush how, on_settled then) {
   std::string bytes = system_ + client_;
   inflight_.push_back(batch{std::move(system_), std::move(undo_)});
   system_.clear();
   client_.clear();
   undo_.clear();
-  enqueue(job{std::move(bytes), sync, std::move(then)});
+  enqueue(job{std::move(bytes), how, std::move(then)});
 }
 
 void group_commit::fail_unwritten(server_state& core) {
@@ -123,13 +124,13 @@ void group_commit::fail_unwritten(server_state& core) {
   broken_ = true;
 }
 
-group_commit::settled group_commit::settle(server_state& core, bool wait) {
+group_commit::settled group_commit::settle(server_state& core, settle_wait wait) {
   settled out;
   std::optional<failure> failed;
   std::deque<job> undone; // the failed write's batches, then those queued behind it
   {
     std::unique_lock<std::mutex> lock{mtx_};
-    if (wait)
+    if (wait == settle_wait::all_submitted)
       cv_.wait(lock, [this] { return failed_ || written_ >= inflight_.size(); });
     out.durable = std::exchange(written_, 0);
     failed = std::exchange(failed_, std::nullopt);
@@ -151,16 +152,16 @@ group_commit::settled group_commit::settle(server_state& core, bool wait) {
   return out;
 }
 
-status group_commit::drain(server_state& core, bool sync) {
+status group_commit::drain(server_state& core, flush how) {
   if (pending())
-    submit(sync);
+    submit(how);
   if (!busy())
     return done{};
-  return settle(core, true).result;
+  return settle(core, settle_wait::all_submitted).result;
 }
 
 status group_commit::retry(server_state& core) {
-  if (auto result = drain(core, true); !result)
+  if (auto result = drain(core, flush::sync); !result)
     return result;
   broken_ = false;
   return done{};

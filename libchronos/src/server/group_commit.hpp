@@ -41,19 +41,49 @@
 
 namespace chronos {
 
+/// Where a group commit writes its batches.
+enum class batch_writer {
+  /// A disk thread of its own: the caller goes on while the disk works.
+  disk_thread,
+  /// The caller's thread, at once (tests on CAF's test coordinator, where
+  /// no other thread may make progress).
+  caller,
+};
+
+/// What happens to a staged change whose batch cannot be written.
+enum class if_unwritten {
+  /// Kept, and written again by `retry` (its effect was already announced).
+  keep,
+  /// Taken back in the state (its reply waits for the batch).
+  undo,
+};
+
+/// What a submitted batch asks of the disk.
+enum class flush {
+  write,
+  /// Write, then fdatasync.
+  sync,
+};
+
+/// How long `settle` waits for the disk thread.
+enum class settle_wait {
+  /// Not at all: what is written is settled.
+  none,
+  /// Until every submitted batch is written, or one failed.
+  all_submitted,
+};
+
 class group_commit {
 public:
-  /// `notify` runs on the disk thread after each write. Without `disk_thread`,
-  /// batches are written at once on the caller's thread (tests on CAF's test
-  /// coordinator, where no other thread may make progress).
+  /// `notify` runs on the disk thread after each write.
   group_commit(std::shared_ptr<journal_writer> journal, std::function<void()> notify,
-               bool disk_thread = true);
+               batch_writer writer = batch_writer::disk_thread);
   ~group_commit();
   group_commit(const group_commit&) = delete;
   group_commit& operator=(const group_commit&) = delete;
 
   /// Moves the changes recorded in `core` into the next batch.
-  void stage(server_state& core, bool by_client);
+  void stage(server_state& core, if_unwritten then);
 
   /// True if changes wait to be submitted.
   bool pending() const { return !system_.empty() || !client_.empty(); }
@@ -71,9 +101,8 @@ public:
   using on_settled = std::function<void(const status&)>;
 
   /// Hands the staged batch to the disk thread, behind the batches it has
-  /// not written yet; with fdatasync if `sync`. An empty batch with `sync`
-  /// just syncs.
-  void submit(bool sync, on_settled then = {});
+  /// not written yet. An empty batch with `flush::sync` just syncs.
+  void submit(flush how, on_settled then = {});
 
   /// What `settle` found: how many batches (oldest first) are durable, and
   /// whether a write failed. On failure every later batch is undone too.
@@ -82,15 +111,15 @@ public:
     status result{done{}};
   };
 
-  /// Settles the batches the disk thread has written; with `wait`, waits
-  /// until all submitted ones are written (or one failed). On failure the
+  /// Settles the batches the disk thread has written, after waiting as
+  /// `wait` says. On failure the
   /// client changes of the unwritten batches and the staged ones are undone
   /// in `core` (newest first), what the server did is kept for `retry`, and
   /// the journal is broken.
-  settled settle(server_state& core, bool wait);
+  settled settle(server_state& core, settle_wait wait);
 
   /// Makes everything staged durable now (submit and settle, waiting).
-  status drain(server_state& core, bool sync);
+  status drain(server_state& core, flush how);
 
   /// Tries to write the kept backlog (waiting); clears `broken` on success.
   status retry(server_state& core);
@@ -107,7 +136,7 @@ public:
 private:
   struct job {
     std::string bytes;
-    bool sync = false;
+    flush how = flush::write;
     on_settled then;
   };
   /// A submitted batch, as the actor keeps it until settled.

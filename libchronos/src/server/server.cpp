@@ -9,34 +9,7 @@ namespace chronos::detail {
 
 using namespace std::chrono;
 
-// Keeps exactly one wake-up pending, for the soonest deadline. CAF 0.17 cannot
-// cancel a delayed message: a newer generation makes the old one harmless.
-// One already due (the rest of a backlog) is sent at once: it queues behind
-// the requests that wait, so they are served between the slices.
-void arm(server_actor self) {
-  auto& st = self->state;
-  auto next = st.core.next_deadline();
-  if (next == st.armed_for)
-    return;
-  st.armed_for = next;
-  ++st.generation;
-  if (!next)
-    return;
-  const auto delay = duration_cast<nanoseconds>(*next - now(self));
-  if (delay <= nanoseconds{0})
-    self->send(self, wakeup_msg{st.generation});
-  else
-    self->delayed_send(self, delay, wakeup_msg{st.generation});
-}
-
 namespace {
-
-// The most timeouts one turn of the actor fires or parks: about a millisecond
-// of work, so that a backlog does not keep requests waiting.
-constexpr std::size_t max_due_per_turn = 256;
-
-// The longest a group may give a member to acknowledge a delivery: a day.
-constexpr std::int64_t max_ack_ms = 86'400'000;
 
 // -- helpers ------------------------------------------------------------------
 
@@ -77,7 +50,7 @@ caf::result<Reply> client_change(server_actor self, Change change) {
   if (!reply)
     return make_error(reply.error());
   arm(self);
-  return acknowledge(self, std::move(*reply));
+  return reply_when_durable(self, std::move(*reply));
 }
 
 outcome<caf::ok_atom> ok_or_error(const status& s) {
@@ -129,7 +102,7 @@ std::vector<namespace_info> with_registered(std::vector<namespace_info> gauges,
   std::map<std::string, namespace_info> by_name;
   for (auto& info : gauges)
     by_name.emplace(info.name, std::move(info));
-  st.directory.for_each_name([&](const std::string& name) {
+  st.delivery.directory.for_each_name([&](const std::string& name) {
     if (!covers(selector, name))
       return;
     auto& info = by_name[std::string{namespace_of(name)}];
@@ -143,62 +116,14 @@ std::vector<namespace_info> with_registered(std::vector<namespace_info> gauges,
   return out;
 }
 
-// What register and join check before binding.
-std::optional<caf::error> check_binding(server_actor self, const std::string& name,
-                                        const caf::actor& who) {
-  if (auto ok = check_name(name, self->state.cfg.limits); !ok)
-    return make_error(ok.error());
-  if (!who)
-    return make_error(errc::invalid_argument, "no actor to register");
-  return std::nullopt;
-}
-
-// The reply to a register or join goes first; then what waited for the name.
-caf::result<caf::ok_atom> hand_over_parked(server_actor self, const std::string& name) {
-  auto rp = self->make_response_promise<caf::ok_atom>();
-  rp.deliver(caf::ok_atom::value);
-  commit_client_changes(self);
-  const auto at = now(self);
-  for (auto& t : self->state.core.take_parked(name))
-    deliver(self, std::move(t), at, false);
-  stage_own_changes(self);
-  return rp;
-}
-
-// After leave and unregister: actors that hold no name are not watched.
-caf::result<caf::ok_atom> released(server_actor self,
-                                   const outcome<std::vector<caf::actor>>& idle) {
-  if (!idle)
-    return make_error(idle.error());
-  for (const auto& who : *idle)
-    self->demonitor(who);
-  return caf::ok_atom::value;
-}
-
-// Collect, then dispatch: take what is due first, then send. A backlog (a
-// restart after a long downtime, a storm) goes in slices, one a turn.
-void fire_due(server_actor self) {
-  commit_client_changes(self);
-  const auto at = now(self);
-  self->state.core.take_due(floor_ms(at), max_due_per_turn,
-                            [&](timeout& t) { deliver(self, std::move(t), at, true); });
-  stage_own_changes(self);
-}
-
 // -- start-up and shutdown ------------------------------------------------------
 
 // The restored state may hold a backlog: no name is registered yet, so every
 // overdue timeout is parked now and delivered, oldest first, on register.
-void start(server_actor self) {
-  auto& st = self->state;
-  if (st.commits)
-    st.core.record_changes(true);
-  if (st.commits && st.cfg.mode == durability::interval)
-    self->delayed_send(self, st.cfg.sync_interval, sync_msg{});
-  measure_snapshot(self);
+void start(server_actor self, recovery restored) {
+  open_journal(self, std::move(restored));
   fire_due(self);
-  arm(self);
-  if (st.commits)
+  if (self->state.journal.commits)
     compact(self);
 }
 
@@ -210,14 +135,7 @@ void shutdown(server_actor self, const caf::error& reason) {
     self->quit(reason);
     return;
   }
-  if (st.compactor.joinable())
-    st.compactor.join(); // its snapshot must not land after ours
-  drain(self);           // held replies learn their fate first
-  const auto saved_at = floor_ms(now(self));
-  const auto generation = st.commits ? st.commits->generation() + 1 : 0;
-  auto saved = st.commits ? checkpoint(st.cfg.state_path, st.core, saved_at, generation)
-                          : save_state(st.cfg.state_path, st.core, saved_at, generation);
-  if (!saved) {
+  if (auto saved = save_final_snapshot(self); !saved) {
     log_error("cannot save state: " + saved.error().detail);
     self->quit(make_error(saved.error()));
     return;
@@ -260,73 +178,34 @@ std::mutex restore_handoff;
 server_impl_api::behavior_type server_behavior(server_actor self, server_state core,
                                                recovery restored, server_config cfg) {
   self->state.core = std::move(core);
-  if (restored.journal) {
-    std::lock_guard<std::mutex> received{restore_handoff};
-    // The disk thread tells the actor when a batch is written. A weak handle:
-    // the actor owns the thread, not the other way round.
-    self->state.commits = std::make_unique<group_commit>(
-      std::move(restored.journal), [addr = self->address()] {
-        if (auto hdl = caf::actor_cast<server_impl_api>(addr))
-          caf::anon_send(hdl, written_msg{});
-      },
-      cfg.io_threads);
-  }
   self->state.cfg = std::move(cfg);
-  self->state.snapshot_stale = restored.snapshot_stale;
+  {
+    std::lock_guard<std::mutex> received{restore_handoff};
+    start(self, std::move(restored));
+  }
   self->set_default_handler(ignore_unknown);
   self->set_error_handler(ignore_error);
   self->set_exit_handler([=](caf::exit_msg& msg) { shutdown(self, msg.reason); });
   self->set_down_handler([=](caf::down_msg& msg) { forget_actor(self, msg.source); });
-  start(self);
   return {
     // Binds a name, then hands over what waited for it, oldest first.
-    [=](register_atom, const std::string& name,
-        const caf::actor& who) -> caf::result<caf::ok_atom> {
-      if (auto refused = check_binding(self, name, who))
-        return *refused;
-      auto bound = self->state.directory.bind(name, who);
-      if (!bound)
-        return make_error(bound.error());
-      if (*bound)
-        self->monitor(who);
-      return hand_over_parked(self, name);
+    [=](register_atom, const std::string& name, const caf::actor& who) {
+      return bind_name(self, name, who);
     },
     // Adds a member to a group, then hands over what waited for the name.
-    [=](join_atom, const std::string& name, const caf::actor& member,
-        std::int64_t ack_ms) -> caf::result<caf::ok_atom> {
-      if (auto refused = check_binding(self, name, member))
-        return *refused;
-      if (ack_ms < 0 || ack_ms > max_ack_ms)
-        return make_error(errc::invalid_argument,
-                          "acknowledgement time must be 0 (none) to " + std::to_string(max_ack_ms) + " ms");
-      auto joined = self->state.directory.join(name, member, millis{ack_ms});
-      if (!joined)
-        return make_error(joined.error());
-      if (*joined)
-        self->monitor(member);
-      return hand_over_parked(self, name);
+    [=](join_atom, const std::string& name, const caf::actor& member, std::int64_t ack_ms) {
+      return join_group(self, name, member, ack_ms);
     },
-    // Takes a member out of a group.
-    [=](leave_atom, const std::string& name, const caf::actor& member) -> caf::result<caf::ok_atom> {
-      return released(self, self->state.directory.leave(name, member));
+    // Takes a member out of a group; the group's timeouts stay.
+    [=](leave_atom, const std::string& name, const caf::actor& member) {
+      return leave_group(self, name, member);
     },
     // Unbinds a name (a group with all its members); its timeouts stay and park when due.
-    [=](unregister_atom, const std::string& name) -> caf::result<caf::ok_atom> {
-      return released(self, self->state.directory.unbind(name));
-    },
+    [=](unregister_atom, const std::string& name) { return unbind_name(self, name); },
     // A group member took a delivery: it is done.
     [=](ack_atom, const std::string& tok, std::int64_t deadline_ms) {
-      return client_change<caf::ok_atom>(self, [&](server_state& core) {
-        auto& awaiting = self->state.awaiting_ack;
-        auto parsed = token::parse(tok);
-        auto waiting = parsed ? awaiting.find(*parsed) : awaiting.end();
-        if (waiting == awaiting.end() || waiting->second.deadline_ms != deadline_ms)
-          return outcome<caf::ok_atom>{fail(errc::unknown_token,
-                                            "no delivery of token '" + tok + "' due at "
-                                              + std::to_string(deadline_ms)
-                                              + " awaits an acknowledgement")};
-        awaiting.erase(waiting);
-        return ok_or_error(core.acknowledge(tok, deadline_ms));
+      return client_change<caf::ok_atom>(self, [&](server_state&) {
+        return ok_or_error(acknowledge_delivery(self, tok, deadline_ms));
       });
     },
     // Adds a timeout and answers its token.
@@ -391,16 +270,16 @@ server_impl_api::behavior_type server_behavior(server_actor self, server_state c
     },
     // Counters and gauges.
     [=](stats_atom) {
-      auto s = self->state.core.stats();
-      s.names = self->state.directory.size();
       const auto& st = self->state;
-      s.unacked = st.awaiting_ack.size();
-      s.redelivered = st.redelivered;
-      s.journal_bytes = st.commits ? st.commits->journal_size() : 0;
-      s.compactions = st.compactions;
-      s.last_compaction_ms = st.last_compaction.count();
-      s.snapshot_bytes = st.snapshot_bytes;
-      s.client_nodes = st.directory.nodes();
+      auto s = st.core.stats();
+      s.names = st.delivery.directory.size();
+      s.unacked = st.delivery.awaiting_ack.size();
+      s.redelivered = st.delivery.redelivered;
+      s.journal_bytes = st.journal.commits ? st.journal.commits->journal_size() : 0;
+      s.compactions = st.journal.compactions;
+      s.last_compaction_ms = st.journal.last_compaction.count();
+      s.snapshot_bytes = st.journal.snapshot_bytes;
+      s.client_nodes = st.delivery.directory.nodes();
       s.writable = !refuse_if_broken(self);
       return s;
     },
@@ -412,21 +291,11 @@ server_impl_api::behavior_type server_behavior(server_actor self, server_state c
     },
     // -- the actor's own messages (internal_messages.hpp) --
     // The one pending wake-up; stale generations are ignored.
-    [=](const wakeup_msg& msg) {
-      auto& st = self->state;
-      if (msg.generation != st.generation)
-        return;
-      st.armed_for.reset();
-      fire_due(self);
-      arm(self);
-    },
+    [=](const wakeup_msg& msg) { on_wakeup(self, msg.generation); },
     // An acknowledgement is late.
     [=](const redeliver_msg& msg) { redeliver(self, msg.token, msg.deadline_ms); },
     // The batch of changes made since the last commit goes to the disk thread.
-    [=](commit_msg) {
-      self->state.commit_requested = false;
-      submit(self);
-    },
+    [=](commit_msg) { submit(self); },
     // The disk thread wrote a batch.
     [=](written_msg) { on_written(self); },
     // A broken journal tries again.

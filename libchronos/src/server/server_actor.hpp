@@ -26,13 +26,14 @@ namespace chronos::detail {
 using std::chrono::system_clock;
 
 // -- state ------------------------------------------------------------------
+// Grouped by concern; each group is changed only by the file named with it.
 
-struct server_actor_state {
-  server_state core;
-  server_config cfg;
-  /// Who receives each name's timeouts: one actor, or a group's members in turn.
+/// Delivery (server_delivery.cpp): who receives each name's timeouts, and the
+/// group deliveries that wait for an acknowledgement.
+struct delivery_state {
+  /// One actor per name, or a group's members in turn.
   name_directory directory;
-  /// Group deliveries waiting for an acknowledgement (their occurrence is
+  /// A group delivery waiting for its acknowledgement (its occurrence is
   /// parked meanwhile): the deadline sent and the member it went to.
   struct unacked {
     std::int64_t deadline_ms;
@@ -40,20 +41,24 @@ struct server_actor_state {
   };
   std::unordered_map<token, unacked> awaiting_ack;
   std::uint64_t redelivered = 0;
+};
+
+/// The one pending wake-up (server_wakeup.cpp).
+struct wakeup_state {
   /// Only the wake-up carrying this generation counts; older ones are stale.
   std::uint64_t generation = 0;
   /// The deadline the pending wake-up is for, if one is pending.
   std::optional<timestamp> armed_for;
+};
 
+/// The journal (server_journal.cpp): batches, held replies, compaction.
+struct journal_state {
   /// The journal's batches (none without a state file or in `shutdown` mode).
   std::unique_ptr<group_commit> commits;
   /// Replies of client changes in the batch filling up, held until it is
   /// durable (then they go with the batch to the disk thread).
   using replies = std::vector<std::pair<caf::response_promise, caf::message>>;
   replies staged_replies;
-  /// Refusing schedules and lists while too many requests wait (logged once
-  /// an episode).
-  bool overloaded = false;
   bool commit_requested = false;
   bool retry_scheduled = false;
   /// Writes the snapshot of a compaction off the actor's thread.
@@ -68,10 +73,24 @@ struct server_actor_state {
   /// Size of the state file (the snapshot) when it was last read or written.
   std::uint64_t snapshot_bytes = 0;
 
-  ~server_actor_state() {
+  journal_state() = default;
+  journal_state(const journal_state&) = delete;
+  journal_state& operator=(const journal_state&) = delete;
+  ~journal_state() {
     if (compactor.joinable())
       compactor.join();
   }
+};
+
+struct server_actor_state {
+  server_state core;
+  server_config cfg;
+  delivery_state delivery;
+  wakeup_state wakeup;
+  journal_state journal;
+  /// Refusing schedules and lists while too many requests wait (server.cpp;
+  /// logged once an episode).
+  bool overloaded = false;
 
   static inline const char* name = "chronos";
 };
@@ -108,15 +127,41 @@ inline system_clock::time_point now(server_actor self) { return self->state.cfg.
 
 inline bool always(server_actor self) { return self->state.cfg.mode == durability::always; }
 
+// -- the wake-up (server_wakeup.cpp) ----------------------------------------------
+
 /// Keeps exactly one wake-up pending, for the soonest deadline.
 void arm(server_actor self);
 
+/// Fires what is due (a slice of it, if much is), then re-arms.
+void fire_due(server_actor self);
+
+/// A wake-up arrived: fires what is due unless a newer one replaced it.
+void on_wakeup(server_actor self, std::uint64_t generation);
+
 // -- delivery (server_delivery.cpp) ------------------------------------------------
+
+/// Binds `name` to `who` alone, then hands over what waited for the name.
+caf::result<caf::ok_atom> bind_name(server_actor self, const std::string& name,
+                                    const caf::actor& who);
+
+/// Adds `member` to the group `name`, then hands over what waited for it.
+caf::result<caf::ok_atom> join_group(server_actor self, const std::string& name,
+                                     const caf::actor& member, std::int64_t ack_ms);
+
+/// Takes `member` out of the group `name`.
+caf::result<caf::ok_atom> leave_group(server_actor self, const std::string& name,
+                                      const caf::actor& member);
+
+/// Unbinds `name` (a group with all its members); its timeouts stay.
+caf::result<caf::ok_atom> unbind_name(server_actor self, const std::string& name);
 
 /// Sends `t` to its name's actor, or to its group's next member (parked until
 /// acknowledged, where the group wants that), or parks it when the name has
 /// no live actor. A sent `t` gives its name and payload to the message.
-void deliver(server_actor self, timeout&& t, system_clock::time_point at, bool on_time);
+void deliver(server_actor self, timeout&& t, system_clock::time_point at, delivery_kind kind);
+
+/// A group member took the delivery of `tok` due at `deadline_ms`: it is done.
+status acknowledge_delivery(server_actor self, const std::string& tok, std::int64_t deadline_ms);
 
 /// An acknowledgement is late: the delivery goes to another member, or waits,
 /// parked, for the name to have one.
@@ -127,30 +172,13 @@ void forget_actor(server_actor self, const caf::actor_addr& who);
 
 // -- the journal (server_journal.cpp) ---------------------------------------------
 
-// Queues a commit behind the messages already in the mailbox, so that every
-// change they make joins the same batch.
-inline void request_commit(server_actor self) {
-  auto& st = self->state;
-  if (st.commit_requested)
-    return;
-  st.commit_requested = true;
-  self->send(self, commit_msg{});
-}
+/// Start-up: takes over the journal `recover` opened (none in `shutdown`
+/// mode or without a state file) and starts recording changes for it.
+void open_journal(server_actor self, recovery restored);
 
-// The reply to a client change: at once, or once its batch is durable.
+/// The reply to a client change: at once, or once its batch is durable.
 template <class T>
-caf::result<T> acknowledge(server_actor self, T reply) {
-  auto& st = self->state;
-  if (!st.commits)
-    return reply;
-  st.commits->stage(st.core, always(self));
-  request_commit(self);
-  if (!always(self))
-    return reply;
-  auto rp = self->make_response_promise();
-  st.staged_replies.emplace_back(rp, caf::make_message(std::move(reply)));
-  return rp;
-}
+caf::result<T> reply_when_durable(server_actor self, T reply);
 
 /// Client changes are refused while the journal cannot be written; reads go on.
 std::optional<caf::error> refuse_if_broken(server_actor self);
@@ -168,22 +196,35 @@ void on_written(server_actor self);
 /// stale, and nothing is being written (else a later `on_written` does).
 void compact(server_actor self);
 
-/// Makes every change durable now, waiting for the disk.
-void drain(server_actor self);
-
 /// Before the server changes anything itself, client changes must be durable.
 void commit_client_changes(server_actor self);
 
 /// Stages what the server changed by itself (fires, parks, deliveries).
 void stage_own_changes(server_actor self);
 
-/// Notes the state file's size (0 when there is none).
-void measure_snapshot(server_actor self);
-
 /// The retry timer of a broken journal.
 void retry_journal(server_actor self);
 
 /// A compaction's snapshot is written (or failed).
 void on_compacted(server_actor self, std::uint64_t generation, const std::string& failed);
+
+/// Shutdown: makes everything durable and writes the final snapshot.
+status save_final_snapshot(server_actor self);
+
+/// Stages a client change for the journal; true if its reply must wait
+/// for the batch (`always` mode).
+bool stage_client_change(server_actor self);
+
+/// Holds `reply` until its batch is durable.
+void hold_reply(server_actor self, caf::response_promise rp, caf::message reply);
+
+template <class T>
+caf::result<T> reply_when_durable(server_actor self, T reply) {
+  if (!stage_client_change(self))
+    return reply;
+  auto rp = self->make_response_promise();
+  hold_reply(self, rp, caf::make_message(std::move(reply)));
+  return rp;
+}
 
 } // namespace chronos::detail

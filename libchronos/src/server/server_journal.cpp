@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "chronos/base/log.hpp"
+#include "chronos/store/state_file.hpp"
 
 namespace chronos::detail {
 
@@ -26,7 +27,7 @@ void respond(const caf::strong_actor_ptr& server, caf::response_promise& rp, caf
 }
 
 // Answers held replies: their values once durable, else an error.
-void answer(server_actor_state::replies& replies, const caf::strong_actor_ptr& server,
+void answer(journal_state::replies& replies, const caf::strong_actor_ptr& server,
             const status& written) {
   for (auto& [rp, reply] : std::exchange(replies, {})) {
     if (written)
@@ -41,28 +42,28 @@ void answer(server_actor_state::replies& replies, const caf::strong_actor_ptr& s
 // A broken journal is retried every second until it takes the backlog.
 void schedule_retry(server_actor self) {
   auto& st = self->state;
-  if (st.retry_scheduled)
+  if (st.journal.retry_scheduled)
     return;
-  st.retry_scheduled = true;
+  st.journal.retry_scheduled = true;
   self->delayed_send(self, seconds{1}, retry_msg{});
 }
 
 // True once the journal has grown past the threshold, or the state file is
 // stale, and no compaction runs.
 bool compaction_wanted(const server_actor_state& st) {
-  return !st.compacting
-         && (st.snapshot_stale || st.commits->journal_size() >= st.cfg.compact_bytes);
+  return !st.journal.compacting
+         && (st.journal.snapshot_stale || st.journal.commits->journal_size() >= st.cfg.compact_bytes);
 }
 
 // Settles the batches the disk thread wrote (with `wait`: all submitted
 // ones); their replies went out from the disk thread. A failed write takes
 // every later batch down with it, and their replies get the error.
-void settle(server_actor self, bool wait) {
+void settle(server_actor self, settle_wait wait) {
   auto& st = self->state;
-  auto settled = st.commits->settle(st.core, wait);
+  auto settled = st.journal.commits->settle(st.core, wait);
   if (settled.result)
     return;
-  answer(st.staged_replies, self->ctrl(), settled.result);
+  answer(st.journal.staged_replies, self->ctrl(), settled.result);
   log_error("journal write failed, changes refused until it works again: "
             + settled.result.error().detail);
   arm(self); // undone changes may have moved the soonest deadline
@@ -72,9 +73,9 @@ void settle(server_actor self, bool wait) {
 // The staged batch goes to the disk thread, and with it the replies waiting
 // for it: they go out from there as soon as it is durable, without waiting
 // for the actor's turn.
-void hand_over(server_actor self, bool sync) {
+void hand_over(server_actor self, flush how) {
   auto& st = self->state;
-  st.commits->submit(sync, [replies = std::exchange(st.staged_replies, {}),
+  st.journal.commits->submit(how, [replies = std::exchange(st.journal.staged_replies, {}),
                             server = caf::strong_actor_ptr{self->ctrl()}](const status& written) mutable {
     answer(replies, server, written);
   });
@@ -85,16 +86,79 @@ void hand_over(server_actor self, bool sync) {
 // behind the batches before them all the same, so that no reply tells of a
 // state that is not yet durable.
 bool batch_waiting(const server_actor_state& st) {
-  return st.commits->pending() || !st.staged_replies.empty();
+  return st.journal.commits->pending() || !st.journal.staged_replies.empty();
 }
 
 // Hands over what waits; only a batch with changes in it needs an fsync.
 void hand_over_waiting(server_actor self) {
   auto& st = self->state;
-  hand_over(self, always(self) && st.commits->pending());
+  hand_over(self, always(self) && st.journal.commits->pending() ? flush::sync : flush::write);
+}
+
+// Queues a commit behind the messages already in the mailbox, so that every
+// change they make joins the same batch.
+void request_commit(server_actor self) {
+  auto& st = self->state;
+  if (st.journal.commit_requested)
+    return;
+  st.journal.commit_requested = true;
+  self->send(self, commit_msg{});
+}
+
+// Makes every change durable now, waiting for the disk.
+void drain(server_actor self) {
+  auto& st = self->state;
+  if (!st.journal.commits)
+    return;
+  if (batch_waiting(st))
+    hand_over_waiting(self);
+  if (st.journal.commits->busy())
+    settle(self, settle_wait::all_submitted);
+}
+
+// Notes the state file's size (0 when there is none).
+void measure_snapshot(server_actor self) {
+  auto& st = self->state;
+  std::error_code ec;
+  const auto size = st.cfg.state_path.empty()
+                      ? 0
+                      : std::filesystem::file_size(st.cfg.state_path, ec);
+  st.journal.snapshot_bytes = ec ? 0 : size;
 }
 
 } // namespace
+
+// The disk thread tells the actor when a batch is written. A weak handle: the
+// actor owns the thread, not the other way round.
+void open_journal(server_actor self, recovery restored) {
+  auto& st = self->state;
+  measure_snapshot(self);
+  if (!restored.journal)
+    return;
+  st.journal.commits = std::make_unique<group_commit>(
+    std::move(restored.journal), [addr = self->address()] {
+      if (auto hdl = caf::actor_cast<server_impl_api>(addr))
+        caf::anon_send(hdl, written_msg{});
+    },
+    st.cfg.io_threads ? batch_writer::disk_thread : batch_writer::caller);
+  st.journal.snapshot_stale = restored.snapshot_stale;
+  st.core.record_changes();
+  if (st.cfg.mode == durability::interval)
+    self->delayed_send(self, st.cfg.sync_interval, sync_msg{});
+}
+
+bool stage_client_change(server_actor self) {
+  auto& st = self->state;
+  if (!st.journal.commits)
+    return false;
+  st.journal.commits->stage(st.core, always(self) ? if_unwritten::undo : if_unwritten::keep);
+  request_commit(self);
+  return always(self);
+}
+
+void hold_reply(server_actor self, caf::response_promise rp, caf::message reply) {
+  self->state.journal.staged_replies.emplace_back(std::move(rp), std::move(reply));
+}
 
 // Opens the next journal; another thread then rebuilds the state from the
 // files (snapshot + journals up to the one just closed) and writes it as the
@@ -103,18 +167,18 @@ void hand_over_waiting(server_actor self) {
 // changes go to the new journal.
 void compact(server_actor self) {
   auto& st = self->state;
-  if (st.commits->busy() || !compaction_wanted(st))
+  if (st.journal.commits->busy() || !compaction_wanted(st))
     return;
-  const std::uint64_t closed = st.commits->generation();
+  const std::uint64_t closed = st.journal.commits->generation();
   auto journal = journal_writer::create(journal_path(st.cfg.state_path, closed + 1), closed + 1);
   if (!journal) {
     log_error("cannot compact: " + journal.error().detail);
     return;
   }
-  st.commits->switch_to(std::make_shared<journal_writer>(std::move(*journal)));
-  st.compacting = closed + 1;
-  st.snapshot_stale = false;
-  st.compaction_started = std::chrono::steady_clock::now();
+  st.journal.commits->switch_to(std::make_shared<journal_writer>(std::move(*journal)));
+  st.journal.compacting = closed + 1;
+  st.journal.snapshot_stale = false;
+  st.journal.compaction_started = std::chrono::steady_clock::now();
   // What the other thread does; freeing the rebuilt state takes long, so it
   // happens there, before the report, not in the actor's join.
   auto write_snapshot = [path = st.cfg.state_path, limits = st.cfg.limits,
@@ -129,16 +193,16 @@ void compact(server_actor self) {
     self->send(self, compacted_msg{closed + 1, write_snapshot()});
     return;
   }
-  if (st.compactor.joinable())
-    st.compactor.join();
-  st.compactor = std::thread{[hdl = server_impl_api{self}, closed, write_snapshot] {
+  if (st.journal.compactor.joinable())
+    st.journal.compactor.join();
+  st.journal.compactor = std::thread{[hdl = server_impl_api{self}, closed, write_snapshot] {
     caf::anon_send(hdl, compacted_msg{closed + 1, write_snapshot()});
   }};
 }
 
 std::optional<caf::error> refuse_if_broken(server_actor self) {
   auto& st = self->state;
-  if (st.commits && st.commits->broken())
+  if (st.journal.commits && st.journal.commits->broken())
     return make_error(errc::storage_failure,
                       "the journal cannot be written (retrying); change refused");
   return std::nullopt;
@@ -146,92 +210,86 @@ std::optional<caf::error> refuse_if_broken(server_actor self) {
 
 void submit(server_actor self) {
   auto& st = self->state;
-  if (!st.commits || !batch_waiting(st))
+  st.journal.commit_requested = false;
+  if (!st.journal.commits || !batch_waiting(st))
     return;
   // A compaction needs a moment with nothing being written: hold the batch
   // back until the disk thread is done (one write at most).
-  if (st.commits->busy() && compaction_wanted(st))
+  if (st.journal.commits->busy() && compaction_wanted(st))
     return;
   hand_over_waiting(self);
 }
 
 void sync_journal(server_actor self) {
-  hand_over(self, true); // an empty batch only syncs
+  hand_over(self, flush::sync); // an empty batch only syncs
 }
 
 void on_written(server_actor self) {
   auto& st = self->state;
-  if (!st.commits || !st.commits->busy())
+  if (!st.journal.commits || !st.journal.commits->busy())
     return; // already settled by a drain
-  settle(self, false);
+  settle(self, settle_wait::none);
   compact(self);
   submit(self);
 }
 
-void drain(server_actor self) {
-  auto& st = self->state;
-  if (!st.commits)
-    return;
-  if (batch_waiting(st))
-    hand_over_waiting(self);
-  if (st.commits->busy())
-    settle(self, true);
-}
-
 void commit_client_changes(server_actor self) {
   auto& st = self->state;
-  if (st.commits && st.commits->undoable())
+  if (st.journal.commits && st.journal.commits->undoable())
     drain(self);
 }
 
 void stage_own_changes(server_actor self) {
   auto& st = self->state;
-  if (!st.commits)
+  if (!st.journal.commits)
     return;
-  st.commits->stage(st.core, false);
-  if (st.commits->pending())
+  st.journal.commits->stage(st.core, if_unwritten::keep);
+  if (st.journal.commits->pending())
     request_commit(self);
 }
 
 void retry_journal(server_actor self) {
   auto& st = self->state;
-  st.retry_scheduled = false;
-  if (!st.commits || !st.commits->broken())
+  st.journal.retry_scheduled = false;
+  if (!st.journal.commits || !st.journal.commits->broken())
     return;
-  if (st.commits->busy())
-    settle(self, true);
-  if (auto ok = st.commits->retry(st.core); !ok)
+  if (st.journal.commits->busy())
+    settle(self, settle_wait::all_submitted);
+  if (auto ok = st.journal.commits->retry(st.core); !ok)
     schedule_retry(self);
   else
     log_info("the journal can be written again; accepting changes");
 }
 
-void measure_snapshot(server_actor self) {
-  auto& st = self->state;
-  std::error_code ec;
-  const auto size = st.cfg.state_path.empty()
-                      ? 0
-                      : std::filesystem::file_size(st.cfg.state_path, ec);
-  st.snapshot_bytes = ec ? 0 : size;
-}
-
 void on_compacted(server_actor self, std::uint64_t generation, const std::string& failed) {
   auto& st = self->state;
-  if (st.compacting != generation)
+  if (st.journal.compacting != generation)
     return; // not the compaction under way (or a forged report)
-  st.compacting.reset();
-  if (st.compactor.joinable())
-    st.compactor.join();
-  st.last_compaction = std::chrono::duration_cast<std::chrono::milliseconds>(
-    std::chrono::steady_clock::now() - st.compaction_started);
+  st.journal.compacting.reset();
+  if (st.journal.compactor.joinable())
+    st.journal.compactor.join();
+  st.journal.last_compaction = std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::steady_clock::now() - st.journal.compaction_started);
   if (failed.empty()) {
-    ++st.compactions;
+    ++st.journal.compactions;
     measure_snapshot(self);
     log_info("compacted into a snapshot; journal generation " + std::to_string(generation));
   }
   else {
     log_error("compaction failed, journals kept: " + failed);
   }
+}
+
+// The compaction under way writes a snapshot too: it must not land after this one.
+status save_final_snapshot(server_actor self) {
+  auto& st = self->state;
+  if (st.journal.compactor.joinable())
+    st.journal.compactor.join();
+  drain(self); // held replies learn their fate first
+  const auto saved_at = floor_ms(now(self));
+  if (!st.journal.commits)
+    return save_state(st.cfg.state_path, st.core, saved_at, 0);
+  return checkpoint(st.cfg.state_path, st.core, saved_at, st.journal.commits->generation() + 1);
 }
 
 } // namespace chronos::detail

@@ -13,6 +13,8 @@ namespace chronos {
 
 namespace {
 
+using batch_use = timer_table::batch_use;
+
 timeout_info info_of(const timeout& t, bool parked) {
   return {t.token.str(),      t.name, to_epoch_ms(t.deadline), t.payload,
           t.interval.count(), parked, t.misfire};
@@ -58,9 +60,10 @@ status server_state::check_stored(const timeout& t) const {
                                        + " (a limit in force: raise it to load this state)");
 }
 
-status server_state::take(timeout&& t, bool parked) {
+status server_state::add(timeout&& t, snapshot_list to) {
   if (auto ok = check_stored(t); !ok)
     return ok;
+  const bool parked = to == snapshot_list::parked;
   if (!(parked ? parked_ : pending_).insert(std::move(t)))
     return fail(errc::storage_failure,
                 std::string{"duplicate "} + (parked ? "parked" : "pending") + " token in snapshot");
@@ -72,8 +75,8 @@ void server_state::clear() {
   parked_ = timer_table{};
 }
 
-void server_state::for_each(bool parked, const visitor& each) const {
-  (parked ? parked_ : pending_).for_each_in_order(each);
+void server_state::for_each(snapshot_list of, const visitor& each) const {
+  (of == snapshot_list::parked ? parked_ : pending_).for_each_in_order(each);
 }
 
 status check_name(const std::string& name, const server_limits& limits) {
@@ -196,7 +199,7 @@ outcome<std::vector<token>> server_state::schedule_all(const std::vector<schedul
   for (auto& tok : tokens)
     tok = tokens_.next(now);
   const auto token_at = [&tokens](std::size_t i) { return tokens[i]; };
-  pending_.for_each_ahead(tokens.size(), token_at, false, [&](std::size_t i) {
+  pending_.for_each_ahead(tokens.size(), token_at, batch_use::insert, [&](std::size_t i) {
     tokens[i] = add(reqs[i], deadlines[i], now, tokens[i]);
     return true;
   });
@@ -256,10 +259,11 @@ status server_state::cancel_texts(std::size_t n, TextAt text_at) {
   // The first token, in request order, that is not known (or not a token).
   const auto token_at = [&found](std::size_t i) { return found[i]; };
   std::vector<places> at(found.size());
-  const auto unknown = pending_.for_each_ahead(found.size(), token_at, false, [&](std::size_t i) {
+  const auto look_up = [&](std::size_t i) {
     at[i] = locate(found[i]);
     return at[i].pending || at[i].parked;
-  });
+  };
+  const auto unknown = pending_.for_each_ahead(found.size(), token_at, batch_use::find, look_up);
   if (unknown < n)
     return fail(errc::unknown_token, "request " + std::to_string(unknown) + ": unknown token '"
                                        + std::string{text_at(unknown)} + "'");
@@ -270,12 +274,12 @@ status server_state::cancel_texts(std::size_t n, TextAt text_at) {
       return fail(errc::invalid_argument, "request " + std::to_string(i) + ": token '"
                                             + std::string{text_at(i)} + "' given twice");
   // Removing moves no other timeout; packing waits for the end.
-  pending_.for_each_ahead(found.size(), token_at, true, [&](std::size_t i) {
+  pending_.for_each_ahead(found.size(), token_at, batch_use::remove, [&](std::size_t i) {
     remove(found[i], at[i]);
     return true;
   });
-  pending_.settle();
-  parked_.settle();
+  pending_.shrink_if_sparse();
+  parked_.shrink_if_sparse();
   return done{};
 }
 
@@ -310,8 +314,8 @@ bool server_state::remove(token tok) {
   if (!at.pending && !at.parked)
     return false;
   remove(tok, at);
-  pending_.settle();
-  parked_.settle();
+  pending_.shrink_if_sparse();
+  parked_.shrink_if_sparse();
   return true;
 }
 
@@ -451,16 +455,13 @@ bool server_state::park(timeout occurrence) {
   return parked_.insert(std::move(occurrence));
 }
 
-status server_state::acknowledge(std::string_view token_text, std::int64_t deadline_ms) {
-  auto tok = token::parse(token_text);
-  auto waiting = tok ? parked_.deadline_of(*tok) : std::nullopt;
+bool server_state::finish_delivery(token tok, std::int64_t deadline_ms) {
+  auto waiting = parked_.deadline_of(tok);
   if (!waiting || to_epoch_ms(*waiting) != deadline_ms)
-    return fail(errc::unknown_token, "no delivery of token '" + std::string{token_text}
-                                       + "' due at " + std::to_string(deadline_ms)
-                                       + " awaits an acknowledgement");
-  parked_.erase(*tok);
-  note({change::op::deliver, *tok, {}, {}, {}});
-  return done{};
+    return false;
+  parked_.erase(tok);
+  note({change::op::deliver, tok, {}, {}, {}});
+  return true;
 }
 
 std::vector<timeout> server_state::take_parked(const std::string& name) {
@@ -611,9 +612,9 @@ std::vector<namespace_info> server_state::namespaces(const std::string& selector
   return out;
 }
 
-void server_state::record_delivery(std::chrono::microseconds lateness, bool on_time) {
+void server_state::record_delivery(std::chrono::microseconds lateness, delivery_kind kind) {
   ++counters_.delivered;
-  if (!on_time)
+  if (kind != delivery_kind::at_deadline)
     return;
   const std::int64_t us = std::max<std::int64_t>(0, lateness.count());
   ++counters_.lateness_count;

@@ -13,7 +13,7 @@ namespace {
 
 // `"key": [` then entries one a line, then `\n]`, each handed to `into`.
 // One it refuses (a duplicate) is the general reader's to report.
-bool list(canonical_cursor& in, std::string_view key, bool parked, snapshot_sink& into) {
+bool list(canonical_cursor& in, std::string_view key, snapshot_list to, snapshot_sink& into) {
   in.expect("\"");
   in.expect(key);
   in.expect("\": [");
@@ -21,7 +21,7 @@ bool list(canonical_cursor& in, std::string_view key, bool parked, snapshot_sink
   while (in.ok() && !in.peek("\n]")) {
     in.expect(sep);
     auto t = canonical_timeout(in);
-    if (!t || !into.take(std::move(*t), parked))
+    if (!t || !into.add(std::move(*t), to))
       return false;
     sep = ",\n";
   }
@@ -52,10 +52,10 @@ std::optional<std::uint64_t> read_canonical_snapshot(std::string_view text, snap
   // One timeout a line: the line count bounds the lists, which then never
   // move their million entries as they grow.
   into.begin(from_epoch_ms(saved_ms), static_cast<std::uint64_t>(generation), count_lines(text));
-  if (!list(in, "timeouts", false, into))
+  if (!list(in, "timeouts", snapshot_list::pending, into))
     return std::nullopt;
   in.expect(",\n");
-  if (!list(in, "parked", true, into))
+  if (!list(in, "parked", snapshot_list::parked, into))
     return std::nullopt;
   if (!trailer)
     in.expect("\n}\n");
@@ -72,8 +72,8 @@ std::optional<snapshot> read_canonical_snapshot(std::string_view text) {
       s.generation = generation;
       s.pending.reserve(about);
     }
-    status take(timeout&& t, bool parked) override {
-      (parked ? s.parked : s.pending).push_back(std::move(t));
+    status add(timeout&& t, snapshot_list to) override {
+      (to == snapshot_list::parked ? s.parked : s.pending).push_back(std::move(t));
       return done{};
     }
     void clear() override { s = snapshot{}; }

@@ -132,8 +132,8 @@ void expiring_store::begin(timestamp, std::uint64_t, std::size_t about) {
   table_->reserve(table_->size() + about);
 }
 
-status expiring_store::take(timeout&& t, bool parked) {
-  if (parked)
+status expiring_store::add(timeout&& t, snapshot_list to) {
+  if (to == snapshot_list::parked)
     return fail(errc::storage_failure, "a store file has no parked entries");
   return apply({change::op::schedule, t.token, std::move(t), {}, {}});
 }
@@ -172,8 +172,8 @@ status expiring_store::apply(change c) {
   return done{};
 }
 
-void expiring_store::for_each(bool parked, const visitor& each) const {
-  if (!parked) // a store parks nothing
+void expiring_store::for_each(snapshot_list of, const visitor& each) const {
+  if (of == snapshot_list::pending) // a store parks nothing
     table_->for_each_in_order(each);
 }
 

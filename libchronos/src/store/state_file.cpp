@@ -19,8 +19,8 @@ namespace {
 class lists_of final : public snapshot_source {
 public:
   explicit lists_of(const snapshot& s) : s_(s) {}
-  void for_each(bool parked, const visitor& each) const override {
-    for (const auto& t : parked ? s_.parked : s_.pending)
+  void for_each(snapshot_list of, const visitor& each) const override {
+    for (const auto& t : of == snapshot_list::parked ? s_.parked : s_.pending)
       each(t);
   }
 
@@ -31,14 +31,14 @@ private:
 // Appends one list; `flush` takes the text whenever it reaches `piece` bytes.
 // After a failed flush the rest is passed over.
 template <class Flush>
-bool append_list(std::string& out, const char* key, const snapshot_source& from, bool parked,
+bool append_list(std::string& out, const char* key, const snapshot_source& from, snapshot_list of,
                  std::size_t piece, Flush& flush) {
   out += ",\n\"";
   out += key;
   out += "\": [";
   const char* sep = "\n";
   bool ok = true;
-  from.for_each(parked, [&](const timeout& t) {
+  from.for_each(of, [&](const timeout& t) {
     if (!ok)
       return;
     out += sep;
@@ -75,8 +75,8 @@ bool encode_into(const snapshot_source& from, timestamp saved_at, std::uint64_t 
   out += "\", \"version\": " + std::to_string(state_file_format::version);
   out += ", \"saved_ms\": " + std::to_string(to_epoch_ms(saved_at));
   out += ", \"generation\": " + std::to_string(generation);
-  if (!append_list(out, "timeouts", from, false, piece, summed_flush)
-      || !append_list(out, "parked", from, true, piece, summed_flush))
+  if (!append_list(out, "timeouts", from, snapshot_list::pending, piece, summed_flush)
+      || !append_list(out, "parked", from, snapshot_list::parked, piece, summed_flush))
     return false;
   sum();
   detail::append_checksum(out, crc);

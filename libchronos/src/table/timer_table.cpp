@@ -157,7 +157,7 @@ std::optional<timeout> timer_table::erase(token tok) {
   if (!at)
     return std::nullopt;
   auto t = erase(*at);
-  settle();
+  shrink_if_sparse();
   return t;
 }
 
@@ -166,7 +166,7 @@ bool timer_table::discard(token tok) {
   if (!at)
     return false;
   discard(*at);
-  settle();
+  shrink_if_sparse();
   return true;
 }
 

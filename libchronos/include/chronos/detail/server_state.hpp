@@ -43,6 +43,10 @@ status check_name(const std::string& name, const server_limits& limits);
 /// empty (everything).
 status check_selector(const std::string& selector, const server_limits& limits);
 
+/// How a delivery went out: fired at its deadline (its lateness measures the
+/// server's punctuality), or handed over after waiting, parked, for its name.
+enum class delivery_kind { at_deadline, from_parked };
+
 class server_state final : public replayable {
 public:
   explicit server_state(token_generator tokens = token_generator{},
@@ -54,12 +58,12 @@ public:
   /// payload a request could not have now (the limits in force) is refused,
   /// as are journal records that add one (`apply`).
   void begin(timestamp saved_at, std::uint64_t generation, std::size_t about) override;
-  status take(timeout&& t, bool parked) override;
+  status add(timeout&& t, snapshot_list to) override;
   void clear() override;
 
   /// Shutdown (snapshot_source): everything needed to continue after a
   /// restart, handed to the state file's writer one timeout at a time.
-  void for_each(bool parked, const visitor& each) const override;
+  void for_each(snapshot_list of, const visitor& each) const override;
 
   /// Validates and adds a timeout; `now` resolves a relative deadline.
   outcome<token> schedule(const schedule_request& req, timestamp now);
@@ -104,10 +108,10 @@ public:
   /// policy is `skip`.
   bool park(timeout occurrence);
 
-  /// Ends the wait for an acknowledgement: removes the parked occurrence of
-  /// `token_text` due at `deadline_ms` (group deliveries that expect an
-  /// acknowledgement stay parked until it comes).
-  status acknowledge(std::string_view token_text, std::int64_t deadline_ms);
+  /// An acknowledged group delivery is done: its parked occurrence, due at
+  /// `deadline_ms`, leaves. False if there is none (cancelled meanwhile).
+  /// Which deliveries await an acknowledgement the caller knows.
+  bool finish_delivery(token tok, std::int64_t deadline_ms);
 
   /// The parked occurrence of `tok`, if any.
   std::optional<timeout> parked(token tok) const { return parked_.find(tok); }
@@ -134,15 +138,15 @@ public:
 
   std::optional<timestamp> next_deadline() const { return pending_.next_deadline(); }
 
-  /// Counts a delivery and, when it went out on time, its lateness.
-  void record_delivery(std::chrono::microseconds lateness, bool on_time);
+  /// Counts a delivery and, for one at its deadline, its lateness.
+  void record_delivery(std::chrono::microseconds lateness, delivery_kind kind);
 
   stats_info stats() const;
 
   // -- changes: journal, replay, undo ------------------------------------------
 
-  /// Starts (or stops) recording every transition as a `change`.
-  void record_changes(bool on) { recording_ = on; }
+  /// From now on, records every transition as a `change`.
+  void record_changes() { recording_ = true; }
 
   /// The changes recorded since the last call, oldest first.
   std::vector<change> take_changes() { return std::exchange(changes_, {}); }

@@ -75,8 +75,9 @@ public:
 
   /// Where a timeout is, for a batch that checks every token before it
   /// removes any: one lookup each (`locate`), then removals by location,
-  /// then `settle`. Removing at a location moves no other timeout; any other
-  /// change (`settle` included) may, and ends every location's validity.
+  /// then `shrink_if_sparse`. Removing at a location moves no other timeout; any other
+  /// change (`shrink_if_sparse` included) may, and ends every location's
+  /// validity.
   class location {
     friend class timer_table;
     explicit location(std::uint32_t slot) : slot_(slot) {}
@@ -86,29 +87,33 @@ public:
   timeout erase(location at);
   void discard(location at);
   /// Packs and shrinks the arrays if removals left them sparse.
-  void settle() { shrink_if_sparse(); }
+  void shrink_if_sparse();
 
   /// A copy of the timeout with token `tok`, if any.
   std::optional<timeout> find(token tok) const;
   bool contains(token tok) const { return slot_of(tok) != none; }
 
+  /// What a batch does with each token: looks it up, inserts it, or
+  /// removes its timeout (which touches more: see for_each_ahead).
+  enum class batch_use { find, insert, remove };
+
   /// For a batch: calls `f(i)` for i = 0 .. n-1 in order, stopping at the
   /// first false, and returns where it stopped (n if it did not). Before
   /// each call it hints the cache with what the calls for later tokens
   /// (`token_at(j)`) will touch: their index buckets, then their slots, and,
-  /// when `f` removes them, their heap entries (marked) and their name-list
+  /// when the batch removes them, their heap entries (marked) and their name-list
   /// neighbours. At a million timeouts each of those is a cache miss; this
   /// way the misses of several tokens overlap instead of following one
   /// another.
   template <class TokenAt, class F>
-  std::size_t for_each_ahead(std::size_t n, TokenAt token_at, bool removing, F f) const {
+  std::size_t for_each_ahead(std::size_t n, TokenAt token_at, batch_use use, F f) const {
     constexpr std::size_t step = 4;
     for (std::size_t i = 0; i < n; ++i) {
       if (i + 3 * step < n)
         prefetch(token_at(i + 3 * step), ahead::bucket);
       if (i + 2 * step < n)
         prefetch(token_at(i + 2 * step), ahead::slot);
-      if (removing && i + step < n)
+      if (use == batch_use::remove && i + step < n)
         prefetch(token_at(i + step), ahead::neighbours);
       if (!f(i))
         return i;
@@ -245,7 +250,6 @@ private:
   void drop_marked_roots();
   void purge_marked();
 
-  void shrink_if_sparse();
   void pack_names();
   void pack_slots();
   void move_slot(slot_id from, slot_id to);

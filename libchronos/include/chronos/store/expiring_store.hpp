@@ -92,10 +92,10 @@ public:
 
   // -- replayable: what the files restore into -----------------------------------
   void begin(timestamp saved_at, std::uint64_t generation, std::size_t about) override;
-  status take(timeout&& t, bool parked) override;
+  status add(timeout&& t, snapshot_list to) override;
   void clear() override;
   status apply(change c) override;
-  void for_each(bool parked, const visitor& each) const override;
+  void for_each(snapshot_list of, const visitor& each) const override;
 
 private:
   status check(const std::string& key, const std::string* value, millis ttl,

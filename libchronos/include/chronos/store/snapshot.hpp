@@ -32,6 +32,14 @@ struct snapshot {
   }
 };
 
+/// The two lists of a snapshot.
+enum class snapshot_list {
+  /// Timeouts waiting for their deadline.
+  pending,
+  /// Occurrences that came due while their name had no live actor.
+  parked,
+};
+
 /// Takes a state file's contents as they are read, one timeout at a time, so
 /// that restoring a million timeouts builds no list of them in between
 /// (replayable.hpp). A reader that gives up part way (the fast reader, on a
@@ -40,8 +48,8 @@ class snapshot_sink {
 public:
   /// The header, and about how many timeouts follow (room to reserve).
   virtual void begin(timestamp saved_at, std::uint64_t generation, std::size_t about) = 0;
-  /// One timeout of the "timeouts" list, or of "parked"; an error refuses it.
-  virtual status take(timeout&& t, bool parked) = 0;
+  /// Adds one timeout of list `to`; an error refuses it.
+  virtual status add(timeout&& t, snapshot_list to) = 0;
   /// Forgets everything taken since `begin`.
   virtual void clear() = 0;
 
@@ -59,9 +67,9 @@ protected:
 class snapshot_source {
 public:
   using visitor = std::function<void(const timeout&)>;
-  /// Calls `each` for every pending timeout, or every parked one, in
-  /// (deadline, token) order; the timeout lives for the call only.
-  virtual void for_each(bool parked, const visitor& each) const = 0;
+  /// Calls `each` for every timeout of list `of`, in (deadline, token)
+  /// order; the timeout lives for the call only.
+  virtual void for_each(snapshot_list of, const visitor& each) const = 0;
 
   /// All of it in a snapshot: for tests and tools; saving needs none.
   snapshot collect(timestamp saved_at, std::uint64_t generation = 0) const;
