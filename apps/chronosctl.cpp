@@ -26,80 +26,6 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr const char* usage = R"(usage: chronosctl [--host H] [--port N] [--timeout DURATION]
-                  [--tls-cert PATH --tls-key PATH --tls-ca PATH] COMMAND ...
-
-commands:
-  schedule NAME (--in DURATION | --at TIME) [--every DURATION [--misfire POLICY]]
-          [--payload TEXT]
-                          schedule a timeout for NAME; prints its token
-  cancel TOKEN...         cancel pending or parked timeouts (several: all or none)
-  cancel --name SELECTOR  cancel every timeout of a name or namespace; prints how many
-  reschedule TOKEN (--in DURATION | --at TIME)
-                          move a timeout to a new deadline
-  list [SELECTOR] [--json]
-                          timeouts (all, or a name's or namespace's) in deadline order
-  count [SELECTOR] [--json]
-                          how many timeouts (all, or a name's or namespace's)
-  stats [--json]          counters of the server
-  namespaces [SELECTOR] [--json]
-                          per namespace: names, live names, pending, parked
-  health                  exit 0 if chronosd answers and can write its journal, else 1
-  watch NAME [--count N] [--json] [--group [--ack DURATION]]
-                          register as NAME (or join the group NAME) and print each
-                          timeout as it arrives
-
-DURATION: a number and a unit, ms s m h d ("250ms", "1.5s", "2h").
-TIME: RFC 3339 ("2026-11-21T23:00:00.250Z", offsets allowed) or epoch milliseconds.
-SELECTOR: a name ("billing/invoice-42"), or a namespace with a trailing slash
-("billing/": every name under it). Names are grouped into namespaces by '/'.
-Defaults: --host 127.0.0.1 --port 4242 --timeout 5s.
-TLS (a chronosd started with --tls-*): this client's certificate and key (PEM),
-and the CA that must have signed chronosd's certificate.
-Exit status: 0 ok, 1 refused by chronosd, 2 usage error, 3 chronosd unreachable
-(health: 0 healthy, 1 not, 2 usage error).
-Run "chronosctl COMMAND --help" for one command.
-)";
-
-const std::map<std::string, const char*> command_usage{
-  {"schedule", "usage: chronosctl schedule NAME (--in DURATION | --at TIME) [--every DURATION "
-               "[--misfire POLICY]] [--payload TEXT]\n\nSchedules a timeout for NAME and prints "
-               "its token alone.\n--every makes it recurring with that period (first due at "
-               "--in/--at).\n--misfire says what it does about periods it missed (chronosd down, "
-               "or NAME\naway): once (deliver one, the default), all (deliver each, at most 1,000),"
-               "\nskip (deliver none, and only on time to a live watcher).\n"},
-  {"cancel", "usage: chronosctl cancel (TOKEN... | --name SELECTOR)\n\nCancels pending or "
-             "parked timeouts: those of the tokens given (all or none: an\nunknown token "
-             "cancels nothing), or every timeout of a name or of a namespace\n(\"billing/\"), "
-             "printing how many.\n"},
-  {"reschedule", "usage: chronosctl reschedule TOKEN (--in DURATION | --at TIME)\n\n"
-                 "Moves a timeout to a new deadline.\n"},
-  {"list", "usage: chronosctl list [SELECTOR] [--json]\n\nPrints the timeouts (all, a name's, "
-           "or a namespace's such as \"billing/\") in\ndeadline order.\nWith --json: one array of "
-           "{\"token\", \"name\", \"deadline_ms\", \"payload\", \"interval_ms\", "
-           "\"parked\"}.\n"},
-  {"count", "usage: chronosctl count [SELECTOR] [--json]\n\nPrints how many timeouts (pending "
-            "and parked) there are: all, a name's,\nor a namespace's such as \"billing/\".\n"
-            "With --json: {\"pending\", \"parked\", \"total\"}.\n"},
-  {"namespaces", "usage: chronosctl namespaces [SELECTOR] [--json]\n\nPrints, for each namespace "
-                 "(all, or those a selector covers), the names\nwith timeouts directly in it, how "
-                 "many of them a live actor holds, and its\npending and parked timeouts. The "
-                 "root namespace shows as \"(root)\".\nWith --json: one array of {\"namespace\", "
-                 "\"names\", \"registered\", \"pending\", \"parked\"}.\n"},
-  {"stats", "usage: chronosctl stats [--json]\n\nPrints the server's counters.\n"},
-  {"health", "usage: chronosctl health\n\nChecks that chronosd answers within --timeout and can "
-             "write its journal.\nPrints one line; exit status 0 if healthy, 1 if not "
-             "(for service\nmanagers and load balancers).\n"},
-  {"watch", "usage: chronosctl watch NAME [--count N] [--json] [--group [--ack DURATION]]\n\n"
-            "Registers as NAME and prints each timeout as it arrives (parked ones first):\nthe "
-            "token, then the payload if any. --count N exits after N timeouts.\nWith --json: one "
-            "{\"token\", \"payload\", \"deadline_ms\", \"delivered_ms\", \"name\"} a line.\n"
-            "--group joins NAME as one member of a group instead: the members take turns.\n--ack "
-            "makes the group expect each delivery acknowledged within DURATION (this\nwatcher "
-            "acknowledges after printing); one that is not goes to another member.\nSurvives "
-            "chronosd restarts (reconnects and registers again).\n"},
-};
-
 /// chronosd answered with an error (exit 1) or could not be reached (exit 3).
 struct request_failed {
   std::string message;
@@ -118,19 +44,19 @@ struct command_line {
   std::string command;
   std::vector<std::string> positional;
   std::map<std::string, std::string> options; // "--in" -> "5s"; flags map to ""
+  bool help = false;
 };
 
 bool is_flag(const std::string& arg) { return arg == "--json" || arg == "--group"; }
 
-command_line parse(int argc, char** argv) {
+command_line parse_arguments(int argc, char** argv) {
   command_line cl;
   cli::args args{argc, argv};
   while (!args.done()) {
     auto arg = args.next();
     if (arg == "--help" || arg == "-h") {
-      auto it = command_usage.find(cl.command);
-      std::cout << (it == command_usage.end() ? usage : it->second);
-      std::exit(0);
+      cl.help = true;
+      return cl;
     } else if (arg == "--host") {
       cl.global.host = args.value(arg);
     } else if (arg == "--port") {
@@ -153,28 +79,10 @@ command_line parse(int argc, char** argv) {
       cl.positional.push_back(arg);
     }
   }
-  if (cl.command.empty())
-    throw cli::usage_error{"no command given (see --help)"};
-  if (!command_usage.count(cl.command))
-    throw cli::usage_error{"unknown command '" + cl.command + "' (see --help)"};
   return cl;
 }
 
 // -- argument checks ------------------------------------------------------------------
-
-void allow_only(const command_line& cl, std::initializer_list<const char*> allowed,
-                std::size_t min_positional, std::size_t max_positional) {
-  for (const auto& [opt, value] : cl.options) {
-    bool ok = false;
-    for (auto a : allowed)
-      ok = ok || opt == a;
-    if (!ok)
-      throw cli::usage_error{"unknown option " + opt + " for " + cl.command};
-  }
-  if (cl.positional.size() < min_positional || cl.positional.size() > max_positional)
-    throw cli::usage_error{std::string{command_usage.at(cl.command)}.substr(
-      0, std::string{command_usage.at(cl.command)}.find('\n'))};
-}
 
 std::optional<std::string> option(const command_line& cl, const std::string& name) {
   auto it = cl.options.find(name);
@@ -203,25 +111,37 @@ when_spec when_from(const command_line& cl) {
 
 // -- talking to chronosd ----------------------------------------------------------------
 
+// chronosd as the commands reach it: connected on the first request.
 struct session {
   caf::actor_system& sys;
   global_options opts;
-  chronos_api srv;
+  std::optional<chronos_api> srv;
+
+  std::string where() const { return opts.host + ":" + std::to_string(opts.port); }
+
+  chronos_api server() {
+    if (!srv) {
+      auto connected = connect(sys, opts.host, opts.port, opts.timeout);
+      if (!connected)
+        throw request_failed{describe(connected.error()), 3};
+      srv = *connected;
+    }
+    return *srv;
+  }
 
   template <class T, class... Ts>
   T call(Ts&&... xs) {
+    auto to = server();
     caf::scoped_actor self{sys};
     std::optional<T> out;
     caf::error err;
-    self->request(srv, opts.timeout, std::forward<Ts>(xs)...)
+    self->request(to, opts.timeout, std::forward<Ts>(xs)...)
       .receive([&](T& x) { out = std::move(x); }, [&](caf::error& e) { err = std::move(e); });
     if (out)
       return std::move(*out);
     if (code_of(err) && code_of(err) != errc::unavailable)
       throw request_failed{describe(err), 1};
-    throw request_failed{"chronosd at " + opts.host + ":" + std::to_string(opts.port)
-                           + " did not answer: " + describe(err),
-                         3};
+    throw request_failed{"chronosd at " + where() + " did not answer: " + describe(err), 3};
   }
 };
 
@@ -257,8 +177,10 @@ json to_json(const stats_info& s) {
 
 // -- commands -----------------------------------------------------------------------------
 
+// The usage line of a command (from the table below).
+std::string usage_of(const std::string& command);
+
 int run_schedule(session& s, const command_line& cl) {
-  allow_only(cl, {"--in", "--at", "--every", "--misfire", "--payload"}, 1, 1);
   schedule_request req{name_argument(cl), when_from(cl), option(cl, "--payload").value_or(""), 0};
   if (auto every = option(cl, "--every")) {
     req.interval_ms = cli::parse_duration_option("--every", *every, true).count();
@@ -277,13 +199,15 @@ int run_schedule(session& s, const command_line& cl) {
 
 int run_cancel(session& s, const command_line& cl) {
   if (auto selector = option(cl, "--name")) {
-    allow_only(cl, {"--name"}, 0, 0);
+    if (!cl.positional.empty())
+      throw cli::usage_error{usage_of("cancel")};
     if (selector->empty())
       throw cli::usage_error{"empty name"};
     std::cout << s.call<std::uint64_t>(cancel_atom::value, name_selector{*selector}) << std::endl;
     return 0;
   }
-  allow_only(cl, {}, 1, SIZE_MAX);
+  if (cl.positional.empty())
+    throw cli::usage_error{usage_of("cancel")};
   if (cl.positional.size() == 1)
     s.call<caf::ok_atom>(cancel_atom::value, cl.positional[0]);
   else
@@ -292,7 +216,6 @@ int run_cancel(session& s, const command_line& cl) {
 }
 
 int run_reschedule(session& s, const command_line& cl) {
-  allow_only(cl, {"--in", "--at"}, 1, 1);
   s.call<caf::ok_atom>(reschedule_atom::value, cl.positional[0], when_from(cl));
   return 0;
 }
@@ -303,7 +226,6 @@ std::string selector_argument(const command_line& cl) {
 }
 
 int run_list(session& s, const command_line& cl) {
-  allow_only(cl, {"--json"}, 0, 1);
   auto rows = s.call<timeout_list>(list_atom::value, selector_argument(cl));
   if (option(cl, "--json")) {
     json out = json::array();
@@ -329,7 +251,6 @@ int run_list(session& s, const command_line& cl) {
 }
 
 int run_count(session& s, const command_line& cl) {
-  allow_only(cl, {"--json"}, 0, 1);
   auto n = s.call<timeout_count>(count_atom::value, name_selector{selector_argument(cl)});
   if (option(cl, "--json"))
     std::cout << json{{"pending", n.pending}, {"parked", n.parked}, {"total", n.pending + n.parked}}
@@ -341,7 +262,6 @@ int run_count(session& s, const command_line& cl) {
 }
 
 int run_namespaces(session& s, const command_line& cl) {
-  allow_only(cl, {"--json"}, 0, 1);
   auto rows = s.call<std::vector<namespace_info>>(stats_atom::value,
                                                   name_selector{selector_argument(cl)});
   if (option(cl, "--json")) {
@@ -372,15 +292,14 @@ int run_namespaces(session& s, const command_line& cl) {
 }
 
 // Unhealthy (1) covers unreachable and refusing alike: a health check has two answers.
-int run_health(caf::actor_system& sys, const command_line& cl) {
-  allow_only(cl, {}, 0, 0);
-  const auto where = cl.global.host + ":" + std::to_string(cl.global.port);
-  auto srv = connect(sys, cl.global.host, cl.global.port, cl.global.timeout);
-  if (!srv) {
+int run_health(session& s, const command_line&) {
+  const auto where = s.where();
+  try {
+    s.server();
+  } catch (const request_failed&) {
     std::cout << "unhealthy: cannot reach chronosd at " << where << std::endl;
     return 1;
   }
-  session s{sys, cl.global, *srv};
   try {
     auto st = s.call<stats_info>(stats_atom::value);
     if (!st.writable) {
@@ -398,7 +317,6 @@ int run_health(caf::actor_system& sys, const command_line& cl) {
 }
 
 int run_stats(session& s, const command_line& cl) {
-  allow_only(cl, {"--json"}, 0, 0);
   auto st = s.call<stats_info>(stats_atom::value);
   if (option(cl, "--json")) {
     std::cout << to_json(st).dump() << std::endl;
@@ -446,7 +364,6 @@ caf::behavior printer(caf::event_based_actor* self, bool as_json, std::uint64_t 
 }
 
 int run_watch(session& s, const command_line& cl) {
-  allow_only(cl, {"--count", "--json", "--group", "--ack"}, 1, 1);
   std::uint64_t count = 0;
   if (auto text = option(cl, "--count")) {
     auto n = cli::parse_uint(*text, UINT64_MAX);
@@ -504,31 +421,160 @@ int run_watch(session& s, const command_line& cl) {
   return 0;
 }
 
-int dispatch(caf::actor_system& sys, const command_line& cl) {
-  if (cl.command == "watch") {
-    // watch connects through the reconnecting client; no session handle needed.
-    session s{sys, cl.global, chronos_api{}};
-    return run_watch(s, cl);
+// -- the commands -------------------------------------------------------------------
+// One table: the overview, each command's --help, the checks of its
+// arguments and its dispatch all come from it.
+
+struct command {
+  const char* name;
+  /// The arguments after the name; a '\n' continues on an indented line.
+  const char* synopsis;
+  /// One line (or two, split by '\n') for the overview.
+  const char* summary;
+  /// The rest of `COMMAND --help`.
+  const char* help;
+  std::vector<const char*> options;
+  std::size_t min_positional;
+  std::size_t max_positional;
+  int (*run)(session&, const command_line&);
+};
+
+const std::vector<command> commands{
+  {"schedule", "NAME (--in DURATION | --at TIME) [--every DURATION [--misfire POLICY]]\n"
+               "[--payload TEXT]",
+   "schedule a timeout for NAME; prints its token",
+   "Schedules a timeout for NAME and prints its token alone.\n--every makes it recurring "
+   "with that period (first due at --in/--at).\n--misfire says what it does about periods "
+   "it missed (chronosd down, or NAME\naway): once (deliver one, the default), all (deliver "
+   "each, at most 1,000),\nskip (deliver none, and only on time to a live watcher).\n",
+   {"--in", "--at", "--every", "--misfire", "--payload"}, 1, 1, run_schedule},
+  {"cancel", "(TOKEN... | --name SELECTOR)",
+   "cancel timeouts by token (all or none), or every timeout\nof a name or namespace "
+   "(prints how many)",
+   "Cancels pending or parked timeouts: those of the tokens given (all or none: an\nunknown "
+   "token cancels nothing), or every timeout of a name or of a namespace\n(\"billing/\"), "
+   "printing how many.\n",
+   {"--name"}, 0, SIZE_MAX, run_cancel},
+  {"reschedule", "TOKEN (--in DURATION | --at TIME)", "move a timeout to a new deadline",
+   "Moves a timeout to a new deadline.\n", {"--in", "--at"}, 1, 1, run_reschedule},
+  {"list", "[SELECTOR] [--json]",
+   "timeouts (all, or a name's or namespace's) in deadline order",
+   "Prints the timeouts (all, a name's, or a namespace's such as \"billing/\") in\ndeadline "
+   "order.\nWith --json: one array of {\"token\", \"name\", \"deadline_ms\", \"payload\", "
+   "\"interval_ms\", \"parked\", \"misfire\"}.\n",
+   {"--json"}, 0, 1, run_list},
+  {"count", "[SELECTOR] [--json]", "how many timeouts (all, or a name's or namespace's)",
+   "Prints how many timeouts (pending and parked) there are: all, a name's,\nor a "
+   "namespace's such as \"billing/\".\nWith --json: {\"pending\", \"parked\", \"total\"}.\n",
+   {"--json"}, 0, 1, run_count},
+  {"stats", "[--json]", "counters of the server", "Prints the server's counters.\n",
+   {"--json"}, 0, 0, run_stats},
+  {"namespaces", "[SELECTOR] [--json]", "per namespace: names, live names, pending, parked",
+   "Prints, for each namespace (all, or those a selector covers), the names\nwith timeouts "
+   "directly in it, how many of them a live actor holds, and its\npending and parked "
+   "timeouts. The root namespace shows as \"(root)\".\nWith --json: one array of "
+   "{\"namespace\", \"names\", \"registered\", \"pending\", \"parked\"}.\n",
+   {"--json"}, 0, 1, run_namespaces},
+  {"health", "", "exit 0 if chronosd answers and can write its journal, else 1",
+   "Checks that chronosd answers within --timeout and can write its journal.\nPrints one "
+   "line; exit status 0 if healthy, 1 if not (for service\nmanagers and load balancers).\n",
+   {}, 0, 0, run_health},
+  {"watch", "NAME [--count N] [--json] [--group [--ack DURATION]]",
+   "register as NAME (or join the group NAME) and print each\ntimeout as it arrives",
+   "Registers as NAME and prints each timeout as it arrives (parked ones first):\nthe token, "
+   "then the payload if any. --count N exits after N timeouts.\nWith --json: one {\"token\", "
+   "\"payload\", \"deadline_ms\", \"delivered_ms\", \"name\"} a line.\n--group joins NAME "
+   "as one member of a group instead: the members take turns.\n--ack makes the group expect "
+   "each delivery acknowledged within DURATION (this\nwatcher acknowledges after printing); "
+   "one that is not goes to another member.\nSurvives chronosd restarts (reconnects and "
+   "registers again).\n",
+   {"--count", "--json", "--group", "--ack"}, 1, 1, run_watch},
+};
+
+const command* find_command(const std::string& name) {
+  for (const auto& c : commands)
+    if (name == c.name)
+      return &c;
+  return nullptr;
+}
+
+// `text` with every line after the first indented by `indent` spaces.
+std::string indented(std::string_view text, std::size_t indent) {
+  std::string out;
+  for (char c : text) {
+    out += c;
+    if (c == '\n')
+      out.append(indent, ' ');
   }
-  if (cl.command == "health")
-    return run_health(sys, cl);
-  auto srv = connect(sys, cl.global.host, cl.global.port, cl.global.timeout);
-  if (!srv)
-    throw request_failed{describe(srv.error()), 3};
-  session s{sys, cl.global, *srv};
-  if (cl.command == "schedule")
-    return run_schedule(s, cl);
-  if (cl.command == "cancel")
-    return run_cancel(s, cl);
-  if (cl.command == "reschedule")
-    return run_reschedule(s, cl);
-  if (cl.command == "list")
-    return run_list(s, cl);
-  if (cl.command == "count")
-    return run_count(s, cl);
-  if (cl.command == "namespaces")
-    return run_namespaces(s, cl);
-  return run_stats(s, cl);
+  return out;
+}
+
+std::string usage_line(const command& c) {
+  std::string line = std::string{"usage: chronosctl "} + c.name;
+  if (*c.synopsis)
+    line += std::string{" "} + indented(c.synopsis, 18 + std::string_view{c.name}.size() + 1);
+  return line;
+}
+
+std::string usage_of(const std::string& command) { return usage_line(*find_command(command)); }
+
+std::string overview() {
+  constexpr std::size_t column = 26;
+  std::string out = "usage: chronosctl [--host H] [--port N] [--timeout DURATION]\n"
+                    "                  [--tls-cert PATH --tls-key PATH --tls-ca PATH] COMMAND ...\n"
+                    "\ncommands:\n";
+  for (const auto& c : commands) {
+    std::string head = std::string{"  "} + c.name;
+    if (*c.synopsis)
+      head += std::string{" "} + indented(c.synopsis, 10);
+    const bool fits = head.find('\n') == std::string::npos && head.size() + 2 <= column;
+    out += head;
+    out += fits ? std::string(column - head.size(), ' ') : "\n" + std::string(column, ' ');
+    out += indented(c.summary, column) + "\n";
+  }
+  const global_options defaults;
+  out += "\nDURATION: a number and a unit, ms s m h d (\"250ms\", \"1.5s\", \"2h\").\n"
+         "TIME: RFC 3339 (\"2026-11-21T23:00:00.250Z\", offsets allowed) or epoch milliseconds.\n"
+         "SELECTOR: a name (\"billing/invoice-42\"), or a namespace with a trailing slash\n"
+         "(\"billing/\": every name under it). Names are grouped into namespaces by '/'.\n"
+         "Defaults: --host " + defaults.host + " --port " + std::to_string(defaults.port)
+         + " --timeout " + format_duration(defaults.timeout) + ".\n"
+         "TLS (a chronosd started with --tls-*): this client's certificate and key (PEM),\n"
+         "and the CA that must have signed chronosd's certificate.\n"
+         "Exit status: 0 ok, 1 refused by chronosd, 2 usage error, 3 chronosd unreachable\n"
+         "(health: 0 healthy, 1 not, 2 usage error).\n"
+         "Run \"chronosctl COMMAND --help\" for one command.\n";
+  return out;
+}
+
+// The command line, checked against the command's row: --help prints and
+// exits; a wrong option or argument count is a usage error.
+struct parsed {
+  command_line cl;
+  const command* cmd;
+};
+
+parsed parse(int argc, char** argv) {
+  auto cl = parse_arguments(argc, argv);
+  const command* cmd = find_command(cl.command);
+  if (cl.help) {
+    std::cout << (cmd ? usage_line(*cmd) + "\n\n" + cmd->help : overview());
+    std::exit(0);
+  }
+  if (cl.command.empty())
+    throw cli::usage_error{"no command given (see --help)"};
+  if (!cmd)
+    throw cli::usage_error{"unknown command '" + cl.command + "' (see --help)"};
+  for (const auto& [opt, value] : cl.options) {
+    bool known = false;
+    for (auto allowed : cmd->options)
+      known = known || opt == allowed;
+    if (!known)
+      throw cli::usage_error{"unknown option " + opt + " for " + cl.command};
+  }
+  if (cl.positional.size() < cmd->min_positional || cl.positional.size() > cmd->max_positional)
+    throw cli::usage_error{usage_line(*cmd)};
+  return {std::move(cl), cmd};
 }
 
 // SIGINT/SIGTERM end a watch cleanly; other commands are short.
@@ -551,7 +597,7 @@ void exit_on_signals() {
 int main(int argc, char** argv) {
   exit_on_signals();
   set_log_level(log_level::warning); // the client's connect notices are noise here
-  const auto cl = cli::parse_or_exit("chronosctl", parse, argc, argv);
+  const auto [cl, cmd] = cli::parse_or_exit("chronosctl", parse, argc, argv);
   caf::actor_system_config cfg;
   register_types(cfg);
   cfg.load<caf::io::middleman>();
@@ -562,8 +608,9 @@ int main(int argc, char** argv) {
     }
   cfg.set("scheduler.max-threads", 2);
   caf::actor_system sys{cfg};
+  session s{sys, cl.global, std::nullopt};
   try {
-    return dispatch(sys, cl);
+    return cmd->run(s, cl);
   } catch (const cli::usage_error& e) {
     std::cerr << "chronosctl: " << e.message << "\n";
     return 2;

@@ -44,61 +44,14 @@ void give_back_free_memory() {
 #endif
 }
 
-constexpr const char* usage = R"(usage: chronosd [OPTIONS]
-
-Runs the chronos timeout server.
-
-options:
-  --bind ADDR          address to listen on (default 127.0.0.1); another host's
-                       reach needs TLS, or --plain-tcp any
-  --tls-cert PATH      TLS: this server's certificate (PEM)
-  --tls-key PATH       TLS: its private key (PEM, unencrypted)
-  --tls-ca PATH        TLS: accept only clients whose certificate this CA signed;
-                       the three together turn TLS on for every connection
-  --plain-tcp WHERE    without TLS, listen on loopback addresses only (loopback,
-                       the default) or on any address (any)
-  --port N             TCP port, 0 for any free one (default 4242)
-  --state PATH         state file (default state/chronos.json)
-  --durability MODE    when an acknowledged change is on disk:
-                         always    fsync of the journal before the reply (default)
-                         interval  journal fsynced every --sync-interval
-                         shutdown  no journal; state file written on orderly shutdown
-  --sync-interval DURATION   fsync period in interval mode (default 100ms)
-  --compact-bytes N    compact the journal into a snapshot past N bytes (default 64 MiB)
-  --max-timeouts N     pending and parked timeouts at most (default 10000000)
-  --max-payload-bytes N      one payload at most (default 65536)
-  --max-payload-total N      all payloads together at most (default 1073741824)
-  --max-name-bytes N   one name at most (default 256)
-  --max-list N         timeouts one list reply holds at most (default 100000)
-  --max-queued N       requests waiting beyond which schedules and lists are
-                       refused as overloaded (default 100000)
-  --max-message-bytes N      one message from a peer at most; a connection that
-                       announces a larger one is closed (default 67108864)
-  --max-message-total N      what all connections' read buffers may hold beyond
-                       64 KiB each (default 268435456)
-  --peer-timeout DURATION   close a connection whose peer has taken none of
-                       chronosd's data for this long, answers no keepalive
-                       probe on an idle one, or has not completed its handshake
-                       (default 10s; 1s to 1h, 0ms: never)
-  --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (off by
-                       default; port 0 for any free one)
-  --log-level LEVEL    error, warning, info (default) or debug
-  --config PATH        read options from PATH first: "name = value" lines with the
-                       names above ("port = 4242"), '#' comments; flags win
-  --help               this text
-
-chronosd prints "listening on ADDR:PORT" once it accepts requests, and exits 0
-after SIGTERM or SIGINT once the state file is saved.
-)";
-
 struct options {
   std::string bind = "127.0.0.1";
   std::uint16_t port = 4242;
   std::string state = "state/chronos.json";
-  durability mode = durability::always;
-  millis sync_interval{100};
+  durability mode = server_config{}.mode;
+  millis sync_interval = server_config{}.sync_interval;
   millis peer_timeout = default_peer_timeout; // 0: connections never time out
-  std::uint64_t compact_bytes = std::uint64_t{64} << 20;
+  std::uint64_t compact_bytes = server_config{}.compact_bytes;
   std::string metrics; // empty: no metrics endpoint
   tls_config tls;
   bool plain_tcp_anywhere = false;
@@ -111,19 +64,91 @@ struct limit_option {
   std::size_t server_limits::*field;
   std::uint64_t min;
   std::uint64_t max;
+  const char* help;
 };
 constexpr limit_option limit_options[] = {
-  {"--max-timeouts", &server_limits::max_timeouts, 1, 1'000'000'000},
-  {"--max-payload-bytes", &server_limits::max_payload_bytes, 1, 16 << 20},
-  {"--max-payload-total", &server_limits::max_payload_total, 1, std::uint64_t{1} << 40},
-  {"--max-name-bytes", &server_limits::max_name_bytes, 1, 4096},
-  {"--max-list", &server_limits::max_list, 1, 1'000'000'000},
-  {"--max-queued", &server_limits::max_queued, 1, 1'000'000'000},
+  {"--max-timeouts", &server_limits::max_timeouts, 1, 1'000'000'000,
+   "pending and parked timeouts at most"},
+  {"--max-payload-bytes", &server_limits::max_payload_bytes, 1, 16 << 20, "one payload at most"},
+  {"--max-payload-total", &server_limits::max_payload_total, 1, std::uint64_t{1} << 40,
+   "all payloads together at most"},
+  {"--max-name-bytes", &server_limits::max_name_bytes, 1, 4096, "one name at most"},
+  {"--max-list", &server_limits::max_list, 1, 1'000'000'000,
+   "timeouts one list reply holds at most"},
+  {"--max-queued", &server_limits::max_queued, 1, 1'000'000'000,
+   "requests waiting beyond which schedules and lists are\nrefused as overloaded"},
   // A client's handshake alone takes a kilobyte; the network's frame length
   // is 32 bits.
-  {"--max-message-bytes", &server_limits::max_message_bytes, 64 << 10, UINT32_MAX},
-  {"--max-message-total", &server_limits::max_message_total, 64 << 10, std::uint64_t{1} << 40},
+  {"--max-message-bytes", &server_limits::max_message_bytes, 64 << 10, UINT32_MAX,
+   "one message from a peer at most; a connection that\nannounces a larger one is closed"},
+  {"--max-message-total", &server_limits::max_message_total, 64 << 10, std::uint64_t{1} << 40,
+   "what all connections' read buffers may hold beyond\n64 KiB each"},
 };
+
+// One option of the usage text: its synopsis, then its help in a column of
+// its own ('\n' in `help` starts an indented line).
+std::string option_line(const std::string& synopsis, const std::string& help) {
+  constexpr std::size_t column = 23;
+  std::string line = "  " + synopsis;
+  line += line.size() + 1 < column ? std::string(column - line.size(), ' ') : "  ";
+  for (char c : help) {
+    line += c;
+    if (c == '\n')
+      line.append(column, ' ');
+  }
+  return line + "\n";
+}
+
+// The usage text, with the defaults and limits this build really has.
+std::string usage_text() {
+  const options defaults;
+  std::string out = "usage: chronosd [OPTIONS]\n\nRuns the chronos timeout server.\n\noptions:\n";
+  out += option_line("--bind ADDR", "address to listen on (default " + defaults.bind
+                                      + "); another host's\nreach needs TLS, or --plain-tcp any");
+  out += option_line("--tls-cert PATH", "TLS: this server's certificate (PEM)");
+  out += option_line("--tls-key PATH", "TLS: its private key (PEM, unencrypted)");
+  out += option_line("--tls-ca PATH", "TLS: accept only clients whose certificate this CA "
+                                      "signed;\nthe three together turn TLS on for every "
+                                      "connection");
+  out += option_line("--plain-tcp WHERE", "without TLS, listen on loopback addresses only "
+                                          "(loopback,\nthe default) or on any address (any)");
+  out += option_line("--port N", "TCP port, 0 for any free one (default "
+                                   + std::to_string(defaults.port) + ")");
+  out += option_line("--state PATH", "state file (default " + defaults.state + ")");
+  out += option_line("--durability MODE",
+                     std::string{"when an acknowledged change is on disk (default "}
+                       + to_string(defaults.mode) + "):\n"
+                       + "  always    fsync of the journal before the reply\n"
+                       + "  interval  journal fsynced every --sync-interval\n"
+                       + "  shutdown  no journal; state file written on orderly shutdown");
+  out += option_line("--sync-interval DURATION", "fsync period in interval mode (default "
+                                                   + format_duration(defaults.sync_interval)
+                                                   + ")");
+  out += option_line("--compact-bytes N", "compact the journal into a snapshot past N bytes\n"
+                                          "(default " + std::to_string(defaults.compact_bytes)
+                                            + ")");
+  for (const auto& limit : limit_options)
+    out += option_line(std::string{limit.name} + " N",
+                       std::string{limit.help} + " (default "
+                         + std::to_string(defaults.limits.*limit.field) + ")");
+  out += option_line("--peer-timeout DURATION",
+                     "close a connection whose peer has taken none of\nchronosd's data for "
+                     "this long, answers no keepalive\nprobe on an idle one, or has not "
+                     "completed its handshake\n(default " + format_duration(default_peer_timeout)
+                       + "; " + format_duration(min_peer_timeout) + " to "
+                       + format_duration(max_peer_timeout) + ", 0ms: never)");
+  out += option_line("--metrics ADDR:PORT", "serve Prometheus metrics at "
+                                            "http://ADDR:PORT/metrics\n(off by default; port 0 "
+                                            "for any free one)");
+  out += option_line("--log-level LEVEL", "error, warning, info (default) or debug");
+  out += option_line("--config PATH", "read options from PATH first: \"name = value\" lines "
+                                      "with the\nnames above (\"port = 4242\"), '#' comments; "
+                                      "flags win");
+  out += option_line("--help", "this text");
+  out += "\nchronosd prints \"listening on ADDR:PORT\" once it accepts requests, and exits 0\n"
+         "after SIGTERM or SIGINT once the state file is saved.\n";
+  return out;
+}
 
 // Every option takes a value.
 bool known_option(const std::string& name) {
@@ -250,7 +275,7 @@ options parse(int argc, char** argv) {
   while (!args.done()) {
     auto arg = args.next();
     if (arg == "--help" || arg == "-h") {
-      std::cout << usage;
+      std::cout << usage_text();
       std::exit(0);
     }
     if (!known_option(arg))

@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chronos/server/server.hpp"
+
 using namespace chronos::test;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
@@ -212,9 +214,33 @@ TEST_CASE("chronosd refuses bad options and says why") {
   auto help = run({CHRONOSD_PATH, "--help"}, dir);
   CHECK(help.status == 0);
   CHECK(help.out.find("--bind ADDR") != std::string::npos);
+  // The defaults shown are the ones in force.
+  const chronos::server_limits limits;
+  for (const auto& [option, value] :
+       {std::pair{"--max-timeouts N", limits.max_timeouts},
+        std::pair{"--max-message-total N", limits.max_message_total},
+        std::pair{"--compact-bytes N", static_cast<std::size_t>(chronos::server_config{}.compact_bytes)}}) {
+    INFO(option);
+    const auto at = help.out.find(option);
+    REQUIRE(at != std::string::npos);
+    const auto next = help.out.find("\n  --", at);
+    CHECK(help.out.substr(at, next - at).find("(default " + std::to_string(value) + ")")
+          != std::string::npos);
+  }
   auto ctl_help = run({CHRONOSCTL_PATH, "schedule", "--help"}, dir);
   CHECK(ctl_help.status == 0);
   CHECK(ctl_help.out.find("usage: chronosctl schedule") == 0);
+  // The overview lists every command, each with its own --help.
+  auto overview = run({CHRONOSCTL_PATH, "--help"}, dir);
+  CHECK(overview.status == 0);
+  for (const char* command : {"schedule", "cancel", "reschedule", "list", "count", "stats",
+                              "namespaces", "health", "watch"}) {
+    INFO(command);
+    CHECK(overview.out.find(std::string{"\n  "} + command + " ") != std::string::npos);
+    auto one = run({CHRONOSCTL_PATH, command, "--help"}, dir);
+    CHECK(one.status == 0);
+    CHECK(one.out.find(std::string{"usage: chronosctl "} + command) == 0);
+  }
 }
 
 TEST_CASE("chronosd's limits come from its options, and past them a request is refused, nothing lost") {
