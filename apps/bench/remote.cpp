@@ -38,7 +38,9 @@ std::optional<double> remote_rate(std::size_t clients, std::size_t total,
                          issue(self, *handle, i, std::move(done));
                        });
   // A local stand-in (the reconnecting client) would keep its system alive.
-  caf::anon_send_exit(*handle, caf::exit_reason::user_shutdown);
+  // A remote handle is left alone: chronos refuses exit messages from peers.
+  if (handle->node() == client_sys.node())
+    caf::anon_send_exit(*handle, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(target, caf::exit_reason::kill);
   return static_cast<double>(each * clients) / r.seconds;
 }

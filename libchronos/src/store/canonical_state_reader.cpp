@@ -81,7 +81,7 @@ std::optional<snapshot> read_canonical_snapshot(std::string_view text) {
   if (!read_canonical_snapshot(text, read))
     return std::nullopt;
   // Checked once the lists are read: interleaved with parsing, the index's
-  // buckets fall out of the cache (0.35 s slower at a million). A duplicate
+  // buckets would fall out of the cache between lookups. A duplicate
   // is the general reader's to report.
   for (const auto* list : {&read.s.pending, &read.s.parked}) {
     distinct_tokens seen{list_tokens{list}, list->size()};

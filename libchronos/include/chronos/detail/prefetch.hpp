@@ -2,10 +2,9 @@
 
 // A cache hint that the compiler keeps. GCC 12 deletes a __builtin_prefetch
 // whose execution depends on a condition (`if (!empty()) prefetch(...)`, or
-// an address chosen by one), since it changes nothing the program can see:
-// the token index's hint was missing from the object code until 2026-12-02,
-// and a batch's lookups waited for every bucket. Volatile assembly is never
-// deleted. Fetching an address that is not mapped is harmless.
+// an address chosen by one), since it changes nothing the program can see,
+// and a batch's lookups then wait for every bucket in turn. Volatile assembly
+// is never deleted. Fetching an address that is not mapped is harmless.
 
 namespace chronos::detail {
 

@@ -11,9 +11,8 @@
 // bursts (timeouts falling due, clients asking one request at a time) waits
 // for it, and an idle server with a request every few milliseconds never gets
 // past polling and burns CPU on it. Without the sleeping polls a worker spins
-// briefly, then waits to be signalled. Measured with chronos-bench on 2 cores
-// (docs/performance.md): one request at a time 277-285k -> 428-461k/s, W4's
-// steady load 110% -> 61% of a core, fire-storm lateness no worse.
+// briefly, then waits to be signalled (chronos-bench shows the effect on
+// single requests, steady load and fire storms: docs/performance.md).
 
 #include <caf/actor_system_config.hpp>
 
