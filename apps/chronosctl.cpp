@@ -62,7 +62,7 @@ command_line parse_arguments(int argc, char** argv) {
     } else if (arg == "--port") {
       cl.global.port = cli::parse_port(args.value(arg));
     } else if (arg == "--timeout") {
-      cl.global.timeout = cli::parse_duration_option(arg, args.value(arg), true);
+      cl.global.timeout = cli::parse_duration_option(arg, args.value(arg), cli::zero_duration::refused);
     } else if (arg == "--tls-cert") {
       cl.global.tls.certificate = args.value(arg);
     } else if (arg == "--tls-key") {
@@ -101,7 +101,7 @@ when_spec when_from(const command_line& cl) {
   if (in.has_value() == at.has_value())
     throw cli::usage_error{"give exactly one of --in DURATION and --at TIME"};
   if (in) {
-    return when_spec::in(cli::parse_duration_option("--in", *in, false).count());
+    return when_spec::in(cli::parse_duration_option("--in", *in, cli::zero_duration::allowed).count());
   }
   auto t = parse_time(*at);
   if (!t)
@@ -183,7 +183,7 @@ std::string usage_of(const std::string& command);
 int run_schedule(session& s, const command_line& cl) {
   schedule_request req{name_argument(cl), when_from(cl), option(cl, "--payload").value_or(""), 0};
   if (auto every = option(cl, "--every")) {
-    req.interval_ms = cli::parse_duration_option("--every", *every, true).count();
+    req.interval_ms = cli::parse_duration_option("--every", *every, cli::zero_duration::refused).count();
   }
   if (auto policy = option(cl, "--misfire")) {
     auto p = parse_misfire(*policy);
@@ -375,7 +375,7 @@ int run_watch(session& s, const command_line& cl) {
   const bool group = option(cl, "--group").has_value();
   std::int64_t ack_ms = 0;
   if (auto ack = option(cl, "--ack")) {
-    ack_ms = cli::parse_duration_option("--ack", *ack, true).count();
+    ack_ms = cli::parse_duration_option("--ack", *ack, cli::zero_duration::refused).count();
     if (!group)
       throw cli::usage_error{"--ack needs --group"};
   }

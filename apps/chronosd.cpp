@@ -191,9 +191,9 @@ void apply(options& opts, const std::string& name, const std::string& value) {
                              + "' (expected always, interval or shutdown)"};
     opts.mode = *mode;
   } else if (name == "--sync-interval") {
-    opts.sync_interval = cli::parse_duration_option(name, value, true);
+    opts.sync_interval = cli::parse_duration_option(name, value, cli::zero_duration::refused);
   } else if (name == "--peer-timeout") {
-    opts.peer_timeout = cli::parse_duration_option(name, value, false);
+    opts.peer_timeout = cli::parse_duration_option(name, value, cli::zero_duration::allowed);
     if (opts.peer_timeout.count() != 0
         && (opts.peer_timeout < min_peer_timeout || opts.peer_timeout > max_peer_timeout))
       throw cli::usage_error{"--peer-timeout must be 0ms or from " + format_duration(min_peer_timeout)

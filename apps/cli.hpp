@@ -52,14 +52,16 @@ inline std::uint16_t parse_port(std::string_view text) {
   return static_cast<std::uint16_t>(*port);
 }
 
-/// The value of a DURATION option (`option` names it in errors); with
-/// `positive`, zero is refused too.
+/// Whether a DURATION option may be zero.
+enum class zero_duration { allowed, refused };
+
+/// The value of a DURATION option (`option` names it in errors).
 inline millis parse_duration_option(const std::string& option, std::string_view text,
-                                    bool positive) {
+                                    zero_duration zero) {
   auto d = parse_duration(text);
   if (!d)
     throw usage_error{d.error().detail};
-  if (positive && d->count() == 0)
+  if (zero == zero_duration::refused && d->count() == 0)
     throw usage_error{option + " must be longer than 0ms"};
   return *d;
 }

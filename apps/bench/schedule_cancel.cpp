@@ -25,10 +25,13 @@ std::vector<std::int64_t> delays_ms(std::size_t n, std::uint64_t seed) {
   return out;
 }
 
+// W1 schedules; W2 schedules, then cancels what it scheduled.
+enum class phases { schedule, schedule_then_cancel };
+
 // Names shared by many timeouts, as in a real deployment.
 std::string name_of(std::size_t i) { return "client-" + std::to_string(i % 100); }
 
-void chronos_w1_w2(const options& opts, report& out, bool cancel_too) {
+void chronos_w1_w2(const options& opts, report& out, phases run) {
   const std::size_t n = opts.n ? opts.n : default_n;
   const auto delays = delays_ms(n, opts.seed);
   caf::actor_system_config cfg;
@@ -45,7 +48,7 @@ void chronos_w1_w2(const options& opts, report& out, bool cancel_too) {
   const auto rss_after = rss_bytes();
   out.add({"w1", "chronos", "schedules_per_s", n / w1.seconds, "1/s", ""});
   out.add({"w1", "chronos", "bytes_per_timer", double(rss_after - rss_before) / n, "B", ""});
-  if (cancel_too) {
+  if (run == phases::schedule_then_cancel) {
     std::shuffle(tokens.begin(), tokens.end(), std::mt19937_64{opts.seed + 1});
     auto w2 = run_clients(sys, 1, n, in_flight, [&](caf::event_based_actor* self, std::size_t i, auto done) {
       self->request(*srv, caf::infinite, cancel_atom::value, tokens[i])
@@ -60,7 +63,7 @@ void chronos_w1_w2(const options& opts, report& out, bool cancel_too) {
 
 // W1 (and W2) through the batch requests: the same timeouts, 1,000 a request,
 // from a client on the pool (sharing the server's core) or on its own thread.
-void chronos_batched(const options& opts, report& out, bool cancel_too, placement where) {
+void chronos_batched(const options& opts, report& out, phases run, placement where) {
   const std::string note =
     where == placement::pool ? "batches of 1000" : "batches of 1000, client on its own thread";
   const std::size_t n = opts.n ? opts.n : default_n;
@@ -88,7 +91,7 @@ void chronos_batched(const options& opts, report& out, bool cancel_too, placemen
             [done](caf::error&) { done(false); });
   }, where);
   out.add({"w1", "chronos", "schedules_per_s", n / w1.seconds, "1/s", note});
-  if (cancel_too) {
+  if (run == phases::schedule_then_cancel) {
     std::vector<std::string_view> tokens;
     tokens.reserve(n);
     for (const auto& some : replies)
@@ -109,7 +112,7 @@ void chronos_batched(const options& opts, report& out, bool cancel_too, placemen
 }
 
 // id -> generation so that a "cancelled" message is recognised and dropped.
-void baseline_w1_w2(const options& opts, report& out, bool cancel_too) {
+void baseline_w1_w2(const options& opts, report& out, phases run) {
   const std::size_t n = opts.n ? opts.n : default_n;
   const auto delays = delays_ms(n, opts.seed);
   caf::actor_system_config cfg;
@@ -133,7 +136,7 @@ void baseline_w1_w2(const options& opts, report& out, bool cancel_too) {
   const auto rss_after = rss_bytes();
   out.add({"w1", "caf_delayed_send", "schedules_per_s", n / w1, "1/s", ""});
   out.add({"w1", "caf_delayed_send", "bytes_per_timer", double(rss_after - rss_before) / n, "B", ""});
-  if (cancel_too) {
+  if (run == phases::schedule_then_cancel) {
     std::vector<std::uint64_t> order(n);
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), std::mt19937_64{opts.seed + 1});
@@ -167,19 +170,19 @@ void caf_echo(const options& opts, report& out) {
 } // namespace
 
 void run_w1(const options& opts, report& out) {
-  chronos_w1_w2(opts, out, false);
-  chronos_batched(opts, out, false, placement::pool);
-  chronos_batched(opts, out, false, placement::own_thread);
-  baseline_w1_w2(opts, out, false);
+  chronos_w1_w2(opts, out, phases::schedule);
+  chronos_batched(opts, out, phases::schedule, placement::pool);
+  chronos_batched(opts, out, phases::schedule, placement::own_thread);
+  baseline_w1_w2(opts, out, phases::schedule);
   erlang_baseline("w1", opts.n ? opts.n : default_n, opts, out);
   caf_echo(opts, out);
 }
 
 void run_w2(const options& opts, report& out) {
-  chronos_w1_w2(opts, out, true);
-  chronos_batched(opts, out, true, placement::pool);
-  chronos_batched(opts, out, true, placement::own_thread);
-  baseline_w1_w2(opts, out, true);
+  chronos_w1_w2(opts, out, phases::schedule_then_cancel);
+  chronos_batched(opts, out, phases::schedule_then_cancel, placement::pool);
+  chronos_batched(opts, out, phases::schedule_then_cancel, placement::own_thread);
+  baseline_w1_w2(opts, out, phases::schedule_then_cancel);
   for (const char* part : {"w1", "w2"})
     erlang_baseline(part, opts.n ? opts.n : default_n, opts, out);
 }

@@ -41,7 +41,7 @@ options parse(int argc, char** argv) {
     } else if (arg == "--name") {
       opts.name = args.value(arg);
     } else if (arg == "--in") {
-      opts.in = cli::parse_duration_option(arg, args.value(arg), false);
+      opts.in = cli::parse_duration_option(arg, args.value(arg), cli::zero_duration::allowed);
     } else if (arg == "--payload") {
       opts.payload = args.value(arg);
     } else if (arg == "--count") {

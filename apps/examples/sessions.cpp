@@ -145,7 +145,7 @@ options parse(int argc, char** argv) {
     } else if (arg == "--file") {
       opts.file = args.value(arg);
     } else if (arg == "--ttl") {
-      opts.ttl = cli::parse_duration_option(arg, args.value(arg), true);
+      opts.ttl = cli::parse_duration_option(arg, args.value(arg), cli::zero_duration::refused);
     } else {
       throw cli::usage_error{"unknown argument '" + arg + "' (see --help)"};
     }

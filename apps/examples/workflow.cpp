@@ -242,7 +242,7 @@ options parse(int argc, char** argv) {
     } else if (arg == "--steps") {
       opts.steps = count(arg);
     } else if (arg == "--step") {
-      opts.step = cli::parse_duration_option(arg, args.value(arg), false);
+      opts.step = cli::parse_duration_option(arg, args.value(arg), cli::zero_duration::allowed);
     } else {
       throw cli::usage_error{"unknown argument '" + arg + "'"};
     }

@@ -65,7 +65,7 @@ options parse(int argc, char** argv) {
     } else if (arg == "--chronosd") {
       opts.chronosd = args.value(arg);
     } else if (arg == "--duration") {
-      opts.duration = cli::parse_duration_option(arg, args.value(arg), true);
+      opts.duration = cli::parse_duration_option(arg, args.value(arg), cli::zero_duration::refused);
     } else if (arg == "--workers") {
       auto n = cli::parse_uint(args.value(arg), 64);
       if (!n || *n == 0)

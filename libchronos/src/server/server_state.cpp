@@ -15,9 +15,9 @@ namespace {
 
 using batch_use = timer_table::batch_use;
 
-timeout_info info_of(const timeout& t, bool parked) {
-  return {t.token.str(),      t.name, to_epoch_ms(t.deadline), t.payload,
-          t.interval.count(), parked, t.misfire};
+timeout_info info_of(const timeout& t, snapshot_list in) {
+  return {t.token.str(),      t.name, to_epoch_ms(t.deadline),    t.payload,
+          t.interval.count(), in == snapshot_list::parked, t.misfire};
 }
 
 // The first deadline of a recurring timeout strictly after `now`, clamped so
@@ -552,8 +552,8 @@ timeout_list server_state::list(const std::string& selector) const {
   auto q = parked.begin();
   const auto take_pending = [&](const timeout& p) {
     for (; q != parked.end() && std::tie(q->deadline, q->token) <= std::tie(p.deadline, p.token); ++q)
-      out.push_back(info_of(*q, true));
-    out.push_back(info_of(p, false));
+      out.push_back(info_of(*q, snapshot_list::parked));
+    out.push_back(info_of(p, snapshot_list::pending));
   };
   if (selector.empty())
     pending_.for_each_in_order(take_pending);
@@ -561,7 +561,7 @@ timeout_list server_state::list(const std::string& selector) const {
     for (const auto& p : selected)
       take_pending(p);
   for (; q != parked.end(); ++q)
-    out.push_back(info_of(*q, true));
+    out.push_back(info_of(*q, snapshot_list::parked));
   return out;
 }
 

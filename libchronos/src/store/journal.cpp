@@ -76,7 +76,7 @@ std::string record_text(const change& c) {
 outcome<change> change_from(const json& j, const std::string& where) {
   if (!j.is_object())
     return detail::corrupt(where, "expected an object");
-  auto op_text = detail::string_field(j, where, "op", true);
+  auto op_text = detail::string_field(j, where, "op");
   if (!op_text)
     return op_text.error();
   auto op = parse_op(*op_text);

@@ -101,21 +101,17 @@ outcome<std::int64_t> int_field(const json& obj, const std::string& where, const
   return value;
 }
 
-outcome<std::string> string_field(const json& obj, const std::string& where, const char* key,
-                                  bool required) {
+outcome<std::string> string_field(const json& obj, const std::string& where, const char* key) {
   auto it = obj.find(key);
-  if (it == obj.end()) {
-    if (!required)
-      return std::string{};
+  if (it == obj.end())
     return corrupt(where, std::string{"missing field \""} + key + "\"");
-  }
   if (!it->is_string())
     return corrupt(where + "." + key, "expected a string");
   return it->get<std::string>();
 }
 
 outcome<token> token_field(const json& obj, const std::string& where) {
-  auto text = string_field(obj, where, "token", true);
+  auto text = string_field(obj, where, "token");
   if (!text)
     return text.error();
   auto tok = token::parse(*text);

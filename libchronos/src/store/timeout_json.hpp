@@ -45,8 +45,9 @@ outcome<std::int64_t> int_field(const nlohmann::json& obj, const std::string& wh
                                 const char* key, std::int64_t lo, std::int64_t hi,
                                 std::optional<std::int64_t> fallback = std::nullopt);
 
+/// A required string field.
 outcome<std::string> string_field(const nlohmann::json& obj, const std::string& where,
-                                  const char* key, bool required);
+                                  const char* key);
 
 outcome<token> token_field(const nlohmann::json& obj, const std::string& where);
 
