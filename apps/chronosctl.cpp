@@ -172,7 +172,9 @@ json to_json(const stats_info& s) {
               {"compactions", s.compactions},
               {"last_compaction_ms", s.last_compaction_ms},
               {"client_nodes", s.client_nodes},
-              {"writable", s.writable}};
+              {"writable", s.writable},
+              {"manual_clock", s.manual_clock},
+              {"clock_ms", s.clock_ms}};
 }
 
 // -- commands -----------------------------------------------------------------------------
@@ -308,7 +310,10 @@ int run_health(session& s, const command_line&) {
       return 1;
     }
     std::cout << "healthy: chronosd at " << where << ", " << st.pending << " pending, "
-              << st.parked << " parked" << std::endl;
+              << st.parked << " parked";
+    if (st.manual_clock)
+      std::cout << ", manual clock at " << format_time(from_epoch_ms(st.clock_ms));
+    std::cout << std::endl;
     return 0;
   } catch (const request_failed& e) {
     std::cout << "unhealthy: " << e.message << std::endl;
@@ -326,6 +331,49 @@ int run_stats(session& s, const command_line& cl) {
   for (const auto& [key, value] : fields.items())
     std::cout << key << ": " << value.dump() << '\n';
   std::cout.flush();
+  return 0;
+}
+
+// Shows or moves chronosd's clock (a manual one, chronosd --clock manual).
+int run_clock(session& s, const command_line& cl) {
+  const std::string what = cl.positional.empty() ? "show" : cl.positional[0];
+  const auto argument = [&]() -> const std::string& {
+    if (cl.positional.size() != 2)
+      throw cli::usage_error{usage_of("clock")};
+    return cl.positional[1];
+  };
+  clock_info shown;
+  if (what == "show") {
+    if (cl.positional.size() > 1)
+      throw cli::usage_error{usage_of("clock")};
+    shown = s.call<clock_info>(clock_atom::value);
+  } else if (what == "advance") {
+    const auto by = cli::parse_duration_option("advance", argument(), cli::zero_duration::allowed);
+    shown = s.call<clock_info>(clock_atom::value, advance_atom::value, by.count());
+  } else if (what == "set") {
+    auto t = parse_time(argument());
+    if (!t)
+      throw cli::usage_error{t.error().detail};
+    shown = s.call<clock_info>(clock_atom::value, set_atom::value, to_epoch_ms(*t));
+  } else if (what == "auto") {
+    const auto& on = argument();
+    if (on != "on" && on != "off")
+      throw cli::usage_error{"clock auto needs on or off, not '" + on + "'"};
+    shown = s.call<clock_info>(clock_atom::value, auto_skip_atom::value, on == "on");
+  } else {
+    throw cli::usage_error{usage_of("clock")};
+  }
+  if (option(cl, "--json")) {
+    std::cout << json{{"manual", shown.manual}, {"now_ms", shown.now_ms},
+                      {"auto_skip", shown.auto_skip}}.dump()
+              << std::endl;
+    return 0;
+  }
+  std::cout << (shown.manual ? "manual" : "system") << " clock at "
+            << format_time(from_epoch_ms(shown.now_ms));
+  if (shown.manual)
+    std::cout << ", auto-skip " << (shown.auto_skip ? "on" : "off");
+  std::cout << std::endl;
   return 0;
 }
 
@@ -489,6 +537,16 @@ const std::vector<command> commands{
    "one that is not goes to another member.\nSurvives chronosd restarts (reconnects and "
    "registers again).\n",
    {"--count", "--json", "--group", "--ack"}, 1, 1, run_watch},
+  {"clock", "[show | advance DURATION | set TIME | auto on|off] [--json]",
+   "show chronosd's clock; move a manual one (chronosd --clock\nmanual)",
+   "Shows chronosd's clock (the default). A chronosd started with --clock manual\nruns on "
+   "a clock that only this command moves: advance DURATION and set TIME\nmove it forward "
+   "and answer once everything that came due meanwhile was\ndelivered, oldest first, each "
+   "at its own instant (a recurring timeout\nadvanced by ten periods fires ten times); auto "
+   "on makes it jump to the next\ndeadline whenever chronosd has had no request for a "
+   "moment (for tests that\nwait for timeouts). It never goes back.\nWith --json: "
+   "{\"manual\", \"now_ms\", \"auto_skip\"}.\n",
+   {"--json"}, 0, 2, run_clock},
 };
 
 const command* find_command(const std::string& name) {

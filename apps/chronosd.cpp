@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <pthread.h>
+#include <set>
 #ifdef CHRONOS_WITH_JEMALLOC
 #include <jemalloc/jemalloc.h>
 #else
@@ -56,6 +57,10 @@ struct options {
   tls_config tls;
   bool plain_tcp_anywhere = false;
   server_limits limits;
+  /// --clock manual: a test server on a clock that only requests move.
+  bool manual_clock = false;
+  /// The options given (file or command line), for those that exclude others.
+  std::set<std::string> given;
 };
 
 // The limits chronosd takes from its options, with their bounds.
@@ -140,6 +145,9 @@ std::string usage_text() {
   out += option_line("--metrics ADDR:PORT", "serve Prometheus metrics at "
                                             "http://ADDR:PORT/metrics\n(off by default; port 0 "
                                             "for any free one)");
+  out += option_line("--clock KIND", "system (default), or manual: a test server whose "
+                                     "clock moves\nonly when told (chronosctl clock); it keeps "
+                                     "nothing on disk\nand listens on loopback only");
   out += option_line("--log-level LEVEL", "error, warning, info (default) or debug");
   out += option_line("--config PATH", "read options from PATH first: \"name = value\" lines "
                                       "with the\nnames above (\"port = 4242\"), '#' comments; "
@@ -155,7 +163,7 @@ bool known_option(const std::string& name) {
   for (const char* known : {"--bind", "--port", "--state", "--durability", "--sync-interval",
                             "--compact-bytes", "--metrics", "--log-level", "--config",
                             "--tls-cert", "--tls-key", "--tls-ca", "--plain-tcp",
-                            "--peer-timeout"})
+                            "--peer-timeout", "--clock"})
     if (name == known)
       return true;
   for (const auto& limit : limit_options)
@@ -167,6 +175,7 @@ bool known_option(const std::string& name) {
 // Sets option `name` ("--port") from `value`; the same rules for the command
 // line and the configuration file.
 void apply(options& opts, const std::string& name, const std::string& value) {
+  opts.given.insert(name);
   for (const auto& limit : limit_options)
     if (name == limit.name) {
       auto n = cli::parse_uint(value, limit.max);
@@ -221,6 +230,10 @@ void apply(options& opts, const std::string& name, const std::string& value) {
     if (value != "loopback" && value != "any")
       throw cli::usage_error{"--plain-tcp needs loopback or any, not '" + value + "'"};
     opts.plain_tcp_anywhere = value == "any";
+  } else if (name == "--clock") {
+    if (value != "system" && value != "manual")
+      throw cli::usage_error{"--clock needs system or manual, not '" + value + "'"};
+    opts.manual_clock = value == "manual";
   } else if (name == "--log-level") {
     log_level level;
     if (!parse_log_level(value, level))
@@ -289,6 +302,14 @@ options parse(int argc, char** argv) {
                            + "' without TLS: other hosts would send timeouts unencrypted "
                              "and unauthenticated (give --tls-cert, --tls-key and --tls-ca, "
                              "or --plain-tcp any)"};
+  if (opts.manual_clock) {
+    for (const char* disk : {"--state", "--durability", "--sync-interval", "--compact-bytes"})
+      if (opts.given.count(disk))
+        throw cli::usage_error{std::string{"--clock manual keeps nothing on disk: drop "} + disk};
+    if (!is_loopback(opts.bind))
+      throw cli::usage_error{"--clock manual is a test server: it listens on loopback "
+                             "addresses only, not '" + opts.bind + "'"};
+  }
   if (opts.limits.max_message_total < opts.limits.max_message_bytes)
     throw cli::usage_error{"--max-message-total must be at least --max-message-bytes ("
                            + std::to_string(opts.limits.max_message_bytes)
@@ -337,10 +358,14 @@ int serve(const options& opts, const sigset_t& signals) {
       return 1;
     }
   caf::actor_system sys{cfg};
-  if (!ensure_folder_of(opts.state))
-    return 1;
   server_config server_cfg;
-  server_cfg.state_path = opts.state;
+  if (opts.manual_clock) {
+    server_cfg.manual = std::make_shared<manual_clock>(floor_ms(std::chrono::system_clock::now()));
+  } else {
+    if (!ensure_folder_of(opts.state))
+      return 1;
+    server_cfg.state_path = opts.state;
+  }
   server_cfg.mode = opts.mode;
   server_cfg.sync_interval = opts.sync_interval;
   server_cfg.compact_bytes = opts.compact_bytes;
@@ -381,8 +406,10 @@ int serve(const options& opts, const sigset_t& signals) {
   }
 #endif
   std::cout << "chronosd: listening on " << where << std::endl;
-  log_info("listening on " + where + (opts.tls.requested() ? " (TLS)" : "") + ", state file "
-           + opts.state + ", durability " + to_string(opts.mode));
+  log_info("listening on " + where + (opts.tls.requested() ? " (TLS)" : "")
+           + (opts.manual_clock ? ", manual clock, nothing kept on disk"
+                                : ", state file " + opts.state + ", durability "
+                                    + to_string(opts.mode)));
   int sig = 0;
   sigwait(&signals, &sig);
   log_info(std::string{"received "} + (sig == SIGINT ? "SIGINT" : "SIGTERM")

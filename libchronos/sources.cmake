@@ -7,6 +7,7 @@ set(CHRONOS_BASE_SOURCES
   src/base/duration.cpp
   src/base/errc.cpp
   src/base/log.cpp
+  src/base/manual_clock.cpp
   src/base/utf8.cpp
 )
 set(CHRONOS_TABLE_SOURCES

@@ -20,9 +20,16 @@ struct chronosd_process {
   /// Starts chronosd and waits for "listening on"; `port` 0 lets it choose.
   static chronosd_process start(const temp_dir& dir, const std::string& state, std::uint16_t port = 0,
                       std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"--port", std::to_string(port), "--state", state};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return launch(dir, std::move(args));
+  }
+
+  /// Starts chronosd with exactly `args` (any free port unless they say).
+  static chronosd_process launch(const temp_dir& dir, std::vector<std::string> args) {
     static int counter = 0;
-    std::vector<std::string> argv{CHRONOSD_PATH, "--port", std::to_string(port), "--state", state};
-    argv.insert(argv.end(), extra.begin(), extra.end());
+    std::vector<std::string> argv{CHRONOSD_PATH, "--port", "0"};
+    argv.insert(argv.end(), args.begin(), args.end());
     chronosd_process d;
     d.proc = std::make_unique<process>(argv, dir, "chronosd" + std::to_string(++counter));
     INFO("chronosd stderr: " << d.proc->err());

@@ -394,6 +394,16 @@ caf::behavior client_behavior(client_actor self, client_config cfg) {
     [=](stats_atom atm, const name_selector& sel) {
       return forward<std::vector<namespace_info>>(self, atm, sel);
     },
+    [=](clock_atom atm) { return forward<clock_info>(self, atm); },
+    [=](clock_atom atm, advance_atom how, std::int64_t ms) {
+      return forward<clock_info>(self, atm, how, ms);
+    },
+    [=](clock_atom atm, set_atom how, std::int64_t epoch_ms) {
+      return forward<clock_info>(self, atm, how, epoch_ms);
+    },
+    [=](clock_atom atm, auto_skip_atom how, bool on) {
+      return forward<clock_info>(self, atm, how, on);
+    },
   };
 }
 

@@ -30,6 +30,12 @@ struct redeliver_msg {
   std::int64_t deadline_ms = 0;
 };
 
+/// A manual clock moved: deliver what came due.
+struct clock_moved_msg {};
+
+/// Auto-skip's look at whether the server is idle (real time).
+struct auto_skip_msg {};
+
 /// Hands the batch of changes that filled up to the disk thread.
 struct commit_msg {};
 
@@ -57,6 +63,16 @@ typename Inspector::result_type inspect(Inspector& f, wakeup_msg& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, redeliver_msg& x) {
   return f(caf::meta::type_name("chronos_internal_redeliver"), x.token, x.deadline_ms);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, clock_moved_msg&) {
+  return f(caf::meta::type_name("chronos_internal_clock_moved"));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, auto_skip_msg&) {
+  return f(caf::meta::type_name("chronos_internal_auto_skip"));
 }
 
 template <class Inspector>
@@ -89,6 +105,7 @@ typename Inspector::result_type inspect(Inspector& f, compacted_msg& x) {
 using server_impl_api = chronos_api::extend<
   caf::reacts_to<wakeup_msg>, caf::reacts_to<redeliver_msg>, caf::reacts_to<commit_msg>,
   caf::reacts_to<written_msg>, caf::reacts_to<retry_msg>, caf::reacts_to<sync_msg>,
-  caf::reacts_to<compacted_msg>>;
+  caf::reacts_to<compacted_msg>, caf::reacts_to<clock_moved_msg>,
+  caf::reacts_to<auto_skip_msg>>;
 
 } // namespace chronos::detail

@@ -44,6 +44,7 @@ caf::actor_system_config& register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<timeout_count>("chronos_timeout_count");
   // Also registers std::vector<namespace_info>.
   cfg.add_message_type<namespace_info>("chronos_namespace_info");
+  cfg.add_message_type<clock_info>("chronos_clock_info");
   cfg.add_error_category(error_category,
                          [](std::uint8_t code, caf::atom_value, const caf::message& ctx) {
                            std::string out = "chronos::";

@@ -116,11 +116,34 @@ std::vector<namespace_info> with_registered(std::vector<namespace_info> gauges,
   return out;
 }
 
+// Clock requests need a manual clock: the system's is not chronos's to move.
+std::optional<caf::error> refuse_unless_manual(server_actor self) {
+  if (self->state.wakeup.manual)
+    return std::nullopt;
+  return make_error(errc::invalid_argument,
+                    "this server runs on the system clock, which no request moves "
+                    "(chronosd --clock manual runs one on a clock that requests move)");
+}
+
+// Moves the manual clock (`move` says how), then answers once the server has
+// caught up with it.
+template <class Move>
+caf::result<clock_info> move_clock(server_actor self, Move move) {
+  if (auto refused = refuse_unless_manual(self))
+    return *refused;
+  if (auto moved = move(*self->state.wakeup.manual); !moved)
+    return make_error(moved.error());
+  auto rp = self->make_response_promise();
+  catch_up(self, rp);
+  return rp;
+}
+
 // -- start-up and shutdown ------------------------------------------------------
 
 // The restored state may hold a backlog: no name is registered yet, so every
 // overdue timeout is parked now and delivered, oldest first, on register.
 void start(server_actor self, recovery restored) {
+  start_clock(self);
   open_journal(self, std::move(restored));
   fire_due(self);
   if (self->state.journal.commits)
@@ -281,6 +304,9 @@ server_impl_api::behavior_type server_behavior(server_actor self, server_state c
       s.snapshot_bytes = st.journal.snapshot_bytes;
       s.client_nodes = st.delivery.directory.nodes();
       s.writable = !refuse_if_broken(self);
+      const auto clock = clock_shown(self);
+      s.manual_clock = clock.manual;
+      s.clock_ms = clock.now_ms;
       return s;
     },
     // Gauges per namespace.
@@ -288,6 +314,23 @@ server_impl_api::behavior_type server_behavior(server_actor self, server_state c
       return read_selected(sel, self->state.cfg, [&](const std::string& text) {
         return with_registered(self->state.core.namespaces(text), self->state, text);
       });
+    },
+    // What the clock shows.
+    [=](clock_atom) { return clock_shown(self); },
+    // Moves a manual clock; answers once everything that came due is delivered.
+    [=](clock_atom, advance_atom, std::int64_t ms) -> caf::result<clock_info> {
+      return move_clock(self, [&](manual_clock& clock) { return clock.advance(millis{ms}); });
+    },
+    [=](clock_atom, set_atom, std::int64_t epoch_ms) -> caf::result<clock_info> {
+      return move_clock(self,
+                        [&](manual_clock& clock) { return clock.set(from_epoch_ms(epoch_ms)); });
+    },
+    // Auto-skip: the clock jumps to the next deadline when the server is idle.
+    [=](clock_atom, auto_skip_atom, bool on) -> caf::result<clock_info> {
+      if (auto refused = refuse_unless_manual(self))
+        return *refused;
+      set_auto_skip(self, on);
+      return clock_shown(self);
     },
     // -- the actor's own messages (internal_messages.hpp) --
     // The one pending wake-up; stale generations are ignored.
@@ -305,6 +348,10 @@ server_impl_api::behavior_type server_behavior(server_actor self, server_state c
       sync_journal(self);
       self->delayed_send(self, self->state.cfg.sync_interval, sync_msg{});
     },
+    // A manual clock moved.
+    [=](clock_moved_msg) { catch_up(self); },
+    // Auto-skip looks whether the server is idle.
+    [=](auto_skip_msg) { look_for_idle(self); },
     // A compaction's snapshot is written (or failed: the journals stay valid).
     [=](const compacted_msg& msg) { on_compacted(self, msg.generation, msg.failed); },
   };
@@ -318,6 +365,7 @@ server_actor_impl::server_actor_impl(caf::actor_config& cfg, server_state core, 
     config_(std::move(config)) {}
 
 server_actor_impl::behavior_type server_actor_impl::make_behavior() {
+  state.wakeup.last_request_ns = &last_request_ns_;
   return server_behavior(this, std::move(core_), std::move(restored_), std::move(config_));
 }
 
@@ -327,6 +375,9 @@ namespace chronos {
 
 outcome<chronos_api> spawn_server(caf::actor_system& sys, server_config cfg) {
   server_state core{cfg.seed ? token_generator{*cfg.seed} : token_generator{}, cfg.limits};
+  if (cfg.manual && !cfg.state_path.empty())
+    return fail(errc::invalid_argument, "a server on a manual clock keeps nothing on disk: "
+                                        "give it no state file");
   recovery restored;
   if (!cfg.state_path.empty()) {
     auto resolved = resolve_state_path(cfg.state_path);

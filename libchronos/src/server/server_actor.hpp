@@ -4,6 +4,7 @@
 // server.cpp (behavior, start-up, shutdown, delivery) and server_journal.cpp
 // (the journal: group commit, retries, compaction). Private to libchronos.
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -38,17 +39,43 @@ struct delivery_state {
   struct unacked {
     std::int64_t deadline_ms;
     caf::actor_addr member;
+    /// When the acknowledgement is late, on a manual clock (a system clock
+    /// sends the server a delayed message instead).
+    system_clock::time_point late_at;
   };
   std::unordered_map<token, unacked> awaiting_ack;
   std::uint64_t redelivered = 0;
 };
 
-/// The one pending wake-up (server_wakeup.cpp).
+/// The one pending wake-up, and a manual clock's time (server_wakeup.cpp).
 struct wakeup_state {
   /// Only the wake-up carrying this generation counts; older ones are stale.
   std::uint64_t generation = 0;
   /// The deadline the pending wake-up is for, if one is pending.
   std::optional<timestamp> armed_for;
+
+  /// A manual clock, if the server runs on one; then `now` is the instant
+  /// the server has caught up to, which steps from one due event to the next
+  /// when the clock moves, so that each comes due at its own time.
+  std::shared_ptr<manual_clock> manual;
+  std::size_t listener = 0;
+  system_clock::time_point now;
+  /// Clock requests waiting for a catch-up to finish.
+  std::vector<caf::response_promise> moved_replies;
+  bool catching_up = false;
+  bool auto_skip = false;
+  bool auto_skip_looking = false;
+  /// When a request from outside last arrived (steady clock, ns): the
+  /// actor's mailbox writes it on the senders' threads.
+  const std::atomic<std::int64_t>* last_request_ns = nullptr;
+
+  wakeup_state() = default;
+  wakeup_state(const wakeup_state&) = delete;
+  wakeup_state& operator=(const wakeup_state&) = delete;
+  ~wakeup_state() {
+    if (manual)
+      manual->ignore(listener);
+  }
 };
 
 /// The journal (server_journal.cpp): batches, held replies, compaction.
@@ -115,6 +142,9 @@ public:
   behavior_type make_behavior() override;
 
 private:
+  // Outside the state, which CAF destroys when the actor quits, while
+  // other threads may still enqueue.
+  std::atomic<std::int64_t> last_request_ns_{0};
   // What the behavior starts from; moved into the state when it is made.
   server_state core_;
   recovery restored_;
@@ -123,7 +153,10 @@ private:
 
 // -- shared helpers -------------------------------------------------------------
 
-inline system_clock::time_point now(server_actor self) { return self->state.cfg.clock(); }
+inline system_clock::time_point now(server_actor self) {
+  const auto& st = self->state;
+  return st.wakeup.manual ? st.wakeup.now : st.cfg.clock();
+}
 
 inline bool always(server_actor self) { return self->state.cfg.mode == durability::always; }
 
@@ -137,6 +170,21 @@ void fire_due(server_actor self);
 
 /// A wake-up arrived: fires what is due unless a newer one replaced it.
 void on_wakeup(server_actor self, std::uint64_t generation);
+
+/// Start-up: listens to a manual clock, if the server runs on one.
+void start_clock(server_actor self);
+
+/// What the clock shows, for `clock_atom` requests.
+clock_info clock_shown(server_actor self);
+
+/// A manual clock moved (by anyone): catches up with it, every event in the
+/// order of its time, a slice a turn. `reply`, if given, is answered once
+/// the server has caught up.
+void catch_up(server_actor self, std::optional<caf::response_promise> reply = std::nullopt);
+
+/// Turns auto-skip on or off; its look at whether the server is idle.
+void set_auto_skip(server_actor self, bool on);
+void look_for_idle(server_actor self);
 
 // -- delivery (server_delivery.cpp) ------------------------------------------------
 
@@ -169,6 +217,11 @@ void redeliver(server_actor self, const std::string& tok, std::int64_t deadline_
 
 /// `who` went down: its names are free, its unacknowledged deliveries go on.
 void forget_actor(server_actor self, const caf::actor_addr& who);
+
+/// On a manual clock: the earliest instant an acknowledgement is late, and
+/// the redelivery of every one late by `now(self)`.
+std::optional<system_clock::time_point> next_late_ack(server_actor self);
+void redeliver_late(server_actor self);
 
 // -- the journal (server_journal.cpp) ---------------------------------------------
 

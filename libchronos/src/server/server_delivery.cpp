@@ -6,6 +6,9 @@
 
 #include "server/server_actor.hpp"
 
+#include <algorithm>
+#include <tuple>
+
 #include "chronos/base/log.hpp"
 
 namespace chronos::detail {
@@ -23,8 +26,10 @@ void send_timeout(const caf::actor& to, timeout&& t) {
 
 void expect_ack(server_actor self, const timeout& t, const name_directory::target& to) {
   auto& st = self->state;
-  st.delivery.awaiting_ack[t.token] = {to_epoch_ms(t.deadline), to.who.address()};
-  self->delayed_send(self, to.ack, redeliver_msg{t.token.str(), to_epoch_ms(t.deadline)});
+  const auto late_at = now(self) + to.ack;
+  st.delivery.awaiting_ack[t.token] = {to_epoch_ms(t.deadline), to.who.address(), late_at};
+  if (!st.wakeup.manual)
+    self->delayed_send(self, to.ack, redeliver_msg{t.token.str(), to_epoch_ms(t.deadline)});
 }
 
 // The longest a group may give a member to acknowledge a delivery: a day.
@@ -162,6 +167,26 @@ void forget_actor(server_actor self, const caf::actor_addr& who) {
   for (const auto& [tok, waiting] : st.delivery.awaiting_ack)
     if (waiting.member == who)
       self->send(self, redeliver_msg{tok.str(), waiting.deadline_ms});
+}
+
+std::optional<system_clock::time_point> next_late_ack(server_actor self) {
+  std::optional<system_clock::time_point> first;
+  for (const auto& [tok, waiting] : self->state.delivery.awaiting_ack)
+    if (!first || waiting.late_at < *first)
+      first = waiting.late_at;
+  return first;
+}
+
+// Oldest first, as their deadlines would have passed.
+void redeliver_late(server_actor self) {
+  const auto at = now(self);
+  std::vector<std::tuple<system_clock::time_point, token, std::int64_t>> late;
+  for (const auto& [tok, waiting] : self->state.delivery.awaiting_ack)
+    if (waiting.late_at <= at)
+      late.emplace_back(waiting.late_at, tok, waiting.deadline_ms);
+  std::sort(late.begin(), late.end());
+  for (const auto& [when, tok, deadline_ms] : late)
+    redeliver(self, tok.str(), deadline_ms);
 }
 
 } // namespace chronos::detail

@@ -43,12 +43,22 @@ log_throttle refused_log;
 } // namespace
 
 void server_actor_impl::enqueue(caf::mailbox_element_ptr x, caf::execution_unit* eu) {
-  if (x && from_peer(*x) && reserved_for_caf(*x)) {
+  if (!x)
+    return;
+  if (from_peer(*x) && reserved_for_caf(*x)) {
     refused_log.log(log_level::warning, [&] {
       return "refused a message only this process may send, from a peer ("
              + caf::to_string(x->sender) + "): " + x->content().stringify().substr(0, 200);
     });
     return;
+  }
+  // A request from outside (the server's own messages come from itself or
+  // from no one): auto-skip waits until they stop.
+  if (x->sender && x->sender != ctrl()) {
+    const auto steady = std::chrono::steady_clock::now().time_since_epoch();
+    last_request_ns_.store(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(steady).count(),
+      std::memory_order_relaxed);
   }
   super::enqueue(std::move(x), eu);
 }

@@ -25,6 +25,12 @@
 //   client         count_atom, name_selector                 timeout_count
 //   client         stats_atom                                stats_info
 //   client         stats_atom, name_selector                 vector<namespace_info>, by name
+//   client         clock_atom                                clock_info
+//   client         clock_atom, advance_atom, ms              clock_info, once everything that
+//                                                            came due was delivered (manual
+//                                                            clocks only)
+//   client         clock_atom, set_atom, epoch_ms            the same, to an instant
+//   client         clock_atom, auto_skip_atom, bool          clock_info; auto-skip on or off
 //   chronos  -->   actor registered under the name:          chronos_timeout
 //
 // That is all a peer can reach. The actor's own timers and its disk and
@@ -66,6 +72,10 @@ using count_atom = caf::atom_constant<caf::atom("count")>;
 using join_atom = caf::atom_constant<caf::atom("join")>;
 using leave_atom = caf::atom_constant<caf::atom("leave")>;
 using ack_atom = caf::atom_constant<caf::atom("ack")>;
+using clock_atom = caf::atom_constant<caf::atom("clock")>;
+using advance_atom = caf::atom_constant<caf::atom("advance")>;
+using set_atom = caf::atom_constant<caf::atom("set")>;
+using auto_skip_atom = caf::atom_constant<caf::atom("autoskip")>;
 
 using chronos_api = caf::typed_actor<
   caf::replies_to<register_atom, std::string, caf::actor>::with<caf::ok_atom>,
@@ -84,7 +94,11 @@ using chronos_api = caf::typed_actor<
   caf::replies_to<list_atom, std::string>::with<timeout_list>,
   caf::replies_to<count_atom, name_selector>::with<timeout_count>,
   caf::replies_to<stats_atom>::with<stats_info>,
-  caf::replies_to<stats_atom, name_selector>::with<std::vector<namespace_info>>>;
+  caf::replies_to<stats_atom, name_selector>::with<std::vector<namespace_info>>,
+  caf::replies_to<clock_atom>::with<clock_info>,
+  caf::replies_to<clock_atom, advance_atom, std::int64_t>::with<clock_info>,
+  caf::replies_to<clock_atom, set_atom, std::int64_t>::with<clock_info>,
+  caf::replies_to<clock_atom, auto_skip_atom, bool>::with<clock_info>>;
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, when_spec& x) {
@@ -120,7 +134,12 @@ typename Inspector::result_type inspect(Inspector& f, stats_info& x) {
            x.fired, x.delivered, x.cancelled, x.skipped, x.unacked, x.redelivered,
            x.lateness_count, x.lateness_mean_us, x.lateness_max_us, x.lateness_sum_us,
            x.lateness_buckets, x.journal_bytes, x.snapshot_bytes, x.compactions, x.last_compaction_ms,
-           x.client_nodes, x.writable);
+           x.client_nodes, x.writable, x.manual_clock, x.clock_ms);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, clock_info& x) {
+  return f(caf::meta::type_name("chronos_clock_info"), x.manual, x.now_ms, x.auto_skip);
 }
 
 template <class Inspector>

@@ -146,6 +146,25 @@ struct stats_info {
   /// False while the journal cannot be written: changes are refused (reads
   /// go on) until a retry succeeds. What `chronosctl health` checks.
   bool writable = true;
+  /// The server's clock: moved only by requests (a manual clock), and what
+  /// it shows.
+  bool manual_clock = false;
+  std::int64_t clock_ms = 0;
+};
+
+/// What a server's clock shows (`clock_atom` requests).
+struct clock_info {
+  /// Moved only by `clock_atom` requests and the server's manual_clock;
+  /// else the system's clock, which these requests cannot move.
+  bool manual = false;
+  std::int64_t now_ms = 0;
+  /// While on (manual clocks only): when nothing is due and no request has
+  /// arrived for a moment, the clock jumps to the next deadline.
+  bool auto_skip = false;
+
+  friend bool operator==(const clock_info& a, const clock_info& b) {
+    return a.manual == b.manual && a.now_ms == b.now_ms && a.auto_skip == b.auto_skip;
+  }
 };
 
 } // namespace chronos

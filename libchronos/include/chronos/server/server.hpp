@@ -8,12 +8,14 @@
 // message (orderly shutdown) writes a final snapshot atomically, then the actor
 // quits.
 
+#include <memory>
 #include <optional>
 #include <string>
 
 #include <caf/actor_system.hpp>
 
 #include "chronos/base/clock.hpp"
+#include "chronos/base/manual_clock.hpp"
 #include "chronos/base/outcome.hpp"
 #include "chronos/server/limits.hpp"
 #include "chronos/server/messages.hpp"
@@ -33,6 +35,11 @@ struct server_config {
   /// The wall clock deadlines are measured on. Tests inject a simulated one
   /// that moves with CAF's test clock.
   wall_clock clock = [] { return std::chrono::system_clock::now(); };
+  /// A clock the caller drives instead (time-skipping, for the tests of a
+  /// system built on chronos; docs/testing.md): `clock` is then unused, and
+  /// timeouts and acknowledgement deadlines come due as it moves. Such a
+  /// server keeps nothing on disk (`state_path` must be empty).
+  std::shared_ptr<manual_clock> manual;
   server_limits limits;
   /// Journal batches and compaction snapshots are written on threads of
   /// their own while the actor goes on. Tests on CAF's test coordinator turn
