@@ -117,7 +117,7 @@ TEST_CASE_METHOD(manual_chronosd, "auto-skip jumps to the next deadline while no
   clock({"auto", "off"});
 }
 
-TEST_CASE("chronosd --clock manual refuses a state file and other hosts; a real clock refuses to move") {
+TEST_CASE("chronosd --clock manual refuses a state file and other hosts, and a real clock will not move") {
   temp_dir dir;
   for (auto args : {std::vector<std::string>{"--clock", "manual", "--state", dir.file("s.json")},
                     std::vector<std::string>{"--clock", "manual", "--durability", "interval"},
