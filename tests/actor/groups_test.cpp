@@ -29,13 +29,6 @@ struct groups : test::actor_fixture {
     return {a, box};
   }
 
-  void join(const chronos_api& srv, const std::string& name, const caf::actor& who,
-            std::int64_t ack_ms = 0) {
-    auto ok = call<caf::ok_atom>(srv, join_atom::value, name, who, ack_ms);
-    INFO((ok ? "" : describe(ok.error())));
-    REQUIRE(ok);
-  }
-
   /// Three recording members of "workers", without acknowledgements.
   std::vector<std::pair<caf::actor, test::inbox>> three_workers(const chronos_api& srv) {
     std::vector<std::pair<caf::actor, test::inbox>> members;

@@ -47,11 +47,6 @@ struct manual : test::actor_fixture {
     REQUIRE(tok);
     return *tok;
   }
-
-  void join(const chronos_api& srv, const std::string& name, const caf::actor& who,
-            std::int64_t ack_ms) {
-    REQUIRE(call<caf::ok_atom>(srv, join_atom::value, name, who, ack_ms));
-  }
 };
 
 std::vector<std::int64_t> deadlines(const test::inbox& box) {

@@ -147,6 +147,14 @@ struct actor_fixture {
     REQUIRE(ok);
   }
 
+  /// Adds `who` to the group `name` (ack_ms 0: no acknowledgements).
+  void join(const chronos_api& srv, const std::string& name, const caf::actor& who,
+            std::int64_t ack_ms = 0) {
+    auto ok = call<caf::ok_atom>(srv, join_atom::value, name, who, ack_ms);
+    INFO((ok ? "" : describe(ok.error())));
+    REQUIRE(ok);
+  }
+
   void advance(std::chrono::milliseconds d) {
     sched.advance_time(d);
     sched.run();
