@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include <algorithm>
+#include <atomic>
 #include <string>
 
 #include <caf/actor_system_config.hpp>
@@ -66,8 +67,16 @@ public:
     scribe_impl::configure_read(cfg);
   }
 
+  // After a refusal nothing more reaches the broker: the connection ends as
+  // if it had failed. The shutdown alone does not end it: a peer that goes on
+  // sending would be read on, a few bytes at a time, for as long as it likes.
   bool consume(caf::execution_unit* ctx, const void* buf, std::size_t size) override {
     received_ = true;
+    if (closed_.load(std::memory_order_relaxed)) {
+      if (!detached())
+        io_failure(ctx, caf::io::network::operation::read);
+      return false;
+    }
     return scribe_impl::consume(ctx, buf, size);
   }
 
@@ -88,6 +97,7 @@ public:
     refused_log.log(log_level::warning, [&] {
       return "closed the connection of " + addr() + ":" + std::to_string(port()) + ": " + why;
     });
+    closed_.store(true, std::memory_order_relaxed);
     ::shutdown(stream_.fd(), SHUT_RDWR);
   }
 
@@ -103,6 +113,8 @@ private:
   std::size_t payloads_ = 0;
   bool received_ = false;
   bool handshaken_ = false;
+  // Set by `close`, which the handshake sweep calls from another thread.
+  std::atomic<bool> closed_{false};
   // Of the budget for large messages: what this connection's buffer holds
   // beyond small_message_bytes.
   std::size_t reserved_ = 0;
