@@ -47,6 +47,12 @@ set(CHRONOS_PURE_SOURCES
   ${CHRONOS_SERVER_PURE_SOURCES}
   src/net/peer_timeout.cpp
 )
+# The PostgreSQL store: pure too, but it needs libpq, which the fuzz
+# build leaves out.
+set(CHRONOS_POSTGRES_SOURCES
+  src/store/postgres/pg_connection.cpp
+  src/store/postgres_store.cpp
+)
 set(CHRONOS_ACTOR_SOURCES
   src/server/messages.cpp
   src/server/name_directory.cpp
@@ -63,6 +69,7 @@ set(CHRONOS_ACTOR_SOURCES
   src/client/local_timers.cpp
 )
 list(TRANSFORM CHRONOS_PURE_SOURCES PREPEND ${CMAKE_CURRENT_LIST_DIR}/)
+list(TRANSFORM CHRONOS_POSTGRES_SOURCES PREPEND ${CMAKE_CURRENT_LIST_DIR}/)
 list(TRANSFORM CHRONOS_ACTOR_SOURCES PREPEND ${CMAKE_CURRENT_LIST_DIR}/)
 set(CHRONOS_INCLUDE_DIR ${CMAKE_CURRENT_LIST_DIR}/include)
 set(CHRONOS_SOURCE_DIR ${CMAKE_CURRENT_LIST_DIR}/src)

@@ -5,6 +5,7 @@
 
 #include "../support/temp_dir.hpp"
 #include "../support/tiny_disk.hpp"
+#include "chronos/store/journal.hpp"
 #include "server/group_commit.hpp"
 
 using namespace chronos;
@@ -68,7 +69,7 @@ TEST_CASE("a batch that cannot be written is undone, and the journal recovers") 
     kept = st.schedule(in("a", 5), t0)->str();
   gc.stage(st, if_unwritten::undo);
   REQUIRE(gc.drain(st, flush::sync));
-  const auto durable_size = gc.journal_size();
+  const auto durable_size = gc.log_size();
 
   disk.fill();
   // Server changes (kept for retry) and client changes (undone); each needs
@@ -86,7 +87,7 @@ TEST_CASE("a batch that cannot be written is undone, and the journal recovers") 
   CHECK(gc.broken());
   CHECK(st.stats().pending == 0);   // the 50 schedules are undone
   CHECK(st.stats().parked == 30);   // the cancel of a parked one is undone
-  CHECK(gc.journal_size() == durable_size);
+  CHECK(gc.log_size() == durable_size);
   CHECK(test::slurp(disk.file("j")).size() == durable_size); // no partial record left
 
   CHECK_FALSE(gc.retry(st));
@@ -169,7 +170,7 @@ TEST_CASE("a failed write undoes every batch queued behind it, and nothing of th
   REQUIRE(st.schedule(in("first", 1000), t0));
   gc.stage(st, if_unwritten::undo);
   gc.submit(flush::sync, hear("first"));
-  const auto durable_size = gc.journal_size();
+  const auto durable_size = gc.log_size();
   REQUIRE(heard.size() == 1);
   CHECK(heard[0].first == "first");
 
@@ -200,7 +201,7 @@ TEST_CASE("a failed write undoes every batch queued behind it, and nothing of th
     CHECK_THAT(heard[i].first, Catch::StartsWith(i == 1 ? "second: " : "third: "));
     CHECK(heard[i].second == 1); // undone before they heard
   }
-  CHECK(gc.journal_size() == durable_size);
+  CHECK(gc.log_size() == durable_size);
   CHECK(test::slurp(disk.file("j")).size() == durable_size);
 
   REQUIRE(gc.retry(st));

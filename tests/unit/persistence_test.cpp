@@ -130,8 +130,8 @@ TEST_CASE("recovery replays the journals that follow the snapshot, then checkpoi
   CHECK(r->replayed == 2);
   CHECK(r_state.list() == live.list());
   // The checkpoint holds everything and the next journal is open.
-  REQUIRE(r->journal);
-  CHECK(r->journal->generation() == 2);
+  REQUIRE(r->log);
+  CHECK(r->generation == 2);
   auto snap = load_state(state);
   REQUIRE(snap);
   CHECK(snap->generation == 2);
@@ -149,8 +149,8 @@ TEST_CASE("recovery can leave the snapshot for later: the files stay a complete 
   CHECK(r->replayed == 2);
   CHECK(r->snapshot_stale);
   CHECK(r_state.list() == live.list());
-  REQUIRE(r->journal);
-  CHECK(r->journal->generation() == 2);
+  REQUIRE(r->log);
+  CHECK(r->generation == 2);
   CHECK_FALSE(std::ifstream{state}.good()); // no snapshot written
   CHECK(*list_journals(state) == std::vector<std::uint64_t>{0, 1, 2});
   server_state again = fresh();
@@ -186,16 +186,16 @@ TEST_CASE("a state file that holds everything is not rewritten at recovery") {
   CHECK(r->replayed == 0);
   CHECK(r_state.list() == live.list());
   CHECK(test::inode_of(state) == inode); // a rewrite renames a new file into place
-  REQUIRE(r->journal);
-  CHECK(r->journal->generation() == 3);
+  REQUIRE(r->log);
+  CHECK(r->generation == 3);
   // What the new journal records then follows the untouched snapshot.
   r_state.record_changes();
   REQUIRE(r_state.schedule(in("b", 10), t0));
   std::string records;
   for (const auto& c : r_state.take_changes())
     append_record(records, c);
-  REQUIRE(r->journal->append(records));
-  r->journal.reset();
+  REQUIRE(r->log->append(records));
+  r->log.reset();
   server_state again_state = fresh();
   auto again = recover(state, again_state, durability::always);
   REQUIRE(again);
@@ -239,7 +239,7 @@ TEST_CASE("journals older than the snapshot are ignored (a crash mid-compaction)
   REQUIRE(r);
   CHECK(r->replayed == 1);
   CHECK(r_state.stats().pending == 2);
-  CHECK_FALSE(r->journal);
+  CHECK_FALSE(r->log);
   CHECK(list_journals(state)->empty());
 }
 
@@ -347,8 +347,8 @@ TEST_CASE("a newest journal that was never written holds nothing, and the start 
     auto r = recover(state, r_state, durability::always);
     REQUIRE(r);
     CHECK(r_state.list() == live.list());
-    REQUIRE(r->journal);
-    CHECK(r->journal->generation() == 1);
+    REQUIRE(r->log);
+    CHECK(r->generation == 1);
     CHECK(test::slurp(journal_path(state, 1)).find("chronos-journal") != std::string::npos);
   }
 }

@@ -2,10 +2,10 @@
 
 namespace chronos {
 
-group_commit::group_commit(std::shared_ptr<journal_writer> journal, std::function<void()> notify,
+group_commit::group_commit(std::shared_ptr<change_log> log, std::function<void()> notify,
                            batch_writer writer)
-  : notify_(std::move(notify)), journal_(std::move(journal)) {
-  journal_size_ = journal_->size();
+  : notify_(std::move(notify)), log_(std::move(log)) {
+  log_size_ = log_->size();
   if (writer == batch_writer::disk_thread)
     disk_ = std::thread{[this] { run(); }};
 }
@@ -31,18 +31,18 @@ void group_commit::write_queued(std::unique_lock<std::mutex>& lock) {
     bytes += j.bytes;
     sync = sync || j.how == flush::sync;
   }
-  auto journal = journal_;
+  auto log = log_;
   lock.unlock();
-  status result = bytes.empty() ? status{done{}} : journal->append(bytes);
+  status result = bytes.empty() ? status{done{}} : log->append(bytes);
   if (result && sync)
-    result = journal->sync();
+    result = log->sync();
   if (result)
     for (auto& j : taken)
       if (j.then)
         j.then(done{});
-  const auto size = journal->size();
+  const auto size = log->size();
   lock.lock();
-  journal_size_ = size;
+  log_size_ = size;
   if (result) {
     written_ += taken.size();
   } else {
@@ -82,7 +82,7 @@ void group_commit::enqueue(job j) {
 void group_commit::stage(server_state& core, if_unwritten then) {
   for (auto& c : core.take_changes()) {
     const bool undoable = then == if_unwritten::undo;
-    append_record(undoable ? client_ : system_, c);
+    log_->encode(undoable ? client_ : system_, c);
     if (undoable)
       undo_.push_back(std::move(c));
   }
@@ -167,20 +167,15 @@ status group_commit::retry(server_state& core) {
   return done{};
 }
 
-std::uint64_t group_commit::journal_size() const {
+std::uint64_t group_commit::log_size() const {
   std::lock_guard<std::mutex> guard{mtx_};
-  return journal_size_;
+  return log_size_;
 }
 
-std::uint64_t group_commit::generation() const {
+void group_commit::switch_to(std::shared_ptr<change_log> next) {
   std::lock_guard<std::mutex> guard{mtx_};
-  return journal_->generation();
-}
-
-void group_commit::switch_to(std::shared_ptr<journal_writer> next) {
-  std::lock_guard<std::mutex> guard{mtx_};
-  journal_size_ = next->size();
-  journal_ = std::move(next);
+  log_size_ = next->size();
+  log_ = std::move(next);
 }
 
 } // namespace chronos

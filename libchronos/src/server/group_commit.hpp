@@ -1,9 +1,10 @@
 #pragma once
 
-// Between the server state and the journal: collects the records of changes
-// as they happen and writes them in batches on a disk thread of its own, so
-// that many concurrent requests share one fsync and the actor never waits for
-// the disk. Batches queue up behind the one being written: when a write ends,
+// Between the server state and the store's change log (store/change_log.hpp):
+// collects the changes as they happen, encoded as the log says, and writes
+// them in batches on a thread of its own, so that many concurrent requests
+// share one fsync (or one database commit) and the actor never waits for the
+// disk. Batches queue up behind the one being written: when a write ends,
 // the disk thread takes every batch queued meanwhile into its next write, so
 // the disk never waits for the actor either.
 //
@@ -36,7 +37,7 @@
 
 #include "chronos/base/outcome.hpp"
 #include "chronos/detail/server_state.hpp"
-#include "chronos/store/journal.hpp"
+#include "chronos/store/change_log.hpp"
 #include "chronos/table/change.hpp"
 
 namespace chronos {
@@ -76,7 +77,7 @@ enum class settle_wait {
 class group_commit {
 public:
   /// `notify` runs on the disk thread after each write.
-  group_commit(std::shared_ptr<journal_writer> journal, std::function<void()> notify,
+  group_commit(std::shared_ptr<change_log> log, std::function<void()> notify,
                batch_writer writer = batch_writer::disk_thread);
   ~group_commit();
   group_commit(const group_commit&) = delete;
@@ -125,13 +126,12 @@ public:
   status retry(server_state& core);
 
   bool broken() const { return broken_; }
-  /// Bytes in the journal file, as of the last write.
-  std::uint64_t journal_size() const;
-  std::uint64_t generation() const;
+  /// The log's size (change_log::size), as of the last write.
+  std::uint64_t log_size() const;
 
-  /// Continues in another journal file (compaction); only when idle and
-  /// nothing is staged.
-  void switch_to(std::shared_ptr<journal_writer> next);
+  /// Continues in another log (a journal file's compaction); only when idle
+  /// and nothing is staged.
+  void switch_to(std::shared_ptr<change_log> next);
 
 private:
   struct job {
@@ -163,12 +163,12 @@ private:
   mutable std::mutex mtx_;
   std::condition_variable cv_;
   // Guarded by mtx_:
-  std::shared_ptr<journal_writer> journal_;
+  std::shared_ptr<change_log> log_; // changed on the actor's thread only
   std::deque<job> queue_;         // submitted, not yet taken by the disk thread
   std::deque<job> unwritten_;     // taken by a write that failed
   std::size_t written_ = 0;       // batches durable since the last settle
   std::optional<failure> failed_; // a write failed: nothing more is taken
-  std::uint64_t journal_size_ = 0;
+  std::uint64_t log_size_ = 0;
   bool stopping_ = false;
   std::thread disk_;
 };

@@ -298,7 +298,7 @@ server_impl_api::behavior_type server_behavior(server_actor self, server_state c
       s.names = st.delivery.directory.size();
       s.unacked = st.delivery.awaiting_ack.size();
       s.redelivered = st.delivery.redelivered;
-      s.journal_bytes = st.journal.commits ? st.journal.commits->journal_size() : 0;
+      s.journal_bytes = st.journal.commits ? st.journal.commits->log_size() : 0;
       s.compactions = st.journal.compactions;
       s.last_compaction_ms = st.journal.last_compaction.count();
       s.snapshot_bytes = st.journal.snapshot_bytes;

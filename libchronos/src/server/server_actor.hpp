@@ -82,6 +82,8 @@ struct wakeup_state {
 struct journal_state {
   /// The journal's batches (none without a state file or in `shutdown` mode).
   std::unique_ptr<group_commit> commits;
+  /// The journal file `commits` writes (a file store's).
+  std::uint64_t generation = 0;
   /// Replies of client changes in the batch filling up, held until it is
   /// durable (then they go with the batch to the disk thread).
   using replies = std::vector<std::pair<caf::response_promise, caf::message>>;

@@ -52,7 +52,7 @@ void schedule_retry(server_actor self) {
 // stale, and no compaction runs.
 bool compaction_wanted(const server_actor_state& st) {
   return !st.journal.compacting
-         && (st.journal.snapshot_stale || st.journal.commits->journal_size() >= st.cfg.compact_bytes);
+         && (st.journal.snapshot_stale || st.journal.commits->log_size() >= st.cfg.compact_bytes);
 }
 
 // Settles the batches the disk thread wrote (with `wait`: all submitted
@@ -133,10 +133,11 @@ void measure_snapshot(server_actor self) {
 void open_journal(server_actor self, recovery restored) {
   auto& st = self->state;
   measure_snapshot(self);
-  if (!restored.journal)
+  if (!restored.log)
     return;
+  st.journal.generation = restored.generation;
   st.journal.commits = std::make_unique<group_commit>(
-    std::move(restored.journal), [addr = self->address()] {
+    std::move(restored.log), [addr = self->address()] {
       if (auto hdl = caf::actor_cast<server_impl_api>(addr))
         caf::anon_send(hdl, written_msg{});
     },
@@ -169,13 +170,14 @@ void compact(server_actor self) {
   auto& st = self->state;
   if (st.journal.commits->busy() || !compaction_wanted(st))
     return;
-  const std::uint64_t closed = st.journal.commits->generation();
+  const std::uint64_t closed = st.journal.generation;
   auto journal = journal_writer::create(journal_path(st.cfg.state_path, closed + 1), closed + 1);
   if (!journal) {
     log_error("cannot compact: " + journal.error().detail);
     return;
   }
   st.journal.commits->switch_to(std::make_shared<journal_writer>(std::move(*journal)));
+  st.journal.generation = closed + 1;
   st.journal.compacting = closed + 1;
   st.journal.snapshot_stale = false;
   st.journal.compaction_started = std::chrono::steady_clock::now();
@@ -289,7 +291,7 @@ status save_final_snapshot(server_actor self) {
   const auto saved_at = floor_ms(now(self));
   if (!st.journal.commits)
     return save_state(st.cfg.state_path, st.core, saved_at, 0);
-  return checkpoint(st.cfg.state_path, st.core, saved_at, st.journal.commits->generation() + 1);
+  return checkpoint(st.cfg.state_path, st.core, saved_at, st.journal.generation + 1);
 }
 
 } // namespace chronos::detail

@@ -28,7 +28,8 @@ outcome<expiring_store> expiring_store::open(const std::string& path, timestamp 
   if (!recovered)
     return recovered.error();
   store.path_ = path;
-  store.journal_ = std::move(recovered->journal);
+  store.journal_ = std::move(recovered->log);
+  store.generation_ = recovered->generation;
   // What expired while the store was closed goes now, journaled like any expiry.
   if (auto gone = store.expire(now); !gone)
     return gone.error();
@@ -115,13 +116,14 @@ outcome<std::vector<store_entry>> expiring_store::expire(timestamp now) {
 status expiring_store::compact(timestamp now) {
   if (!journal_)
     return fail(errc::invalid_argument, "the store has no file");
-  const auto next = journal_->generation() + 1;
+  const auto next = generation_ + 1;
   auto fresh = journal_writer::create(journal_path(path_, next), next);
   if (!fresh)
     return fresh.error();
   // From here on both journals are replayed until the snapshot lands, so a
   // failure below loses nothing.
   journal_ = std::make_shared<journal_writer>(std::move(*fresh));
+  generation_ = next;
   journaled_ = 0;
   return checkpoint(path_, *this, now, next);
 }
@@ -212,7 +214,7 @@ status expiring_store::write(const std::vector<change>& changes) {
     return done{};
   std::string records;
   for (const auto& c : changes)
-    append_record(records, c);
+    journal_->encode(records, c);
   if (auto ok = journal_->append(records); !ok)
     return ok;
   // A failed fsync leaves the records' fate unknown, as for any program; the

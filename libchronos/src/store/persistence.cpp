@@ -72,7 +72,7 @@ outcome<recovery> recover(const std::string& state_path, replayable& into, durab
   const std::uint64_t next = read->next_generation;
   for (const auto& line : read->warnings)
     log_warning(line);
-  recovery out{nullptr, read->replayed, read->torn_bytes};
+  recovery out{nullptr, next, read->replayed, read->torn_bytes};
   // Everything is read: now it is safe to write. A state file that already
   // holds everything (nothing replayed, nothing torn) is not written again:
   // at a million timeouts that saves half a second of start-up.
@@ -91,7 +91,7 @@ outcome<recovery> recover(const std::string& state_path, replayable& into, durab
     auto journal = journal_writer::create(journal_path(state_path, next), next);
     if (!journal)
       return journal.error();
-    out.journal = std::make_shared<journal_writer>(std::move(*journal));
+    out.log = std::make_shared<journal_writer>(std::move(*journal));
   }
   return out;
 }

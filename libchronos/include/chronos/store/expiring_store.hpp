@@ -30,7 +30,7 @@
 
 namespace chronos {
 
-class journal_writer;
+class change_log;
 class timer_table;
 
 struct store_entry {
@@ -113,7 +113,8 @@ private:
   token_generator tokens_;
   store_limits limits_;
   std::string path_;
-  std::shared_ptr<journal_writer> journal_;
+  std::shared_ptr<change_log> journal_;
+  std::uint64_t generation_ = 0; // of the journal file
   std::size_t journaled_ = 0; // records in the current journal
   timestamp last_now_{};      // the latest time a caller gave: a compaction's stamp
 };

@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "chronos/base/outcome.hpp"
+#include "chronos/store/change_log.hpp"
 #include "chronos/table/change.hpp"
 
 namespace chronos {
@@ -92,8 +93,9 @@ outcome<journal_contents> decode_journal(std::string_view text, const std::strin
 
 outcome<journal_contents> read_journal(const std::string& path);
 
-/// Appends to one journal file. Not thread-safe; one owner.
-class journal_writer {
+/// Appends to one journal file: the file store's change log. Not
+/// thread-safe; one owner.
+class journal_writer final : public change_log {
 public:
   /// Bytes of newlines added to the file at a time (see "Reserved space").
   static constexpr std::uint64_t reserve_step = 1u << 20;
@@ -107,20 +109,23 @@ public:
   journal_writer& operator=(journal_writer&& other) noexcept;
   journal_writer(const journal_writer&) = delete;
   journal_writer& operator=(const journal_writer&) = delete;
-  ~journal_writer();
+  ~journal_writer() override;
+
+  /// Appends the record line of `c` (`append_record`).
+  void encode(std::string& batch, const change& c) const override { append_record(batch, c); }
 
   /// Writes `bytes` (whole record lines) after the last record, and the count
   /// of records so far after them, into reserved space when there is room for
   /// it (a disk too full to reserve more is written to all the same). On
   /// failure the file is cut back to its records, so no partial record stays
   /// behind.
-  status append(std::string_view bytes);
+  status append(std::string_view bytes) override;
 
   /// fdatasync: everything appended so far is on disk when this returns.
-  status sync();
+  status sync() override;
 
   /// Bytes of records (the header included); the file may be longer.
-  std::uint64_t size() const { return size_; }
+  std::uint64_t size() const override { return size_; }
   std::uint64_t generation() const { return generation_; }
   const std::string& path() const { return path_; }
 

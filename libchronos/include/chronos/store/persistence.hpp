@@ -35,8 +35,10 @@ outcome<loaded> load(const std::string& state_path, replayable& into,
                      std::optional<std::uint64_t> last = std::nullopt);
 
 struct recovery {
-  /// The journal new changes go to (none in `shutdown` mode).
-  std::shared_ptr<journal_writer> journal;
+  /// Where new changes go (none in `shutdown` mode, or in memory).
+  std::shared_ptr<change_log> log;
+  /// The journal generation `log` writes (a file store's; 0 otherwise).
+  std::uint64_t generation = 0;
   std::size_t replayed = 0;
   std::uint64_t torn_bytes = 0;
   /// The state file does not hold everything: journals were replayed and the
