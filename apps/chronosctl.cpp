@@ -174,7 +174,11 @@ json to_json(const stats_info& s) {
               {"client_nodes", s.client_nodes},
               {"writable", s.writable},
               {"manual_clock", s.manual_clock},
-              {"clock_ms", s.clock_ms}};
+              {"clock_ms", s.clock_ms},
+              {"role", s.role},
+              {"epoch", s.epoch},
+              {"lease_expires_ms", s.lease_expires_ms},
+              {"leader", s.leader}};
 }
 
 // -- commands -----------------------------------------------------------------------------
@@ -309,8 +313,17 @@ int run_health(session& s, const command_line&) {
                 << " cannot write its journal (changes are refused)" << std::endl;
       return 1;
     }
+    if (st.role == "standby") {
+      std::cout << "healthy: chronosd at " << where << " stands by (epoch " << st.epoch
+                << (st.leader.empty() ? ", no leader known" : ", leader at " + st.leader) << ")"
+                << std::endl;
+      return 0;
+    }
     std::cout << "healthy: chronosd at " << where << ", " << st.pending << " pending, "
               << st.parked << " parked";
+    if (st.role == "leader")
+      std::cout << ", leader (epoch " << st.epoch << ", lease until "
+                << format_time(from_epoch_ms(st.lease_expires_ms)) << ")";
     if (st.manual_clock)
       std::cout << ", manual clock at " << format_time(from_epoch_ms(st.clock_ms));
     std::cout << std::endl;

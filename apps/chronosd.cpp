@@ -9,6 +9,7 @@
 #include <iostream>
 #include <pthread.h>
 #include <set>
+#include <unistd.h>
 #ifdef CHRONOS_WITH_JEMALLOC
 #include <jemalloc/jemalloc.h>
 #else
@@ -59,6 +60,12 @@ struct options {
   server_limits limits;
   /// --clock manual: a test server on a clock that only requests move.
   bool manual_clock = false;
+  /// --store: a shared PostgreSQL store instead of the state file.
+  std::string store;
+  millis lease = postgres_options{}.lease;
+  /// Where clients reach this chronosd (what standbys tell them); empty:
+  /// the bound address and port.
+  std::string advertise;
   /// The options given (file or command line), for those that exclude others.
   std::set<std::string> given;
 };
@@ -120,6 +127,16 @@ std::string usage_text() {
   out += option_line("--port N", "TCP port, 0 for any free one (default "
                                    + std::to_string(defaults.port) + ")");
   out += option_line("--state PATH", "state file (default " + defaults.state + ")");
+  out += option_line("--store URL", "keep the timeouts in PostgreSQL instead "
+                                   "(postgresql://USER@HOST:PORT/DB,\nany libpq URI; password "
+                                   "by the URI, PGPASSWORD or\nPGPASSFILE): chronosd leads while "
+                                   "it holds the store's\nlease and stands by otherwise");
+  out += option_line("--lease DURATION", "with --store: how long a lease lasts unless renewed\n"
+                                         "(default " + format_duration(defaults.lease)
+                                           + "; renewed every third of it)");
+  out += option_line("--advertise HOST:PORT", "with --store: where clients reach this chronosd,"
+                                              "\nnamed to them by standbys (default: the bound"
+                                              "\naddress and port)");
   out += option_line("--durability MODE",
                      std::string{"when an acknowledged change is on disk (default "}
                        + to_string(defaults.mode) + "):\n"
@@ -163,7 +180,7 @@ bool known_option(const std::string& name) {
   for (const char* known : {"--bind", "--port", "--state", "--durability", "--sync-interval",
                             "--compact-bytes", "--metrics", "--log-level", "--config",
                             "--tls-cert", "--tls-key", "--tls-ca", "--plain-tcp",
-                            "--peer-timeout", "--clock"})
+                            "--peer-timeout", "--clock", "--store", "--lease", "--advertise"})
     if (name == known)
       return true;
   for (const auto& limit : limit_options)
@@ -234,6 +251,18 @@ void apply(options& opts, const std::string& name, const std::string& value) {
     if (value != "system" && value != "manual")
       throw cli::usage_error{"--clock needs system or manual, not '" + value + "'"};
     opts.manual_clock = value == "manual";
+  } else if (name == "--store") {
+    if (value.empty())
+      throw cli::usage_error{"--store needs a PostgreSQL URL"};
+    opts.store = value;
+  } else if (name == "--lease") {
+    opts.lease = cli::parse_duration_option(name, value, cli::zero_duration::refused);
+    if (opts.lease < millis{300} || opts.lease > millis{600'000})
+      throw cli::usage_error{"--lease must be from 300ms to 10m, not '" + value + "'"};
+  } else if (name == "--advertise") {
+    if (value.rfind(':') == std::string::npos || value.rfind(':') == 0)
+      throw cli::usage_error{"--advertise needs HOST:PORT, not '" + value + "'"};
+    opts.advertise = value;
   } else if (name == "--log-level") {
     log_level level;
     if (!parse_log_level(value, level))
@@ -310,6 +339,17 @@ options parse(int argc, char** argv) {
       throw cli::usage_error{"--clock manual is a test server: it listens on loopback "
                              "addresses only, not '" + opts.bind + "'"};
   }
+  if (!opts.store.empty()) {
+    for (const char* file : {"--state", "--compact-bytes", "--clock"})
+      if (opts.given.count(file))
+        throw cli::usage_error{std::string{"--store keeps everything in PostgreSQL: drop "} + file};
+    if (opts.mode == durability::shutdown)
+      throw cli::usage_error{"--store writes every change: --durability always or interval"};
+  } else {
+    for (const char* shared : {"--lease", "--advertise"})
+      if (opts.given.count(shared))
+        throw cli::usage_error{std::string{shared} + " needs --store"};
+  }
   if (opts.limits.max_message_total < opts.limits.max_message_bytes)
     throw cli::usage_error{"--max-message-total must be at least --max-message-bytes ("
                            + std::to_string(opts.limits.max_message_bytes)
@@ -337,6 +377,35 @@ bool ensure_folder_of(const std::string& path) {
   return !ec;
 }
 
+// Who holds a lease, as others see it: this host and process.
+std::string lease_holder() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return std::string{host} + ":" + std::to_string(::getpid());
+}
+
+// Where clients reach a chronosd bound to `bind`: the host's name when it
+// listens on every address.
+std::string advertised(const std::string& bind, std::uint16_t port) {
+  std::string host = bind;
+  if (bind == "0.0.0.0" || bind == "::" || bind.empty()) {
+    char name[256] = {};
+    ::gethostname(name, sizeof name - 1);
+    host = name;
+  }
+  return host + ":" + std::to_string(port);
+}
+
+// Where the timeouts are kept, for the log.
+std::string storage(const options& opts) {
+  if (opts.manual_clock)
+    return "manual clock, nothing kept on disk";
+  if (!opts.store.empty())
+    return "PostgreSQL store " + redacted_url(opts.store) + " (standing by until it holds the "
+           "lease), durability " + to_string(opts.mode);
+  return "state file " + opts.state + ", durability " + to_string(opts.mode);
+}
+
 // Waits until `srv` is gone; true if it ended cleanly (its state saved).
 bool stop(caf::actor_system& sys, const chronos_api& srv) {
   caf::scoped_actor self{sys};
@@ -361,6 +430,9 @@ int serve(const options& opts, const sigset_t& signals) {
   server_config server_cfg;
   if (opts.manual_clock) {
     server_cfg.manual = std::make_shared<manual_clock>(floor_ms(std::chrono::system_clock::now()));
+  } else if (!opts.store.empty()) {
+    server_cfg.postgres = postgres_options{opts.store, opts.lease, lease_holder(), "",
+                                           opts.mode};
   } else {
     if (!ensure_folder_of(opts.state))
       return 1;
@@ -390,6 +462,8 @@ int serve(const options& opts, const sigset_t& signals) {
       return 1;
     }
   const std::string where = opts.bind + ":" + std::to_string(*port);
+  if (server_cfg.postgres)
+    advertise(*srv, opts.advertise.empty() ? advertised(opts.bind, *port) : opts.advertise);
 #ifdef CHRONOS_WITH_METRICS
   std::unique_ptr<metrics_endpoint> metrics;
   if (!opts.metrics.empty()) {
@@ -406,10 +480,7 @@ int serve(const options& opts, const sigset_t& signals) {
   }
 #endif
   std::cout << "chronosd: listening on " << where << std::endl;
-  log_info("listening on " + where + (opts.tls.requested() ? " (TLS)" : "")
-           + (opts.manual_clock ? ", manual clock, nothing kept on disk"
-                                : ", state file " + opts.state + ", durability "
-                                    + to_string(opts.mode)));
+  log_info("listening on " + where + (opts.tls.requested() ? " (TLS)" : "") + ", " + storage(opts));
   int sig = 0;
   sigwait(&signals, &sig);
   log_info(std::string{"received "} + (sig == SIGINT ? "SIGINT" : "SIGTERM")

@@ -92,6 +92,10 @@ std::vector<MetricFamily> families(const stats_info& s, const std::vector<namesp
     single("chronos_last_compaction_seconds", "How long the last compaction took", gauge,
            d(s.last_compaction_ms) / 1e3),
     single("chronos_writable", "1 while the journal can be written", gauge, s.writable ? 1 : 0),
+    single("chronos_leader", "1 while this chronosd serves (leads a shared store, or stands "
+           "alone), 0 while it stands by", gauge, s.role == "standby" ? 0 : 1),
+    single("chronos_lease_epoch", "The shared store's lease epoch last seen (0 without one)",
+           gauge, d(s.epoch)),
     lateness_histogram(s),
     per_namespace(ns, "chronos_namespace_pending", "Pending timeouts per namespace",
                   &namespace_info::pending),

@@ -52,6 +52,7 @@ set(CHRONOS_PURE_SOURCES
 set(CHRONOS_POSTGRES_SOURCES
   src/store/postgres/pg_connection.cpp
   src/store/postgres_store.cpp
+  src/server/lease_keeper.cpp
 )
 set(CHRONOS_ACTOR_SOURCES
   src/server/messages.cpp
@@ -60,6 +61,7 @@ set(CHRONOS_ACTOR_SOURCES
   src/server/server_delivery.cpp
   src/server/server_gate.cpp
   src/server/server_journal.cpp
+  src/server/server_leadership.cpp
   src/server/server_wakeup.cpp
   src/net/bounded_multiplexer.cpp
   src/net/host.cpp

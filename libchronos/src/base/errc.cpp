@@ -20,6 +20,8 @@ const char* to_string(errc code) noexcept {
       return "unavailable";
     case errc::overloaded:
       return "overloaded";
+    case errc::standby:
+      return "standby";
   }
   return "unknown error";
 }

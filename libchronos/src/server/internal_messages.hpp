@@ -55,6 +55,70 @@ struct compacted_msg {
   std::string failed;
 };
 
+/// From the lease keeper (lease_keeper.hpp): the lease is ours, with a new
+/// epoch, or renewed; valid until the steady clock shows `valid_until_ns`.
+struct lead_msg {
+  std::uint64_t epoch = 0;
+  std::int64_t valid_until_ns = 0;
+  std::int64_t expires_ms = 0;
+};
+struct renewed_msg {
+  std::uint64_t epoch = 0;
+  std::int64_t valid_until_ns = 0;
+  std::int64_t expires_ms = 0;
+};
+/// The lease of `epoch` is lost.
+struct lost_msg {
+  std::uint64_t epoch = 0;
+  std::string why;
+};
+/// Another holds the lease (or none does).
+struct standing_by_msg {
+  std::string leader;
+  std::uint64_t epoch = 0;
+  std::int64_t expires_ms = 0;
+};
+/// Where clients reach this server (chronos::advertise).
+struct advertise_msg {
+  std::string address;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, advertise_msg& x) {
+  return f(caf::meta::type_name("chronos_internal_advertise"), x.address);
+}
+
+/// The leader looks whether its lease is still valid.
+struct lease_check_msg {
+  std::uint64_t epoch = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lead_msg& x) {
+  return f(caf::meta::type_name("chronos_internal_lead"), x.epoch, x.valid_until_ns, x.expires_ms);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, renewed_msg& x) {
+  return f(caf::meta::type_name("chronos_internal_renewed"), x.epoch, x.valid_until_ns,
+           x.expires_ms);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lost_msg& x) {
+  return f(caf::meta::type_name("chronos_internal_lost"), x.epoch, x.why);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, standing_by_msg& x) {
+  return f(caf::meta::type_name("chronos_internal_standing_by"), x.leader, x.epoch, x.expires_ms);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lease_check_msg& x) {
+  return f(caf::meta::type_name("chronos_internal_lease_check"), x.epoch);
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, wakeup_msg& x) {
   return f(caf::meta::type_name("chronos_internal_wakeup"), x.generation);
@@ -106,6 +170,8 @@ using server_impl_api = chronos_api::extend<
   caf::reacts_to<wakeup_msg>, caf::reacts_to<redeliver_msg>, caf::reacts_to<commit_msg>,
   caf::reacts_to<written_msg>, caf::reacts_to<retry_msg>, caf::reacts_to<sync_msg>,
   caf::reacts_to<compacted_msg>, caf::reacts_to<clock_moved_msg>,
-  caf::reacts_to<auto_skip_msg>>;
+  caf::reacts_to<auto_skip_msg>, caf::reacts_to<lead_msg>, caf::reacts_to<renewed_msg>,
+  caf::reacts_to<lost_msg>, caf::reacts_to<standing_by_msg>, caf::reacts_to<lease_check_msg>,
+  caf::reacts_to<advertise_msg>>;
 
 } // namespace chronos::detail

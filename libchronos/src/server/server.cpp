@@ -42,8 +42,21 @@ std::optional<caf::error> refuse_if_overloaded(server_actor self) {
 
 // A client's change: refused while the journal is broken; else made, the
 // wake-up re-armed, and the reply held until durable where that is asked for.
+// A standby holds nothing and changes nothing: what the door let in before
+// it stepped down is refused here.
+std::optional<caf::error> refuse_unless_leading(server_actor self) {
+  if (leading(self))
+    return std::nullopt;
+  const auto& leader = self->state.leadership.leader;
+  return make_error(errc::standby, leader.empty()
+                                     ? std::string{"this chronosd stands by, and no leader is known yet"}
+                                     : "this chronosd stands by; the leader is at " + leader);
+}
+
 template <class Reply, class Change>
 caf::result<Reply> client_change(server_actor self, Change change) {
+  if (auto refused = refuse_unless_leading(self))
+    return *refused;
   if (auto refused = refuse_if_broken(self))
     return *refused;
   outcome<Reply> reply = change(self->state.core);
@@ -84,6 +97,8 @@ auto read_selected(const name_selector& sel, const server_config& cfg, Read read
 // A list of what `selector` covers (everything, if empty), unless it holds
 // more than the limit.
 caf::result<timeout_list> listed(server_actor self, const std::string& selector) {
+  if (auto refused = refuse_unless_leading(self))
+    return *refused;
   if (auto refused = refuse_if_overloaded(self))
     return *refused;
   const auto& core = self->state.core;
@@ -143,6 +158,7 @@ caf::result<clock_info> move_clock(server_actor self, Move move) {
 // The restored state may hold a backlog: no name is registered yet, so every
 // overdue timeout is parked now and delivered, oldest first, on register.
 void start(server_actor self, recovery restored) {
+  start_leadership(self);
   start_clock(self);
   open_journal(self, std::move(restored));
   fire_due(self);
@@ -154,13 +170,17 @@ void start(server_actor self, recovery restored) {
 // whoever waits for it (chronosd) can exit non-zero.
 void shutdown(server_actor self, const caf::error& reason) {
   auto& st = self->state;
-  if (st.cfg.state_path.empty()) {
+  if (st.cfg.state_path.empty() && !st.journal.commits) {
     self->quit(reason);
     return;
   }
   if (auto saved = save_final_snapshot(self); !saved) {
     log_error("cannot save state: " + saved.error().detail);
     self->quit(make_error(saved.error()));
+    return;
+  }
+  if (st.cfg.state_path.empty()) { // a shared store's leader: all of it committed
+    self->quit(reason);
     return;
   }
   const auto saved_count = st.core.count({});
@@ -199,9 +219,11 @@ void ignore_error(caf::scheduled_actor*, caf::error& err) {
 std::mutex restore_handoff;
 
 server_impl_api::behavior_type server_behavior(server_actor self, server_state core,
-                                               recovery restored, server_config cfg) {
+                                               recovery restored, server_config cfg,
+                                               std::unique_ptr<postgres_store> store) {
   self->state.core = std::move(core);
   self->state.cfg = std::move(cfg);
+  self->state.leadership.store = std::move(store);
   {
     std::lock_guard<std::mutex> received{restore_handoff};
     start(self, std::move(restored));
@@ -212,19 +234,32 @@ server_impl_api::behavior_type server_behavior(server_actor self, server_state c
   self->set_down_handler([=](caf::down_msg& msg) { forget_actor(self, msg.source); });
   return {
     // Binds a name, then hands over what waited for it, oldest first.
-    [=](register_atom, const std::string& name, const caf::actor& who) {
+    [=](register_atom, const std::string& name,
+        const caf::actor& who) -> caf::result<caf::ok_atom> {
+      if (auto refused = refuse_unless_leading(self))
+        return *refused;
       return bind_name(self, name, who);
     },
     // Adds a member to a group, then hands over what waited for the name.
-    [=](join_atom, const std::string& name, const caf::actor& member, std::int64_t ack_ms) {
+    [=](join_atom, const std::string& name, const caf::actor& member,
+        std::int64_t ack_ms) -> caf::result<caf::ok_atom> {
+      if (auto refused = refuse_unless_leading(self))
+        return *refused;
       return join_group(self, name, member, ack_ms);
     },
     // Takes a member out of a group; the group's timeouts stay.
-    [=](leave_atom, const std::string& name, const caf::actor& member) {
+    [=](leave_atom, const std::string& name,
+        const caf::actor& member) -> caf::result<caf::ok_atom> {
+      if (auto refused = refuse_unless_leading(self))
+        return *refused;
       return leave_group(self, name, member);
     },
     // Unbinds a name (a group with all its members); its timeouts stay and park when due.
-    [=](unregister_atom, const std::string& name) { return unbind_name(self, name); },
+    [=](unregister_atom, const std::string& name) -> caf::result<caf::ok_atom> {
+      if (auto refused = refuse_unless_leading(self))
+        return *refused;
+      return unbind_name(self, name);
+    },
     // A group member took a delivery: it is done.
     [=](ack_atom, const std::string& tok, std::int64_t deadline_ms) {
       return client_change<caf::ok_atom>(self, [&](server_state&) {
@@ -287,7 +322,9 @@ server_impl_api::behavior_type server_behavior(server_actor self, server_state c
     // One name's or one namespace's timeouts in deadline order.
     [=](list_atom, const std::string& selector) { return listed(self, selector); },
     // How many timeouts a name or a namespace holds.
-    [=](count_atom, const name_selector& sel) {
+    [=](count_atom, const name_selector& sel) -> caf::result<timeout_count> {
+      if (auto refused = refuse_unless_leading(self))
+        return *refused;
       return read_selected(sel, self->state.cfg,
                            [&](const std::string& text) { return self->state.core.count(text); });
     },
@@ -307,10 +344,13 @@ server_impl_api::behavior_type server_behavior(server_actor self, server_state c
       const auto clock = clock_shown(self);
       s.manual_clock = clock.manual;
       s.clock_ms = clock.now_ms;
+      show_leadership(self, s);
       return s;
     },
     // Gauges per namespace.
-    [=](stats_atom, const name_selector& sel) {
+    [=](stats_atom, const name_selector& sel) -> caf::result<std::vector<namespace_info>> {
+      if (auto refused = refuse_unless_leading(self))
+        return *refused;
       return read_selected(sel, self->state.cfg, [&](const std::string& text) {
         return with_registered(self->state.core.namespaces(text), self->state, text);
       });
@@ -344,29 +384,36 @@ server_impl_api::behavior_type server_behavior(server_actor self, server_state c
     // A broken journal tries again.
     [=](retry_msg) { retry_journal(self); },
     // `interval` mode: what was written since the last tick is fsynced.
-    [=](sync_msg) {
-      sync_journal(self);
-      self->delayed_send(self, self->state.cfg.sync_interval, sync_msg{});
-    },
+    [=](sync_msg) { on_sync_tick(self); },
     // A manual clock moved.
     [=](clock_moved_msg) { catch_up(self); },
     // Auto-skip looks whether the server is idle.
     [=](auto_skip_msg) { look_for_idle(self); },
     // A compaction's snapshot is written (or failed: the journals stay valid).
     [=](const compacted_msg& msg) { on_compacted(self, msg.generation, msg.failed); },
+    // The lease keeper: the lease is taken, renewed, lost, or held by another.
+    [=](const lead_msg& msg) { on_lead(self, msg); },
+    [=](const renewed_msg& msg) { on_renewed(self, msg); },
+    [=](const lost_msg& msg) { on_lost(self, msg); },
+    [=](const standing_by_msg& msg) { on_standing_by(self, msg); },
+    // A leader's lease should end now, unless it was renewed.
+    [=](const lease_check_msg& msg) { on_lease_check(self, msg.epoch); },
+    // Where clients reach this server: it takes part in the lease from now.
+    [=](advertise_msg& msg) { on_advertise(self, std::move(msg.address)); },
   };
 }
 
 } // namespace
 
 server_actor_impl::server_actor_impl(caf::actor_config& cfg, server_state core, recovery restored,
-                                     server_config config)
+                                     server_config config, std::unique_ptr<postgres_store> store)
   : super(cfg), core_(std::move(core)), restored_(std::move(restored)),
-    config_(std::move(config)) {}
+    config_(std::move(config)), store_(std::move(store)) {}
 
 server_actor_impl::behavior_type server_actor_impl::make_behavior() {
   state.wakeup.last_request_ns = &last_request_ns_;
-  return server_behavior(this, std::move(core_), std::move(restored_), std::move(config_));
+  return server_behavior(this, std::move(core_), std::move(restored_), std::move(config_),
+                         std::move(store_));
 }
 
 } // namespace chronos::detail
@@ -379,7 +426,20 @@ outcome<chronos_api> spawn_server(caf::actor_system& sys, server_config cfg) {
     return fail(errc::invalid_argument, "a server on a manual clock keeps nothing on disk: "
                                         "give it no state file");
   recovery restored;
-  if (!cfg.state_path.empty()) {
+  std::unique_ptr<postgres_store> store;
+  if (cfg.postgres) {
+    if (!cfg.state_path.empty() || cfg.manual)
+      return fail(errc::invalid_argument, "a server on a PostgreSQL store keeps no state file "
+                                          "and runs on the system clock");
+    if (cfg.mode == durability::shutdown)
+      return fail(errc::invalid_argument, "the PostgreSQL store writes every change: give it "
+                                          "durability always or interval");
+    cfg.postgres->mode = cfg.mode;
+    auto opened = postgres_store::open(*cfg.postgres);
+    if (!opened)
+      return opened.error();
+    store = std::make_unique<postgres_store>(std::move(*opened));
+  } else if (!cfg.state_path.empty()) {
     auto resolved = resolve_state_path(cfg.state_path);
     if (!resolved)
       return resolved.error();
@@ -396,8 +456,13 @@ outcome<chronos_api> spawn_server(caf::actor_system& sys, server_config cfg) {
   }
   { std::lock_guard<std::mutex> published{detail::restore_handoff}; }
   auto srv = sys.spawn<detail::server_actor_impl>(std::move(core), std::move(restored),
-                                                  std::move(cfg));
+                                                  std::move(cfg), std::move(store));
   return caf::actor_cast<chronos_api>(srv);
+}
+
+void advertise(const chronos_api& server, std::string address) {
+  caf::anon_send(caf::actor_cast<detail::server_impl_api>(server),
+                 detail::advertise_msg{std::move(address)});
 }
 
 } // namespace chronos

@@ -20,6 +20,7 @@
 #include "chronos/store/persistence.hpp"
 #include "server/group_commit.hpp"
 #include "server/internal_messages.hpp"
+#include "server/lease_keeper.hpp"
 #include "server/name_directory.hpp"
 
 namespace chronos::detail {
@@ -90,6 +91,8 @@ struct journal_state {
   replies staged_replies;
   bool commit_requested = false;
   bool retry_scheduled = false;
+  /// `interval` mode's sync ticks are running.
+  bool sync_ticking = false;
   /// Writes the snapshot of a compaction off the actor's thread.
   std::thread compactor;
   std::optional<std::uint64_t> compacting;
@@ -111,12 +114,43 @@ struct journal_state {
   }
 };
 
+/// What a server with a shared store is (server_leadership.cpp).
+enum class server_role {
+  /// Its own state file, or memory: it always serves.
+  single,
+  /// Holds the store's lease: serves, until the lease's validity ends.
+  leader,
+  /// Another leads (or none yet): refuses everything but stats.
+  standby,
+};
+
+const char* to_string(server_role r);
+
+/// Leadership of a shared store (server_leadership.cpp).
+struct leadership_state {
+  server_role role = server_role::single;
+  /// Loads and writes the store on the actor's thread (connections of its own).
+  std::unique_ptr<postgres_store> store;
+  /// Takes and renews the lease on its thread, with its own store.
+  std::unique_ptr<lease_keeper> keeper;
+  std::uint64_t epoch = 0;
+  /// Leading stops here, by the steady clock, unless a renewal moves it.
+  std::chrono::steady_clock::time_point valid_until;
+  bool check_pending = false;
+  /// The lease as last seen: for stats and for the standby's refusals.
+  std::int64_t expires_ms = 0;
+  std::string leader;
+};
+
 struct server_actor_state {
   server_state core;
   server_config cfg;
   delivery_state delivery;
   wakeup_state wakeup;
   journal_state journal;
+  // Declared last: destroyed first, so the keeper gives the lease up before
+  // anything else of the state goes.
+  leadership_state leadership;
   /// Refusing schedules and lists while too many requests wait (server.cpp;
   /// logged once an episode).
   bool overloaded = false;
@@ -136,14 +170,24 @@ public:
   using super = caf::stateful_actor<server_actor_state, server_impl_api::base>;
 
   server_actor_impl(caf::actor_config& cfg, server_state core, recovery restored,
-                    server_config config);
+                    server_config config, std::unique_ptr<postgres_store> store);
 
   using super::enqueue;
   void enqueue(caf::mailbox_element_ptr x, caf::execution_unit* eu) override;
 
   behavior_type make_behavior() override;
 
+  /// What the mailbox door refuses: everything but stats while standing by,
+  /// answered at once with the leader's address (`leader`, if known).
+  void stand_by(std::string leader);
+  void serve();
+
 private:
+  bool refuse_standing_by(caf::mailbox_element& x);
+
+  std::atomic<bool> standing_by_{false};
+  std::mutex leader_mtx_;
+  std::string leader_; // guarded by leader_mtx_
   // Outside the state, which CAF destroys when the actor quits, while
   // other threads may still enqueue.
   std::atomic<std::int64_t> last_request_ns_{0};
@@ -151,6 +195,7 @@ private:
   server_state core_;
   recovery restored_;
   server_config config_;
+  std::unique_ptr<postgres_store> store_;
 };
 
 // -- shared helpers -------------------------------------------------------------
@@ -225,6 +270,29 @@ void forget_actor(server_actor self, const caf::actor_addr& who);
 std::optional<system_clock::time_point> next_late_ack(server_actor self);
 void redeliver_late(server_actor self);
 
+// -- leadership of a shared store (server_leadership.cpp) -------------------------
+
+/// Start-up with a shared store: stands by, and starts the lease keeper
+/// once the address it advertises is known.
+void start_leadership(server_actor self);
+
+/// Where clients reach this server: the lease keeper starts with it.
+void on_advertise(server_actor self, std::string address);
+
+/// True while the server may deliver and accept changes: always for a
+/// single server, while the lease is valid for a leader. A leader whose
+/// lease's validity has ended steps down here.
+bool leading(server_actor self);
+
+void on_lead(server_actor self, const lead_msg& msg);
+void on_renewed(server_actor self, const renewed_msg& msg);
+void on_lost(server_actor self, const lost_msg& msg);
+void on_standing_by(server_actor self, const standing_by_msg& msg);
+void on_lease_check(server_actor self, std::uint64_t epoch);
+
+/// Adds role, epoch, lease expiry and leader to `s`.
+void show_leadership(server_actor self, stats_info& s);
+
 // -- the journal (server_journal.cpp) ---------------------------------------------
 
 /// Start-up: takes over the journal `recover` opened (none in `shutdown`
@@ -242,7 +310,7 @@ std::optional<caf::error> refuse_if_broken(server_actor self);
 void submit(server_actor self);
 
 /// `interval` mode's tick: fsyncs what was written since the last one.
-void sync_journal(server_actor self);
+void on_sync_tick(server_actor self);
 
 /// The disk thread finished a batch: answer it, send the next, maybe compact.
 void on_written(server_actor self);
@@ -263,8 +331,13 @@ void retry_journal(server_actor self);
 /// A compaction's snapshot is written (or failed).
 void on_compacted(server_actor self, std::uint64_t generation, const std::string& failed);
 
-/// Shutdown: makes everything durable and writes the final snapshot.
+/// Shutdown: makes everything durable and writes the final snapshot (a
+/// file store's).
 status save_final_snapshot(server_actor self);
+
+/// Stepping down: what was submitted learns its fate, held replies get
+/// `why`, and nothing more is written.
+void close_journal(server_actor self, const failure& why);
 
 /// Stages a client change for the journal; true if its reply must wait
 /// for the batch (`always` mode).

@@ -7,6 +7,11 @@
 // CAF's stream types, whatever it holds. Every one of them can be sent by any
 // peer that reached the published actor, to it or to any actor whose handle
 // crossed the network. chronos takes them only from this process.
+//
+// A standby (server_leadership.cpp) answers requests here, at once and on the
+// sender's thread: everything but stats gets the error `standby`, naming the
+// leader when it is known, so a client moves on without waiting for the
+// actor's turn.
 
 #include "server/server_actor.hpp"
 
@@ -40,7 +45,55 @@ bool reserved_for_caf(const caf::mailbox_element& x) {
 
 log_throttle refused_log;
 
+// Sends `msg` as the response to the request `x`, from any thread.
+void respond_to(const caf::mailbox_element& x, const caf::strong_actor_ptr& server,
+                caf::message msg) {
+  auto stages = x.stages;
+  if (!stages.empty()) {
+    auto next = std::move(stages.back());
+    stages.pop_back();
+    next->enqueue(caf::make_mailbox_element(x.sender, x.mid.response_id(), std::move(stages),
+                                            std::move(msg)),
+                  nullptr);
+  } else if (x.sender) {
+    x.sender->enqueue(server, x.mid.response_id(), std::move(msg), nullptr);
+  }
+}
+
+// `stats_atom` alone: what a standby answers. (CAF 0.17 matches an atom by
+// its type only, so the value is compared too.)
+bool plain_stats(const caf::mailbox_element& x) {
+  const auto& content = x.content();
+  return content.size() == 1 && content.match_element<caf::atom_value>(0)
+         && content.get_as<caf::atom_value>(0) == stats_atom::value;
+}
+
 } // namespace
+
+void server_actor_impl::stand_by(std::string leader) {
+  {
+    std::lock_guard<std::mutex> guard{leader_mtx_};
+    leader_ = std::move(leader);
+  }
+  standing_by_.store(true, std::memory_order_release);
+}
+
+void server_actor_impl::serve() { standing_by_.store(false, std::memory_order_release); }
+
+bool server_actor_impl::refuse_standing_by(caf::mailbox_element& x) {
+  if (!standing_by_.load(std::memory_order_acquire) || !x.mid.is_request()
+      || x.sender == ctrl() || plain_stats(x))
+    return false;
+  std::string leader;
+  {
+    std::lock_guard<std::mutex> guard{leader_mtx_};
+    leader = leader_;
+  }
+  auto why = leader.empty() ? std::string{"this chronosd stands by, and no leader is known yet"}
+                            : "this chronosd stands by; the leader is at " + leader;
+  respond_to(x, ctrl(), caf::make_message(make_error(errc::standby, std::move(why))));
+  return true;
+}
 
 void server_actor_impl::enqueue(caf::mailbox_element_ptr x, caf::execution_unit* eu) {
   if (!x)
@@ -60,6 +113,8 @@ void server_actor_impl::enqueue(caf::mailbox_element_ptr x, caf::execution_unit*
       std::chrono::duration_cast<std::chrono::nanoseconds>(steady).count(),
       std::memory_order_relaxed);
   }
+  if (refuse_standing_by(*x))
+    return;
   super::enqueue(std::move(x), eu);
 }
 

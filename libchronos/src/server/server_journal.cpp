@@ -144,8 +144,20 @@ void open_journal(server_actor self, recovery restored) {
     st.cfg.io_threads ? batch_writer::disk_thread : batch_writer::caller);
   st.journal.snapshot_stale = restored.snapshot_stale;
   st.core.record_changes();
-  if (st.cfg.mode == durability::interval)
+  if (st.cfg.mode == durability::interval && !st.journal.sync_ticking) {
+    st.journal.sync_ticking = true;
     self->delayed_send(self, st.cfg.sync_interval, sync_msg{});
+  }
+}
+
+void close_journal(server_actor self, const failure& why) {
+  auto& st = self->state;
+  if (!st.journal.commits)
+    return;
+  answer(st.journal.staged_replies, self->ctrl(), status{why});
+  if (st.journal.commits->busy())
+    st.journal.commits->settle(st.core, settle_wait::all_submitted);
+  st.journal.commits.reset();
 }
 
 bool stage_client_change(server_actor self) {
@@ -222,8 +234,14 @@ void submit(server_actor self) {
   hand_over_waiting(self);
 }
 
-void sync_journal(server_actor self) {
+void on_sync_tick(server_actor self) {
+  auto& st = self->state;
+  if (!st.journal.commits) { // closed (a leader stepped down): the ticks end
+    st.journal.sync_ticking = false;
+    return;
+  }
   hand_over(self, flush::sync); // an empty batch only syncs
+  self->delayed_send(self, st.cfg.sync_interval, sync_msg{});
 }
 
 void on_written(server_actor self) {
@@ -288,6 +306,8 @@ status save_final_snapshot(server_actor self) {
   if (st.journal.compactor.joinable())
     st.journal.compactor.join();
   drain(self); // held replies learn their fate first
+  if (st.cfg.state_path.empty())
+    return done{}; // a shared store holds everything once drained
   const auto saved_at = floor_ms(now(self));
   if (!st.journal.commits)
     return save_state(st.cfg.state_path, st.core, saved_at, 0);

@@ -98,6 +98,8 @@ void arm(server_actor self) {
 // Collect, then dispatch: take what is due first, then send. A backlog (a
 // restart after a long downtime, a storm) goes in slices, one a turn.
 void fire_due(server_actor self) {
+  if (!leading(self))
+    return;
   commit_client_changes(self);
   const auto at = now(self);
   self->state.core.take_due(floor_ms(at), max_due_per_turn, [&](timeout& t) {

@@ -323,6 +323,14 @@ postgres_store::~postgres_store() = default;
 
 const postgres_options& postgres_store::options() const { return impl_->opt; }
 
+void postgres_store::set_address(std::string address) { impl_->opt.address = std::move(address); }
+
+postgres_store postgres_store::another() const {
+  auto p = std::make_unique<impl>();
+  p->opt = impl_->opt;
+  return postgres_store{std::move(p)};
+}
+
 outcome<postgres_store> postgres_store::open(postgres_options options) {
   if (options.lease < millis{300})
     return fail(errc::invalid_argument, "a lease shorter than 300ms cannot be renewed in time");

@@ -25,6 +25,9 @@ enum class errc : std::uint8_t {
   unavailable,
   /// chronosd has more requests waiting than it takes on: try again later.
   overloaded,
+  /// This chronosd stands by (another leads the shared store): ask the
+  /// leader, whose address the detail names when it is known.
+  standby,
 };
 
 /// A short, stable name for each code ("unknown token", ...).

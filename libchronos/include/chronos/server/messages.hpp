@@ -134,7 +134,8 @@ typename Inspector::result_type inspect(Inspector& f, stats_info& x) {
            x.fired, x.delivered, x.cancelled, x.skipped, x.unacked, x.redelivered,
            x.lateness_count, x.lateness_mean_us, x.lateness_max_us, x.lateness_sum_us,
            x.lateness_buckets, x.journal_bytes, x.snapshot_bytes, x.compactions, x.last_compaction_ms,
-           x.client_nodes, x.writable, x.manual_clock, x.clock_ms);
+           x.client_nodes, x.writable, x.manual_clock, x.clock_ms, x.role, x.epoch,
+           x.lease_expires_ms, x.leader);
 }
 
 template <class Inspector>

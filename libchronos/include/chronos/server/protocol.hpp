@@ -150,6 +150,14 @@ struct stats_info {
   /// it shows.
   bool manual_clock = false;
   std::int64_t clock_ms = 0;
+  /// "single" for a server of its own (a state file, or memory); with a
+  /// shared PostgreSQL store, "leader" or "standby", the lease's epoch, when
+  /// it expires by the database's clock (ms since the epoch; 0 if unknown)
+  /// and where the leader is reached ("" if unknown).
+  std::string role = "single";
+  std::uint64_t epoch = 0;
+  std::int64_t lease_expires_ms = 0;
+  std::string leader;
 };
 
 /// What a server's clock shows (`clock_atom` requests).

@@ -20,12 +20,18 @@
 #include "chronos/server/limits.hpp"
 #include "chronos/server/messages.hpp"
 #include "chronos/store/durability.hpp"
+#include "chronos/store/postgres_store.hpp"
 
 namespace chronos {
 
 struct server_config {
   /// Where the state is restored from and saved to; empty keeps it in memory.
   std::string state_path;
+  /// A shared PostgreSQL store instead (postgres_store.hpp; `state_path`
+  /// must be empty): the server leads while it holds the store's lease and
+  /// stands by otherwise, answering every request but `stats` with the
+  /// error `standby`. Its `mode` is this config's.
+  std::optional<postgres_options> postgres;
   /// When an acknowledged change is on disk (durability.hpp).
   durability mode = durability::always;
   /// `interval` mode: how often the journal is fsynced.
@@ -51,7 +57,13 @@ struct server_config {
 };
 
 /// Loads the state file and spawns the chronos actor. Fails, without spawning
-/// or touching the file, when the state file exists but cannot be used.
+/// or touching the file, when the state file exists but cannot be used, or
+/// when the PostgreSQL store cannot be reached or holds a newer schema.
 outcome<chronos_api> spawn_server(caf::actor_system& sys, server_config cfg);
+
+/// A server on a shared store whose `postgres->address` was left empty (its
+/// port was not known yet) takes part in the lease once told where clients
+/// reach it: the address standbys name to clients.
+void advertise(const chronos_api& server, std::string address);
 
 } // namespace chronos

@@ -66,6 +66,8 @@ struct lease_info {
   bool held = false;
 };
 
+/// Not thread-safe: one thread uses a store at a time; `another` makes one
+/// for another thread.
 class postgres_store {
 public:
   /// Connects, then creates the tables or checks their version. Fails when
@@ -107,6 +109,14 @@ public:
   outcome<std::shared_ptr<change_log>> open_log(std::uint64_t epoch);
 
   const postgres_options& options() const;
+
+  /// The same database and options, with connections of its own (made when
+  /// first needed): for another thread.
+  postgres_store another() const;
+
+  /// Sets the address the lease shows to others, before another thread
+  /// takes the lease with `another()`.
+  void set_address(std::string address);
 
 private:
   struct impl;
