@@ -24,7 +24,10 @@
 #include "chronos/net/host.hpp"
 #include "chronos/net/peer_timeout.hpp"
 #include "chronos/net/transport.hpp"
+#include "chronos/detail/server_state.hpp"
 #include "chronos/server/server.hpp"
+#include "chronos/store/persistence.hpp"
+#include "chronos/store/state_file.hpp"
 #include "cli.hpp"
 #ifdef CHRONOS_WITH_METRICS
 #include "chronosd_metrics.hpp"
@@ -66,6 +69,10 @@ struct options {
   /// Where clients reach this chronosd (what standbys tell them); empty:
   /// the bound address and port.
   std::string advertise;
+  /// With --store, instead of serving: load a state file into the (empty)
+  /// store, or write the store's timeouts into a new state file.
+  std::string import_from;
+  std::string export_to;
   /// The options given (file or command line), for those that exclude others.
   std::set<std::string> given;
 };
@@ -137,6 +144,10 @@ std::string usage_text() {
   out += option_line("--advertise HOST:PORT", "with --store: where clients reach this chronosd,"
                                               "\nnamed to them by standbys (default: the bound"
                                               "\naddress and port)");
+  out += option_line("--import FILE", "with --store: load the state file FILE (and its "
+                                      "journals)\ninto the store, which must be empty, then exit");
+  out += option_line("--export FILE", "with --store: write the store's timeouts into a new "
+                                      "state\nfile FILE, then exit");
   out += option_line("--durability MODE",
                      std::string{"when an acknowledged change is on disk (default "}
                        + to_string(defaults.mode) + "):\n"
@@ -180,7 +191,8 @@ bool known_option(const std::string& name) {
   for (const char* known : {"--bind", "--port", "--state", "--durability", "--sync-interval",
                             "--compact-bytes", "--metrics", "--log-level", "--config",
                             "--tls-cert", "--tls-key", "--tls-ca", "--plain-tcp",
-                            "--peer-timeout", "--clock", "--store", "--lease", "--advertise"})
+                            "--peer-timeout", "--clock", "--store", "--lease", "--advertise",
+                            "--import", "--export"})
     if (name == known)
       return true;
   for (const auto& limit : limit_options)
@@ -263,6 +275,10 @@ void apply(options& opts, const std::string& name, const std::string& value) {
     if (value.rfind(':') == std::string::npos || value.rfind(':') == 0)
       throw cli::usage_error{"--advertise needs HOST:PORT, not '" + value + "'"};
     opts.advertise = value;
+  } else if (name == "--import" || name == "--export") {
+    if (value.empty())
+      throw cli::usage_error{name + " needs a state file path"};
+    (name == "--import" ? opts.import_from : opts.export_to) = value;
   } else if (name == "--log-level") {
     log_level level;
     if (!parse_log_level(value, level))
@@ -345,8 +361,10 @@ options parse(int argc, char** argv) {
         throw cli::usage_error{std::string{"--store keeps everything in PostgreSQL: drop "} + file};
     if (opts.mode == durability::shutdown)
       throw cli::usage_error{"--store writes every change: --durability always or interval"};
+    if (!opts.import_from.empty() && !opts.export_to.empty())
+      throw cli::usage_error{"--import and --export: one at a time"};
   } else {
-    for (const char* shared : {"--lease", "--advertise"})
+    for (const char* shared : {"--lease", "--advertise", "--import", "--export"})
       if (opts.given.count(shared))
         throw cli::usage_error{std::string{shared} + " needs --store"};
   }
@@ -404,6 +422,72 @@ std::string storage(const options& opts) {
     return "PostgreSQL store " + redacted_url(opts.store) + " (standing by until it holds the "
            "lease), durability " + to_string(opts.mode);
   return "state file " + opts.state + ", durability " + to_string(opts.mode);
+}
+
+// --import: the state file (and its journals) into an empty store, under
+// the store's lease, so that no chronosd writes it meanwhile.
+int import_state(const options& opts) {
+  auto store = postgres_store::open({opts.store, opts.lease, lease_holder(), "", opts.mode});
+  if (!store) {
+    log_error(store.error().detail);
+    return 1;
+  }
+  server_state state{token_generator{}, opts.limits};
+  if (!std::filesystem::exists(opts.import_from)) {
+    log_error("no state file at '" + opts.import_from + "'");
+    return 1;
+  }
+  if (auto read = load(opts.import_from, state); !read) {
+    log_error("cannot read '" + opts.import_from + "': " + read.error().detail);
+    return 1;
+  }
+  auto lease = store->try_acquire();
+  if (!lease || !lease->held) {
+    log_error(lease ? "a chronosd leads this store (" + lease->holder + " at " + lease->address
+                        + "): stop it before importing"
+                    : lease.error().detail);
+    return 1;
+  }
+  auto imported = store->import(state, lease->epoch);
+  if (auto released = store->release(lease->epoch); !released)
+    log_warning("cannot give the lease up (it expires by itself): " + released.error().detail);
+  if (!imported) {
+    log_error("nothing imported: " + imported.error().detail);
+    return 1;
+  }
+  const auto n = state.count({});
+  std::cout << "chronosd: imported " << n.pending << " pending and " << n.parked
+            << " parked timeouts from " << opts.import_from << std::endl;
+  return 0;
+}
+
+// --export: the store's timeouts, as one consistent read, into a new state file.
+int export_state(const options& opts) {
+  if (std::filesystem::exists(opts.export_to)) {
+    log_error("'" + opts.export_to + "' exists: export writes a new state file only");
+    return 1;
+  }
+  auto store = postgres_store::open({opts.store, opts.lease, lease_holder(), "", opts.mode});
+  if (!store) {
+    log_error(store.error().detail);
+    return 1;
+  }
+  server_state state{token_generator{}, opts.limits};
+  if (auto read = store->load(state); !read) {
+    log_error("cannot read the store: " + read.error().detail);
+    return 1;
+  }
+  if (!ensure_folder_of(opts.export_to))
+    return 1;
+  const auto now = floor_ms(std::chrono::system_clock::now());
+  if (auto saved = save_state(opts.export_to, state, now, 0); !saved) {
+    log_error("cannot write '" + opts.export_to + "': " + saved.error().detail);
+    return 1;
+  }
+  const auto n = state.count({});
+  std::cout << "chronosd: exported " << n.pending << " pending and " << n.parked
+            << " parked timeouts to " << opts.export_to << std::endl;
+  return 0;
 }
 
 // Waits until `srv` is gone; true if it ended cleanly (its state saved).
@@ -497,5 +581,9 @@ int serve(const options& opts, const sigset_t& signals) {
 int main(int argc, char** argv) {
   auto signals = block_shutdown_signals();
   const auto opts = cli::parse_or_exit("chronosd", parse, argc, argv);
+  if (!opts.import_from.empty())
+    return import_state(opts);
+  if (!opts.export_to.empty())
+    return export_state(opts);
   return serve(opts, signals);
 }
