@@ -35,6 +35,10 @@ struct request_failed {
 struct global_options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 4242;
+  /// --servers or CHRONOS_SERVERS: several chronosd on one shared store;
+  /// the one that leads is used.
+  std::vector<server_address> servers;
+  bool host_or_port_given = false;
   std::chrono::milliseconds timeout{5000};
   tls_config tls;
 };
@@ -49,8 +53,17 @@ struct command_line {
 
 bool is_flag(const std::string& arg) { return arg == "--json" || arg == "--group"; }
 
+std::vector<server_address> servers_from(const std::string& where, const std::string& text) {
+  auto servers = parse_servers(text);
+  if (!servers)
+    throw cli::usage_error{where + ": " + servers.error().detail};
+  return *servers;
+}
+
 command_line parse_arguments(int argc, char** argv) {
   command_line cl;
+  if (const char* env = std::getenv("CHRONOS_SERVERS"); env && *env)
+    cl.global.servers = servers_from("CHRONOS_SERVERS", env);
   cli::args args{argc, argv};
   while (!args.done()) {
     auto arg = args.next();
@@ -59,8 +72,12 @@ command_line parse_arguments(int argc, char** argv) {
       return cl;
     } else if (arg == "--host") {
       cl.global.host = args.value(arg);
+      cl.global.host_or_port_given = true;
     } else if (arg == "--port") {
       cl.global.port = cli::parse_port(args.value(arg));
+      cl.global.host_or_port_given = true;
+    } else if (arg == "--servers") {
+      cl.global.servers = servers_from(arg, args.value(arg));
     } else if (arg == "--timeout") {
       cl.global.timeout = cli::parse_duration_option(arg, args.value(arg), cli::zero_duration::refused);
     } else if (arg == "--tls-cert") {
@@ -78,6 +95,14 @@ command_line parse_arguments(int argc, char** argv) {
     } else {
       cl.positional.push_back(arg);
     }
+  }
+  // --host/--port name one chronosd: they win over CHRONOS_SERVERS, and
+  // cannot stand beside --servers.
+  if (cl.global.host_or_port_given) {
+    for (int i = 1; i < argc; ++i)
+      if (std::string{argv[i]} == "--servers")
+        throw cli::usage_error{"give --servers, or --host and --port, not both"};
+    cl.global.servers.clear();
   }
   return cl;
 }
@@ -117,11 +142,19 @@ struct session {
   global_options opts;
   std::optional<chronos_api> srv;
 
-  std::string where() const { return opts.host + ":" + std::to_string(opts.port); }
+  std::string where() const {
+    if (opts.servers.empty())
+      return opts.host + ":" + std::to_string(opts.port);
+    std::string out;
+    for (const auto& s : opts.servers)
+      out += (out.empty() ? "" : ",") + to_string(s);
+    return out;
+  }
 
   chronos_api server() {
     if (!srv) {
-      auto connected = connect(sys, opts.host, opts.port, opts.timeout);
+      auto connected = opts.servers.empty() ? connect(sys, opts.host, opts.port, opts.timeout)
+                                            : connect_leader(sys, opts.servers, opts.timeout);
       if (!connected)
         throw request_failed{describe(connected.error()), 3};
       srv = *connected;
@@ -443,6 +476,7 @@ int run_watch(session& s, const command_line& cl) {
   client_config ccfg;
   ccfg.host = s.opts.host;
   ccfg.port = s.opts.port;
+  ccfg.servers = s.opts.servers;
   ccfg.request_timeout = s.opts.timeout;
   auto client = spawn_client(s.sys, ccfg);
   auto out = s.sys.spawn(printer, option(cl, "--json").has_value(), count,
@@ -467,7 +501,7 @@ int run_watch(session& s, const command_line& cl) {
   }
   if (!connected) {
     // A request through the client answers why it has no connection.
-    std::string why = "cannot reach chronosd at " + s.opts.host + ":" + std::to_string(s.opts.port);
+    std::string why = "cannot reach chronosd at " + s.where();
     self->request(client, s.opts.timeout, stats_atom::value)
       .receive([](stats_info&) {}, [&](caf::error& e) { why = describe(e); });
     throw request_failed{why, 3};
@@ -591,7 +625,8 @@ std::string usage_of(const std::string& command) { return usage_line(*find_comma
 
 std::string overview() {
   constexpr std::size_t column = 26;
-  std::string out = "usage: chronosctl [--host H] [--port N] [--timeout DURATION]\n"
+  std::string out = "usage: chronosctl [--host H] [--port N | --servers H:P,H:P,...]\n"
+                    "                  [--timeout DURATION]\n"
                     "                  [--tls-cert PATH --tls-key PATH --tls-ca PATH] COMMAND ...\n"
                     "\ncommands:\n";
   for (const auto& c : commands) {
@@ -610,6 +645,9 @@ std::string overview() {
          "(\"billing/\": every name under it). Names are grouped into namespaces by '/'.\n"
          "Defaults: --host " + defaults.host + " --port " + std::to_string(defaults.port)
          + " --timeout " + format_duration(defaults.timeout) + ".\n"
+         "--servers (or the environment variable CHRONOS_SERVERS): several chronosd on one\n"
+         "shared store (chronosd --store); the one that leads is used, and watch follows\n"
+         "the leader across a failover. --host and --port win over CHRONOS_SERVERS.\n"
          "TLS (a chronosd started with --tls-*): this client's certificate and key (PEM),\n"
          "and the CA that must have signed chronosd's certificate.\n"
          "Exit status: 0 ok, 1 refused by chronosd, 2 usage error, 3 chronosd unreachable\n"

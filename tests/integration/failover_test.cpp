@@ -253,3 +253,48 @@ TEST_CASE("failover: a state file moves into the store and back out") {
   auto over = run({CHRONOSD_PATH, "--store", pg.url(), "--export", dir.file("out.json")}, dir);
   CHECK(over.status == 1);
 }
+
+TEST_CASE("failover: chronosctl finds the leader, and a watch follows it to the next one") {
+  postgres_server pg;
+  temp_dir dir;
+  auto a = start_on(dir, pg);
+  await_role(dir, a.port, "leader");
+  auto b = start_on(dir, pg);
+  await_role(dir, b.port, "standby");
+  const auto servers = "127.0.0.1:" + std::to_string(b.port) + ",127.0.0.1:"
+                       + std::to_string(a.port);
+  // The standby first in the list: chronosctl moves on to the leader.
+  auto added = run({CHRONOSCTL_PATH, "--servers", servers, "--timeout", "20s", "schedule", "x",
+                    "--in", "1h"},
+                   dir);
+  INFO(added.err);
+  REQUIRE(added.status == 0);
+  ::setenv("CHRONOS_SERVERS", servers.c_str(), 1);
+  auto counted = run({CHRONOSCTL_PATH, "--timeout", "20s", "count", "x"}, dir);
+  ::unsetenv("CHRONOS_SERVERS");
+  INFO(counted.err);
+  CHECK(trim(counted.out) == "1");
+  auto both = run({CHRONOSCTL_PATH, "--servers", servers, "--port", "1", "health"}, dir);
+  CHECK(both.status == 2);
+
+  process watcher{{CHRONOSCTL_PATH, "--servers", servers, "--timeout", "20s", "watch", "w",
+                   "--count", "3", "--json"},
+                  dir, "watcher"};
+  REQUIRE(wait_until([&] { return stats_of(dir, a.port)["names"] == 1; }, 20s));
+  deadlines at;
+  const auto first = trim(ctl_ok(dir, a.port, {"schedule", "w", "--at", at.after(500ms)}));
+  REQUIRE(watcher.wait_for_output(first, 20s));
+  const auto second = trim(ctl_ok(dir, a.port, {"schedule", "w", "--at", at.after(2500ms)}));
+  const auto third = trim(ctl_ok(dir, a.port, {"schedule", "w", "--at", at.after(4000ms)}));
+  a.proc->signal(SIGKILL);
+  REQUIRE(a.proc->wait(10s));
+  const auto status = watcher.wait(60s);
+  INFO(watcher.err());
+  REQUIRE(status);
+  CHECK(*status == 0);
+  const auto got = lines(watcher.out());
+  REQUIRE(got.size() == 3);
+  CHECK(json::parse(got[0])["token"] == first);
+  CHECK(json::parse(got[1])["token"] == second);
+  CHECK(json::parse(got[2])["token"] == third);
+}

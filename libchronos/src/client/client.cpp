@@ -1,9 +1,13 @@
 #include "chronos/client/client.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -19,6 +23,11 @@ namespace {
 
 using reconnect_atom = caf::atom_constant<caf::atom("reconnect")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using expire_atom = caf::atom_constant<caf::atom("expire")>;
+using steady_time = std::chrono::steady_clock::time_point;
+
+// Requests that wait for a leader at most (a failover takes a lease's length).
+constexpr std::size_t max_waiting = 100'000;
 
 std::string where(const std::string& host, std::uint16_t port) {
   return host + ":" + std::to_string(port);
@@ -74,6 +83,14 @@ struct binding {
   std::optional<std::int64_t> ack;
 };
 
+/// A request waiting for a leader: sent again once one is connected, or
+/// failed when its time is up.
+struct waiting_request {
+  steady_time until;
+  std::function<void()> resend;
+  std::function<void(caf::error)> fail;
+};
+
 /// Single requests of one kind waiting to go out together, with whom to answer.
 template <class Item, class Reply>
 struct queued {
@@ -83,6 +100,17 @@ struct queued {
 
 struct client_state {
   client_config cfg;
+  /// Where chronosd may be: `cfg.servers`, or `cfg.host` and `cfg.port`.
+  std::vector<server_address> servers;
+  /// The one tried next, unless a standby named the leader.
+  std::size_t next = 0;
+  std::optional<server_address> leader_hint;
+  /// Tried since the last connection, to back off after a round of failures.
+  std::size_t attempts = 0;
+  /// The one connected to, or being tried.
+  server_address target;
+  std::deque<waiting_request> waiting;
+  bool expiry_scheduled = false;
   /// At most one of the two holds requests: one of the other kind, or any
   /// other request, sends them first, so chronosd sees the client's order.
   queued<schedule_request, std::string> schedules;
@@ -157,51 +185,116 @@ void forget(client_actor self, Pred drop) {
   all.erase(std::remove_if(all.begin(), all.end(), drop), all.end());
 }
 
+bool failover(const client_state& st) { return st.servers.size() > 1; }
+
+// The next attempt: at once while a round through the servers is not over
+// (or a standby named the leader), else after a backoff.
 void retry_later(client_actor self) {
   auto& st = self->state;
+  if (failover(st) && (st.leader_hint || st.attempts < st.servers.size())) {
+    self->send(self, reconnect_atom::value);
+    return;
+  }
+  st.attempts = 0;
   st.backoff = std::min(st.cfg.retry_max, std::max(st.cfg.retry_min, st.backoff * 2));
   self->delayed_send(self, st.backoff, reconnect_atom::value);
 }
 
+// A connection that may serve: sends what waited, and binds the names.
+void connected(client_actor self, chronos_api srv) {
+  auto& st = self->state;
+  st.server = srv;
+  st.backoff = std::chrono::milliseconds{0};
+  st.attempts = 0;
+  st.why_not_connected.clear();
+  self->monitor(srv);
+  log_info("chronos client: connected to " + to_string(st.target));
+  bind_all(self);
+  for (auto& w : std::exchange(st.waiting, {}))
+    w.resend();
+}
+
+// With several servers, only a leader (or a chronosd of its own) will do; a
+// standby's answer names the leader, tried next.
+void check_role(client_actor self, chronos_api srv) {
+  auto& st = self->state;
+  if (!failover(st)) {
+    connected(self, srv);
+    return;
+  }
+  self->request(srv, st.cfg.connect_timeout, stats_atom::value)
+    .then(
+      [=](const stats_info& s) {
+        auto& st = self->state;
+        if (s.role != "standby") {
+          connected(self, srv);
+          return;
+        }
+        st.why_not_connected = "chronosd at " + to_string(st.target) + " stands by"
+                               + (s.leader.empty() ? "" : "; the leader is at " + s.leader);
+        if (auto named = parse_servers(s.leader); named && named->size() == 1
+                                                   && !(named->front() == st.target))
+          st.leader_hint = named->front();
+        retry_later(self);
+      },
+      [=](caf::error& e) {
+        auto& st = self->state;
+        st.why_not_connected = "chronosd at " + to_string(st.target) + ": " + describe(e);
+        retry_later(self);
+      });
+}
+
 void try_connect(client_actor self) {
   auto& st = self->state;
+  if (st.server)
+    return;
+  if (st.leader_hint) {
+    st.target = *std::exchange(st.leader_hint, std::nullopt);
+  } else {
+    st.target = st.servers[st.next];
+    st.next = (st.next + 1) % st.servers.size();
+  }
+  ++st.attempts;
   self->request(transport(self->system()), st.cfg.connect_timeout, caf::connect_atom::value,
-                st.cfg.host, st.cfg.port)
+                st.target.host, st.target.port)
     .then(
       [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>& ifs) {
         auto& st = self->state;
-        auto srv = as_chronos(self->system(), std::move(ptr), ifs, st.cfg.host, st.cfg.port,
-                              st.cfg.peer_timeout);
+        auto srv = as_chronos(self->system(), std::move(ptr), ifs, st.target.host,
+                              st.target.port, st.cfg.peer_timeout);
         if (!srv) {
           st.why_not_connected = describe(srv.error());
           log_warning(st.why_not_connected);
           retry_later(self);
           return;
         }
-        st.server = *srv;
-        st.backoff = std::chrono::milliseconds{0};
-        st.why_not_connected.clear();
-        self->monitor(*srv);
-        log_info("chronos client: connected to " + where(st.cfg.host, st.cfg.port));
-        bind_all(self);
+        check_role(self, *srv);
       },
       [=](caf::error& e) {
         auto& st = self->state;
         st.why_not_connected =
-          describe(connect_failure(self->system(), st.cfg.host, st.cfg.port, e));
+          describe(connect_failure(self->system(), st.target.host, st.target.port, e));
         retry_later(self);
       });
+}
+
+// The connection is gone (or its chronosd stopped leading): find the leader.
+void lose_server(client_actor self, const std::string& why) {
+  auto& st = self->state;
+  if (!st.server)
+    return;
+  log_warning("chronos client: " + why + "; reconnecting");
+  st.why_not_connected = why + "; reconnecting";
+  self->demonitor(st.server->address());
+  st.server.reset();
+  st.attempts = 0;
+  retry_later(self);
 }
 
 void on_down(client_actor self, const caf::down_msg& msg) {
   auto& st = self->state;
   if (st.server && msg.source == st.server->address()) {
-    log_warning("chronos client: lost chronosd at " + where(st.cfg.host, st.cfg.port)
-                + ", reconnecting");
-    st.why_not_connected = "lost the connection to chronosd at "
-                           + where(st.cfg.host, st.cfg.port) + "; reconnecting";
-    st.server.reset();
-    retry_later(self);
+    lose_server(self, "lost chronosd at " + to_string(st.target));
     return;
   }
   // One of our registered actors is gone: stop registering it after reconnects.
@@ -212,21 +305,79 @@ caf::error not_connected(client_actor self) {
   const auto& st = self->state;
   return make_error(errc::unavailable,
                     st.why_not_connected.empty()
-                      ? "not connected to chronosd at " + where(st.cfg.host, st.cfg.port)
+                      ? "not connected to chronosd at " + to_string(st.target)
                       : st.why_not_connected);
 }
 
-// Sends one request to chronosd; its reply (or error) answers `rp`.
-template <class Reply, class... Ts>
-void relay(client_actor self, caf::typed_response_promise<Reply> rp, Ts&&... xs) {
+// Fails the waiting requests whose time is up; looks again while any wait.
+void expire_waiting(client_actor self) {
   auto& st = self->state;
-  if (!st.server) {
-    rp.deliver(not_connected(self));
+  st.expiry_scheduled = false;
+  const auto now = std::chrono::steady_clock::now();
+  std::deque<waiting_request> kept;
+  for (auto& w : std::exchange(st.waiting, {})) {
+    if (w.until <= now)
+      w.fail(not_connected(self));
+    else
+      kept.push_back(std::move(w));
+  }
+  st.waiting = std::move(kept);
+  if (!st.waiting.empty()) {
+    st.expiry_scheduled = true;
+    self->delayed_send(self, std::chrono::milliseconds{100}, expire_atom::value);
+  }
+}
+
+void wait_for_leader(client_actor self, waiting_request w) {
+  auto& st = self->state;
+  if (st.waiting.size() >= max_waiting) {
+    w.fail(make_error(errc::overloaded, std::to_string(max_waiting)
+                                          + " requests wait for a leader already"));
     return;
   }
-  self->request(*st.server, st.cfg.request_timeout, std::forward<Ts>(xs)...)
+  st.waiting.push_back(std::move(w));
+  if (!st.expiry_scheduled) {
+    st.expiry_scheduled = true;
+    self->delayed_send(self, std::chrono::milliseconds{100}, expire_atom::value);
+  }
+}
+
+// Sends one request to chronosd; its reply (or error) answers `rp`. With
+// several servers, a request finds no leader waits for one until `until`,
+// and one a standby refused goes again to the next leader.
+template <class Reply, class... Ts>
+void relay_until(client_actor self, caf::typed_response_promise<Reply> rp, steady_time until,
+                 Ts... xs) {
+  auto& st = self->state;
+  if (!st.server) {
+    if (!failover(st)) {
+      rp.deliver(not_connected(self));
+      return;
+    }
+    wait_for_leader(self, {until, [=]() mutable { relay_until(self, rp, until, xs...); },
+                           [rp](caf::error e) mutable { rp.deliver(std::move(e)); }});
+    return;
+  }
+  const auto srv = *st.server;
+  self->request(srv, st.cfg.request_timeout, xs...)
     .then([rp](Reply& r) mutable { rp.deliver(std::move(r)); },
-          [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+          [=](caf::error& e) mutable {
+            auto& st = self->state;
+            if (code_of(e) == errc::standby && failover(st)
+                && std::chrono::steady_clock::now() < until) {
+              if (st.server && *st.server == srv)
+                lose_server(self, describe(e));
+              relay_until(self, rp, until, xs...);
+              return;
+            }
+            rp.deliver(std::move(e));
+          });
+}
+
+template <class Reply, class... Ts>
+void relay(client_actor self, caf::typed_response_promise<Reply> rp, Ts... xs) {
+  relay_until(self, rp, std::chrono::steady_clock::now() + self->state.cfg.request_timeout,
+              std::move(xs)...);
 }
 
 // -- coalescing single schedules and cancels ------------------------------------
@@ -269,9 +420,9 @@ void send_queued(client_actor self, Atom atm, queued<Item, Reply>& q) {
   }
   if (taken->items.empty())
     return;
-  if (!st.server) {
-    for (auto& rp : taken->replies)
-      rp.deliver(not_connected(self));
+  if (!st.server) { // each waits for a leader, or fails, by itself
+    for (std::size_t i = 0; i < taken->items.size(); ++i)
+      relay(self, taken->replies[i], atm, std::move(taken->items[i]));
     return;
   }
   ++st.stats.batches;
@@ -279,6 +430,12 @@ void send_queued(client_actor self, Atom atm, queued<Item, Reply>& q) {
   self->request(*st.server, st.cfg.request_timeout, atm, taken->items)
     .then([taken](BatchReply& r) { answer(r, taken->replies); },
           [self, atm, taken](caf::error& e) {
+            if (code_of(e) == errc::standby && failover(self->state)) {
+              lose_server(self, describe(e)); // then each goes again to the next leader
+              for (std::size_t i = 0; i < taken->items.size(); ++i)
+                relay(self, taken->replies[i], atm, std::move(taken->items[i]));
+              return;
+            }
             if (!one_requests_fault(e)) {
               for (auto& rp : taken->replies)
                 rp.deliver(e);
@@ -302,10 +459,10 @@ template <class Atom, class Item, class Reply, class Other>
 caf::result<Reply> coalesce(client_actor self, Atom atm, queued<Item, Reply>& q, Other& other,
                             Item item) {
   auto& st = self->state;
-  if (!st.server)
+  if (!st.server && !failover(st))
     return not_connected(self);
   auto rp = self->make_response_promise<Reply>();
-  if (st.cfg.max_coalesced <= 1) {
+  if (st.cfg.max_coalesced <= 1 || !st.server) {
     ++st.stats.forwarded;
     relay(self, rp, atm, std::move(item));
     return rp;
@@ -327,7 +484,7 @@ template <class Reply, class... Ts>
 caf::result<Reply> forward(client_actor self, Ts... xs) {
   auto& st = self->state;
   send_all_queued(self);
-  if (!st.server)
+  if (!st.server && !failover(st))
     return not_connected(self);
   ++st.stats.forwarded;
   auto rp = self->make_response_promise<Reply>();
@@ -336,11 +493,17 @@ caf::result<Reply> forward(client_actor self, Ts... xs) {
 }
 
 caf::behavior client_behavior(client_actor self, client_config cfg) {
-  self->state.cfg = std::move(cfg);
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  st.servers = st.cfg.servers.empty()
+                 ? std::vector<server_address>{{st.cfg.host, st.cfg.port}}
+                 : st.cfg.servers;
+  st.target = st.servers.front();
   self->set_down_handler([=](caf::down_msg& msg) { on_down(self, msg); });
   try_connect(self);
   return {
     [=](reconnect_atom) { try_connect(self); },
+    [=](expire_atom) { expire_waiting(self); },
     [=](status_atom) { return self->state.server.has_value(); },
     [=](register_atom, const std::string& name, const caf::actor& who) {
       send_all_queued(self);
@@ -408,6 +571,78 @@ caf::behavior client_behavior(client_actor self, client_config cfg) {
 }
 
 } // namespace
+
+std::string to_string(const server_address& a) { return where(a.host, a.port); }
+
+outcome<std::vector<server_address>> parse_servers(std::string_view text) {
+  std::vector<server_address> out;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    const auto entry = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    const auto colon = entry.rfind(':');
+    unsigned port = 0;
+    const char* end = entry.data() + entry.size();
+    if (colon == std::string_view::npos || colon == 0
+        || std::from_chars(entry.data() + colon + 1, end, port).ptr != end || port == 0
+        || port > 65535 || colon + 1 == entry.size())
+      return fail(errc::invalid_argument,
+                  "expected HOST:PORT, not '" + std::string{entry} + "'");
+    out.push_back({std::string{entry.substr(0, colon)}, static_cast<std::uint16_t>(port)});
+  }
+  if (out.empty())
+    return fail(errc::invalid_argument, "no server given");
+  return out;
+}
+
+caf::expected<chronos_api> connect_leader(caf::actor_system& sys,
+                                          const std::vector<server_address>& servers,
+                                          std::chrono::milliseconds timeout,
+                                          std::chrono::milliseconds peer_timeout) {
+  using std::chrono::steady_clock;
+  const auto give_up = steady_clock::now() + timeout;
+  const auto left = [&] {
+    return std::max(std::chrono::milliseconds{1},
+                    std::chrono::duration_cast<std::chrono::milliseconds>(give_up
+                                                                          - steady_clock::now()));
+  };
+  std::vector<std::string> why(servers.size());
+  caf::scoped_actor self{sys};
+  // Rounds through the list until one serves: a failover takes a moment.
+  while (steady_clock::now() < give_up) {
+    std::optional<server_address> hint;
+    for (std::size_t i = 0; i < servers.size() && steady_clock::now() < give_up; ++i) {
+      const auto target = hint ? *std::exchange(hint, std::nullopt) : servers[i];
+      auto srv = connect(sys, target.host, target.port, left(), peer_timeout);
+      const auto index = static_cast<std::size_t>(
+        std::find(servers.begin(), servers.end(), target) - servers.begin());
+      auto& said = index < why.size() ? why[index] : why[i];
+      if (!srv) {
+        said = describe(srv.error());
+        continue;
+      }
+      std::optional<stats_info> st;
+      self->request(*srv, left(), stats_atom::value)
+        .receive([&](stats_info& s) { st = std::move(s); },
+                 [&](caf::error& e) { said = to_string(target) + ": " + describe(e); });
+      if (st && st->role != "standby")
+        return *srv;
+      if (!st)
+        continue;
+      said = to_string(target) + " stands by";
+      if (auto named = parse_servers(st->leader); named && named->size() == 1
+                                                  && !(named->front() == target)) {
+        hint = named->front();
+        --i; // the leader first, then on with the list
+      }
+    }
+    std::this_thread::sleep_for(std::min(std::chrono::milliseconds{200}, left()));
+  }
+  std::string all;
+  for (const auto& w : why)
+    all += (all.empty() ? "" : "; ") + (w.empty() ? std::string{"not tried"} : w);
+  return make_error(errc::unavailable, "no chronosd serves among the servers given: " + all);
+}
 
 caf::expected<chronos_api> connect(caf::actor_system& sys, const std::string& host,
                                    std::uint16_t port, std::chrono::milliseconds timeout,

@@ -26,22 +26,52 @@
 // chronosd refuses for a request's fault (invalid, unknown token, a limit)
 // goes again one request at a time, after what the client sent meanwhile, so
 // each fails or not by itself.
+//
+// Several chronosd on one shared store (chronosd --store): give them all in
+// `servers`. The client tries them in turn and stays with the one that leads;
+// a standby it reaches names the leader, which it tries next. When the
+// leader goes (it is lost, or it answers `standby`), the client moves to the
+// new one and registers its names there. Meanwhile requests wait for a
+// leader, up to their timeout, instead of failing at once; one that a
+// standby refused goes again to the new leader (a standby changes nothing).
 
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
+#include "chronos/base/outcome.hpp"
 #include "chronos/net/peer_timeout.hpp"
 #include "chronos/server/messages.hpp"
 
 namespace chronos {
 
+/// Where one chronosd listens.
+struct server_address {
+  std::string host;
+  std::uint16_t port = 0;
+
+  friend bool operator==(const server_address& a, const server_address& b) {
+    return a.host == b.host && a.port == b.port;
+  }
+};
+
+std::string to_string(const server_address& a);
+
+/// "HOST:PORT,HOST:PORT,..." (chronosctl --servers, CHRONOS_SERVERS); the
+/// error names the entry it cannot read.
+outcome<std::vector<server_address>> parse_servers(std::string_view text);
+
 struct client_config {
   std::string host = "127.0.0.1";
   std::uint16_t port = 4242;
+  /// Several chronosd on one shared store, tried in turn (see above); when
+  /// given, `host` and `port` are not used.
+  std::vector<server_address> servers;
   std::chrono::milliseconds connect_timeout{3000};
   std::chrono::milliseconds request_timeout{5000};
   /// First reconnect delay; doubles after each failure up to `retry_max`.
@@ -80,6 +110,16 @@ typename Inspector::result_type inspect(Inspector& f, client_stats& x) {
 caf::expected<chronos_api> connect(caf::actor_system& sys, const std::string& host,
                                    std::uint16_t port, std::chrono::milliseconds timeout,
                                    std::chrono::milliseconds peer_timeout = default_peer_timeout);
+
+/// The chronosd among `servers` that serves (leads a shared store, or
+/// stands alone), asking each in turn and following a standby's word on
+/// who leads, until `timeout` has passed; else errc::unavailable saying why
+/// each one would not do.
+caf::expected<chronos_api> connect_leader(caf::actor_system& sys,
+                                          const std::vector<server_address>& servers,
+                                          std::chrono::milliseconds timeout,
+                                          std::chrono::milliseconds peer_timeout
+                                          = default_peer_timeout);
 
 /// An actor that accepts the chronos_api requests and forwards them to the
 /// chronosd of `cfg`, reconnecting and re-registering as described above.
