@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <unordered_map>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -111,6 +112,10 @@ struct client_state {
   server_address target;
   std::deque<waiting_request> waiting;
   bool expiry_scheduled = false;
+  /// Requests sent and not answered yet, by number: when the connection is
+  /// lost they fail at once (CAF would let them run to their timeout).
+  std::unordered_map<std::uint64_t, std::function<void(caf::error)>> in_flight;
+  std::uint64_t last_request = 0;
   /// At most one of the two holds requests: one of the other kind, or any
   /// other request, sends them first, so chronosd sees the client's order.
   queued<schedule_request, std::string> schedules;
@@ -278,7 +283,8 @@ void try_connect(client_actor self) {
       });
 }
 
-// The connection is gone (or its chronosd stopped leading): find the leader.
+// The connection is gone (or its chronosd stopped leading): what was sent and
+// not answered fails now, and the client looks for the leader.
 void lose_server(client_actor self, const std::string& why) {
   auto& st = self->state;
   if (!st.server)
@@ -288,8 +294,23 @@ void lose_server(client_actor self, const std::string& why) {
   self->demonitor(st.server->address());
   st.server.reset();
   st.attempts = 0;
+  for (auto& [id, fail] : std::exchange(st.in_flight, {}))
+    fail(make_error(errc::unavailable, why + " before it answered; the request may or may "
+                                             "not have taken effect"));
   retry_later(self);
 }
+
+// Numbers a request about to be sent; `fail` answers it if the connection
+// is lost first. The reply's handler calls `answered`, which is false when
+// that already happened.
+std::uint64_t track(client_actor self, std::function<void(caf::error)> fail) {
+  auto& st = self->state;
+  const auto id = ++st.last_request;
+  st.in_flight.emplace(id, std::move(fail));
+  return id;
+}
+
+bool answered(client_actor self, std::uint64_t id) { return self->state.in_flight.erase(id) > 0; }
 
 void on_down(client_actor self, const caf::down_msg& msg) {
   auto& st = self->state;
@@ -359,9 +380,15 @@ void relay_until(client_actor self, caf::typed_response_promise<Reply> rp, stead
     return;
   }
   const auto srv = *st.server;
+  const auto id = track(self, [rp](caf::error e) mutable { rp.deliver(std::move(e)); });
   self->request(srv, st.cfg.request_timeout, xs...)
-    .then([rp](Reply& r) mutable { rp.deliver(std::move(r)); },
+    .then([=](Reply& r) mutable {
+            if (answered(self, id))
+              rp.deliver(std::move(r));
+          },
           [=](caf::error& e) mutable {
+            if (!answered(self, id))
+              return;
             auto& st = self->state;
             if (code_of(e) == errc::standby && failover(st)
                 && std::chrono::steady_clock::now() < until) {
@@ -427,9 +454,18 @@ void send_queued(client_actor self, Atom atm, queued<Item, Reply>& q) {
   }
   ++st.stats.batches;
   st.stats.coalesced += taken->items.size();
+  const auto id = track(self, [taken](caf::error e) {
+    for (auto& rp : taken->replies)
+      rp.deliver(e);
+  });
   self->request(*st.server, st.cfg.request_timeout, atm, taken->items)
-    .then([taken](BatchReply& r) { answer(r, taken->replies); },
-          [self, atm, taken](caf::error& e) {
+    .then([self, id, taken](BatchReply& r) {
+            if (answered(self, id))
+              answer(r, taken->replies);
+          },
+          [self, id, atm, taken](caf::error& e) {
+            if (!answered(self, id))
+              return;
             if (code_of(e) == errc::standby && failover(self->state)) {
               lose_server(self, describe(e)); // then each goes again to the next leader
               for (std::size_t i = 0; i < taken->items.size(); ++i)
