@@ -66,6 +66,7 @@ set(CHRONOS_ACTOR_SOURCES
   src/net/bounded_multiplexer.cpp
   src/net/host.cpp
   src/net/scheduler_tuning.cpp
+  src/net/tcp_probe.cpp
   src/net/transport.cpp
   src/client/client.cpp
   src/client/local_timers.cpp

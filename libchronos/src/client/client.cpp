@@ -17,6 +17,7 @@
 
 #include "chronos/base/log.hpp"
 #include "chronos/net/transport.hpp"
+#include "net/tcp_probe.hpp"
 
 namespace chronos {
 
@@ -25,6 +26,7 @@ namespace {
 using reconnect_atom = caf::atom_constant<caf::atom("reconnect")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
+using probe_atom = caf::atom_constant<caf::atom("probe")>;
 using steady_time = std::chrono::steady_clock::time_point;
 
 // Requests that wait for a leader at most (a failover takes a lease's length).
@@ -36,6 +38,24 @@ std::string where(const std::string& host, std::uint16_t port) {
 
 caf::error unreachable(const std::string& host, std::uint16_t port, const std::string& why) {
   return make_error(errc::unavailable, "cannot reach chronosd at " + where(host, port) + ": " + why);
+}
+
+// The middleman connects only to a host that answers (tcp_probe.hpp says why).
+caf::error probe_failure(const std::string& host, std::uint16_t port, const failure& f) {
+  return unreachable(host, port, "nothing listens there, or the host cannot be reached ("
+                                   + f.detail + ")");
+}
+
+// Probes on a thread of its own, so that the client's scheduler thread does
+// not wait for a host that does not answer.
+caf::behavior prober(caf::event_based_actor* self) {
+  return {[=](probe_atom, const std::string& host, std::uint16_t port,
+              std::chrono::milliseconds limit) -> caf::result<bool> {
+    self->quit();
+    if (auto ok = detail::probe_tcp(host, port, limit); !ok)
+      return make_error(ok.error());
+    return true;
+  }};
 }
 
 // Why the middleman's connect failed, in words a person can act on. Over TLS
@@ -137,6 +157,18 @@ struct client_state {
 
 using client_actor = caf::stateful_actor<client_state>*;
 
+// Numbers a request about to be sent; `fail` answers it if the connection
+// is lost first. The reply's handler calls `answered`, which is false when
+// that already happened.
+std::uint64_t track(client_actor self, std::function<void(caf::error)> fail) {
+  auto& st = self->state;
+  const auto id = ++st.last_request;
+  st.in_flight.emplace(id, std::move(fail));
+  return id;
+}
+
+bool answered(client_actor self, std::uint64_t id) { return self->state.in_flight.erase(id) > 0; }
+
 // Sends the register or join of `b` to chronosd.
 template <class OnOk, class OnError>
 void send_binding(client_actor self, const binding& b, OnOk on_ok, OnError on_error) {
@@ -172,8 +204,17 @@ caf::result<caf::ok_atom> bind(client_actor self, binding b) {
   if (!st.server)
     return caf::ok_atom::value; // takes effect on connect
   auto rp = self->make_response_promise<caf::ok_atom>();
-  send_binding(self, b, [rp](caf::ok_atom ok) mutable { rp.deliver(ok); },
+  // A connection lost before the answer: the binding is remembered and sent
+  // again on reconnect, as one made while disconnected.
+  const auto id = track(self, [rp](caf::error) mutable { rp.deliver(caf::ok_atom::value); });
+  send_binding(self, b,
+               [=](caf::ok_atom ok) mutable {
+                 if (answered(self, id))
+                   rp.deliver(ok);
+               },
                [=](caf::error& e) mutable {
+                 if (!answered(self, id))
+                   return;
                  if (code_of(e) == errc::name_in_use || code_of(e) == errc::invalid_argument) {
                    auto& all = self->state.bindings;
                    all.erase(std::remove_if(all.begin(), all.end(), same), all.end());
@@ -249,6 +290,8 @@ void check_role(client_actor self, chronos_api srv) {
       });
 }
 
+void connect_to_target(client_actor self);
+
 void try_connect(client_actor self) {
   auto& st = self->state;
   if (st.server)
@@ -260,6 +303,23 @@ void try_connect(client_actor self) {
     st.next = (st.next + 1) % st.servers.size();
   }
   ++st.attempts;
+  auto probe = self->spawn<caf::detached>(prober);
+  self->request(probe, st.cfg.connect_timeout * 2, probe_atom::value, st.target.host,
+                st.target.port, st.cfg.connect_timeout)
+    .then([=](bool) { connect_to_target(self); },
+          [=](caf::error& e) {
+            auto& st = self->state;
+            st.why_not_connected = describe(
+              code_of(e) ? probe_failure(st.target.host, st.target.port,
+                                         failure{errc::unavailable, describe(e)})
+                         : unreachable(st.target.host, st.target.port, describe(e)));
+            retry_later(self);
+          });
+}
+
+// The target answered a probe: the middleman connects.
+void connect_to_target(client_actor self) {
+  auto& st = self->state;
   self->request(transport(self->system()), st.cfg.connect_timeout, caf::connect_atom::value,
                 st.target.host, st.target.port)
     .then(
@@ -299,18 +359,6 @@ void lose_server(client_actor self, const std::string& why) {
                                              "not have taken effect"));
   retry_later(self);
 }
-
-// Numbers a request about to be sent; `fail` answers it if the connection
-// is lost first. The reply's handler calls `answered`, which is false when
-// that already happened.
-std::uint64_t track(client_actor self, std::function<void(caf::error)> fail) {
-  auto& st = self->state;
-  const auto id = ++st.last_request;
-  st.in_flight.emplace(id, std::move(fail));
-  return id;
-}
-
-bool answered(client_actor self, std::uint64_t id) { return self->state.in_flight.erase(id) > 0; }
 
 void on_down(client_actor self, const caf::down_msg& msg) {
   auto& st = self->state;
@@ -683,6 +731,8 @@ caf::expected<chronos_api> connect_leader(caf::actor_system& sys,
 caf::expected<chronos_api> connect(caf::actor_system& sys, const std::string& host,
                                    std::uint16_t port, std::chrono::milliseconds timeout,
                                    std::chrono::milliseconds peer_timeout) {
+  if (auto ok = detail::probe_tcp(host, port, timeout); !ok)
+    return probe_failure(host, port, ok.error());
   caf::expected<chronos_api> result = unreachable(host, port, "no answer");
   caf::scoped_actor self{sys};
   self->request(transport(sys), timeout, caf::connect_atom::value, host, port)
