@@ -105,12 +105,16 @@ TEST_CASE("failover under load: five leaders killed, nothing acknowledged lost o
   auto client = spawn_client(sys, cfg);
 
   auto seen = std::make_shared<ledger>();
-  auto watcher = sys.spawn([seen](caf::event_based_actor*) -> caf::behavior {
-    return {[seen](const chronos_timeout& t) {
-      std::lock_guard<std::mutex> guard{seen->mtx};
-      seen->got.push_back({t.token, t.deadline_ms, now_ms()});
-    }};
-  });
+  // `seen` as an argument: CAF 0.17 spawns a function actor without any
+  // through a null pointer, which UBSan reports.
+  auto watcher = sys.spawn(
+    [](caf::event_based_actor*, std::shared_ptr<ledger> seen) -> caf::behavior {
+      return {[seen](const chronos_timeout& t) {
+        std::lock_guard<std::mutex> guard{seen->mtx};
+        seen->got.push_back({t.token, t.deadline_ms, now_ms()});
+      }};
+    },
+    seen);
   {
     caf::scoped_actor self{sys};
     bool ok = false;

@@ -47,12 +47,14 @@ caf::error probe_failure(const std::string& host, std::uint16_t port, const fail
 }
 
 // Probes on a thread of its own, so that the client's scheduler thread does
-// not wait for a host that does not answer.
-caf::behavior prober(caf::event_based_actor* self) {
-  return {[=](probe_atom, const std::string& host, std::uint16_t port,
-              std::chrono::milliseconds limit) -> caf::result<bool> {
+// not wait for a host that does not answer. (Spawned with arguments: CAF
+// 0.17 binds a reference through a null pointer for a function actor
+// spawned without any, which UBSan reports.)
+caf::behavior prober(caf::event_based_actor* self, server_address target,
+                     std::chrono::milliseconds limit) {
+  return {[=](probe_atom) -> caf::result<bool> {
     self->quit();
-    if (auto ok = detail::probe_tcp(host, port, limit); !ok)
+    if (auto ok = detail::probe_tcp(target.host, target.port, limit); !ok)
       return make_error(ok.error());
     return true;
   }};
@@ -303,9 +305,8 @@ void try_connect(client_actor self) {
     st.next = (st.next + 1) % st.servers.size();
   }
   ++st.attempts;
-  auto probe = self->spawn<caf::detached>(prober);
-  self->request(probe, st.cfg.connect_timeout * 2, probe_atom::value, st.target.host,
-                st.target.port, st.cfg.connect_timeout)
+  auto probe = self->spawn<caf::detached>(prober, st.target, st.cfg.connect_timeout);
+  self->request(probe, st.cfg.connect_timeout * 2, probe_atom::value)
     .then([=](bool) { connect_to_target(self); },
           [=](caf::error& e) {
             auto& st = self->state;
