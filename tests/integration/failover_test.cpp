@@ -45,6 +45,20 @@ void await_role(const temp_dir& dir, std::uint16_t port, const std::string& role
   REQUIRE(reached);
 }
 
+struct two_servers {
+  chronosd_process leader;
+  chronosd_process standby;
+};
+
+// A leader, then a standby behind it.
+two_servers leader_and_standby(const temp_dir& dir, const postgres_server& pg) {
+  auto a = start_on(dir, pg);
+  await_role(dir, a.port, "leader");
+  auto b = start_on(dir, pg);
+  await_role(dir, b.port, "standby");
+  return {std::move(a), std::move(b)};
+}
+
 // A connection of the test's own that holds the lease row locked.
 class lease_row_lock {
 public:
@@ -70,10 +84,9 @@ private:
 TEST_CASE("failover: a standby names the leader, and takes over when the leader is killed") {
   postgres_server pg;
   temp_dir dir;
-  auto a = start_on(dir, pg);
-  await_role(dir, a.port, "leader");
-  auto b = start_on(dir, pg);
-  await_role(dir, b.port, "standby");
+  auto servers_up = leader_and_standby(dir, pg);
+  auto& a = servers_up.leader;
+  auto& b = servers_up.standby;
   const auto leader_address = "127.0.0.1:" + std::to_string(a.port);
   CHECK(ctl_until(dir, b.port, {"health"}, [&](const std::string& out) {
           return out.find("leader at " + leader_address) != std::string::npos;
@@ -257,10 +270,9 @@ TEST_CASE("failover: a state file moves into the store and back out") {
 TEST_CASE("failover: chronosctl finds the leader, and a watch follows it to the next one") {
   postgres_server pg;
   temp_dir dir;
-  auto a = start_on(dir, pg);
-  await_role(dir, a.port, "leader");
-  auto b = start_on(dir, pg);
-  await_role(dir, b.port, "standby");
+  auto servers_up = leader_and_standby(dir, pg);
+  auto& a = servers_up.leader;
+  auto& b = servers_up.standby;
   const auto servers = "127.0.0.1:" + std::to_string(b.port) + ",127.0.0.1:"
                        + std::to_string(a.port);
   // The standby first in the list: chronosctl moves on to the leader.
@@ -274,8 +286,8 @@ TEST_CASE("failover: chronosctl finds the leader, and a watch follows it to the 
   ::unsetenv("CHRONOS_SERVERS");
   INFO(counted.err);
   CHECK(trim(counted.out) == "1");
-  auto both = run({CHRONOSCTL_PATH, "--servers", servers, "--port", "1", "health"}, dir);
-  CHECK(both.status == 2);
+  auto conflicting = run({CHRONOSCTL_PATH, "--servers", servers, "--port", "1", "health"}, dir);
+  CHECK(conflicting.status == 2);
 
   process watcher{{CHRONOSCTL_PATH, "--servers", servers, "--timeout", "20s", "watch", "w",
                    "--count", "3", "--json"},

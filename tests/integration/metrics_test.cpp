@@ -3,6 +3,7 @@
 
 #include "../support/chronosd_process.hpp"
 #include "../support/loopback.hpp"
+#include "../support/postgres_server.hpp"
 
 using namespace chronos::test;
 using namespace std::chrono_literals;
@@ -96,4 +97,27 @@ TEST_CASE("a bad or busy metrics address is refused and says why") {
   CHECK(busy.wait(20s) == 1);
   CHECK(busy.err().find("cannot serve metrics on " + taken) != std::string::npos);
   CHECK(first.stop() == 0);
+}
+
+TEST_CASE("on a shared store, the metrics say who leads and in which epoch") {
+  postgres_server pg;
+  temp_dir dir;
+  const std::vector<std::string> shared{"--store", pg.url(), "--lease", "1s", "--metrics",
+                                        "127.0.0.1:0"};
+  auto a = chronosd_process::launch(dir, shared);
+  const auto leads = [&](const chronosd_process& d) {
+    return sample(scrape(metrics_port(d)), "chronos_leader") == 1;
+  };
+  REQUIRE(wait_until([&] { return leads(a); }, 30s, 50ms));
+  auto b = chronosd_process::launch(dir, shared);
+  // A standby answers the scrape (its namespaces are the leader's business).
+  REQUIRE(wait_until(
+    [&] { return sample(scrape(metrics_port(b)), "chronos_lease_epoch") == 1; }, 30s, 50ms));
+  const auto standby = scrape(metrics_port(b));
+  CHECK(sample(standby, "chronos_up") == 1);
+  CHECK(sample(standby, "chronos_leader") == 0);
+  CHECK(sample(scrape(metrics_port(a)), "chronos_lease_epoch") == 1);
+  a.proc->signal(SIGKILL);
+  REQUIRE(wait_until([&] { return leads(b); }, 30s, 50ms));
+  CHECK(sample(scrape(metrics_port(b)), "chronos_lease_epoch") == 2);
 }

@@ -17,6 +17,9 @@ using detail::pg_params;
 using detail::pg_result;
 namespace sql = detail::pg_sql;
 
+// What start-up, loads and imports wait for a busy database at least.
+constexpr millis patient{10000};
+
 // One partition for now; the column lets several chronosd share the tables later.
 constexpr int partition = 0;
 const std::string partition_text = std::to_string(partition);
@@ -296,7 +299,10 @@ struct postgres_store::impl {
   postgres_options opt;
   std::optional<pg_connection> conn; // the lease's; reconnected when broken
 
+  /// The lease's calls: no longer than the lease, which they keep.
   pg_deadline deadline() const { return deadline_after(opt.lease); }
+  /// Start-up, loads, imports: a busy database may take longer than a lease.
+  pg_deadline patient_deadline() const { return deadline_after(std::max(opt.lease, patient)); }
 
   outcome<pg_connection*> connection() {
     if (conn && conn->ok())
@@ -336,11 +342,12 @@ outcome<postgres_store> postgres_store::open(postgres_options options) {
     return fail(errc::invalid_argument, "a lease shorter than 300ms cannot be renewed in time");
   auto p = std::make_unique<impl>();
   p->opt = std::move(options);
-  auto conn = p->connection();
+  auto conn = pg_connection::connect(p->opt.url, p->patient_deadline());
   if (!conn)
     return conn.error();
-  if (auto ok = check_schema(**conn, p->deadline()); !ok)
+  if (auto ok = check_schema(*conn, p->patient_deadline()); !ok)
     return ok.error();
+  p->conn = std::move(*conn);
   return postgres_store{std::move(p)};
 }
 
@@ -411,7 +418,7 @@ outcome<timeout> timeout_from_row(const PGresult* r, int row) {
 } // namespace
 
 status postgres_store::load(snapshot_sink& into) {
-  const auto deadline = impl_->deadline();
+  const auto deadline = impl_->patient_deadline();
   auto conn = pg_connection::connect(impl_->opt.url, deadline);
   if (!conn)
     return conn.error();
@@ -426,7 +433,7 @@ status postgres_store::load(snapshot_sink& into) {
   if (auto ok = conn->exec(sql::load_cursor + partition_text, deadline); !ok)
     return ok.error();
   for (;;) {
-    auto rows = conn->exec(sql::load_fetch, impl_->deadline());
+    auto rows = conn->exec(sql::load_fetch, impl_->patient_deadline());
     if (!rows)
       return rows.error();
     const int count = PQntuples(rows->get());
@@ -448,7 +455,7 @@ status postgres_store::load(snapshot_sink& into) {
 }
 
 status postgres_store::import(const snapshot_source& from, std::uint64_t epoch) {
-  const auto deadline = impl_->deadline();
+  const auto deadline = impl_->patient_deadline();
   auto conn = pg_connection::connect(impl_->opt.url, deadline);
   if (!conn)
     return conn.error();
@@ -472,7 +479,7 @@ status postgres_store::import(const snapshot_source& from, std::uint64_t epoch) 
     if (in_batch == 0 || !result)
       return;
     auto ok = conn->exec(sql::apply, {partition_text, std::to_string(epoch), batches,
-                                      json_array(batch)}, impl_->deadline());
+                                      json_array(batch)}, impl_->patient_deadline());
     if (!ok)
       result = ok.error();
     batch.clear();
@@ -495,10 +502,10 @@ status postgres_store::import(const snapshot_source& from, std::uint64_t epoch) 
 }
 
 outcome<std::shared_ptr<change_log>> postgres_store::open_log(std::uint64_t epoch) {
-  auto conn = pg_connection::connect(impl_->opt.url, impl_->deadline());
+  auto conn = pg_connection::connect(impl_->opt.url, impl_->patient_deadline());
   if (!conn)
     return conn.error();
-  auto row = conn->exec(sql::lease, {partition_text}, impl_->deadline());
+  auto row = conn->exec(sql::lease, {partition_text}, impl_->patient_deadline());
   if (!row)
     return row.error();
   auto current = lease_from(row->get(), false);

@@ -71,7 +71,7 @@ struct lease_info {
 class postgres_store {
 public:
   /// Connects, then creates the tables or checks their version. Fails when
-  /// the database cannot be reached by `options.lease` from now, refuses
+  /// the database does not answer within 10 s (or the lease, if longer), refuses
   /// the login, or holds a schema newer than this binary's.
   static outcome<postgres_store> open(postgres_options options);
 
