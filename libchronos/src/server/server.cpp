@@ -212,10 +212,13 @@ void ignore_error(caf::scheduled_actor*, caf::error& err) {
 
 // -- behavior -------------------------------------------------------------------
 
-// The restored journal goes from the spawning thread to the actor's, then to
-// the disk thread. CAF orders the first hand-over with atomics inside its
-// libraries, which are not instrumented, so ThreadSanitizer would report the
-// disk thread's first write; passing this mutex makes the same order visible.
+// The restored journal, and the actor object itself (the mailbox door's
+// flags, which other threads read), go from the spawning thread to the
+// actor's, then to the disk and compaction threads. CAF orders the first
+// hand-over with atomics inside its libraries, which are not instrumented, so
+// ThreadSanitizer would report the other threads' first accesses; passing
+// this mutex (released at the end of the constructor, taken at start-up)
+// makes the same order visible.
 std::mutex restore_handoff;
 
 server_impl_api::behavior_type server_behavior(server_actor self, server_state core,
@@ -408,7 +411,9 @@ server_impl_api::behavior_type server_behavior(server_actor self, server_state c
 server_actor_impl::server_actor_impl(caf::actor_config& cfg, server_state core, recovery restored,
                                      server_config config, std::unique_ptr<postgres_store> store)
   : super(cfg), core_(std::move(core)), restored_(std::move(restored)),
-    config_(std::move(config)), store_(std::move(store)) {}
+    config_(std::move(config)), store_(std::move(store)) {
+  std::lock_guard<std::mutex> published{restore_handoff};
+}
 
 server_actor_impl::behavior_type server_actor_impl::make_behavior() {
   state.wakeup.last_request_ns = &last_request_ns_;
@@ -454,7 +459,6 @@ outcome<chronos_api> spawn_server(caf::actor_system& sys, server_config cfg) {
     if (restored.replayed > 0)
       log_info("replayed " + std::to_string(restored.replayed) + " journal records");
   }
-  { std::lock_guard<std::mutex> published{detail::restore_handoff}; }
   auto srv = sys.spawn<detail::server_actor_impl>(std::move(core), std::move(restored),
                                                   std::move(cfg), std::move(store));
   return caf::actor_cast<chronos_api>(srv);
