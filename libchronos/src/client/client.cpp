@@ -40,6 +40,10 @@ caf::error unreachable(const std::string& host, std::uint16_t port, const std::s
   return make_error(errc::unavailable, "cannot reach chronosd at " + where(host, port) + ": " + why);
 }
 
+// The middleman connects only to a host that answers (tcp_probe.hpp says
+// why). A loopback address answers or refuses at once: no probe.
+bool needs_probe(const std::string& host) { return !is_loopback(host); }
+
 // The middleman connects only to a host that answers (tcp_probe.hpp says why).
 caf::error probe_failure(const std::string& host, std::uint16_t port, const failure& f) {
   return unreachable(host, port, "nothing listens there, or the host cannot be reached ("
@@ -305,6 +309,10 @@ void try_connect(client_actor self) {
     st.next = (st.next + 1) % st.servers.size();
   }
   ++st.attempts;
+  if (!needs_probe(st.target.host)) {
+    connect_to_target(self);
+    return;
+  }
   auto probe = self->spawn<caf::detached>(prober, st.target, st.cfg.connect_timeout);
   self->request(probe, st.cfg.connect_timeout * 2, probe_atom::value)
     .then([=](bool) { connect_to_target(self); },
@@ -732,8 +740,9 @@ caf::expected<chronos_api> connect_leader(caf::actor_system& sys,
 caf::expected<chronos_api> connect(caf::actor_system& sys, const std::string& host,
                                    std::uint16_t port, std::chrono::milliseconds timeout,
                                    std::chrono::milliseconds peer_timeout) {
-  if (auto ok = detail::probe_tcp(host, port, timeout); !ok)
-    return probe_failure(host, port, ok.error());
+  if (needs_probe(host))
+    if (auto ok = detail::probe_tcp(host, port, timeout); !ok)
+      return probe_failure(host, port, ok.error());
   caf::expected<chronos_api> result = unreachable(host, port, "no answer");
   caf::scoped_actor self{sys};
   self->request(transport(sys), timeout, caf::connect_atom::value, host, port)
