@@ -40,19 +40,16 @@ std::optional<caf::error> refuse_if_overloaded(server_actor self) {
                                         + " requests wait); try again later");
 }
 
-// A client's change: refused while the journal is broken; else made, the
-// wake-up re-armed, and the reply held until durable where that is asked for.
 // A standby holds nothing and changes nothing: what the door let in before
 // it stepped down is refused here.
 std::optional<caf::error> refuse_unless_leading(server_actor self) {
   if (leading(self))
     return std::nullopt;
-  const auto& leader = self->state.leadership.leader;
-  return make_error(errc::standby, leader.empty()
-                                     ? std::string{"this chronosd stands by, and no leader is known yet"}
-                                     : "this chronosd stands by; the leader is at " + leader);
+  return standby_error(self->state.leadership.leader);
 }
 
+// A client's change: refused while the journal is broken; else made, the
+// wake-up re-armed, and the reply held until durable where that is asked for.
 template <class Reply, class Change>
 caf::result<Reply> client_change(server_actor self, Change change) {
   if (auto refused = refuse_unless_leading(self))

@@ -207,6 +207,14 @@ inline system_clock::time_point now(server_actor self) {
 
 inline bool always(server_actor self) { return self->state.cfg.mode == durability::always; }
 
+/// Answers the request `request` of `source` (passed on along `stages`, if
+/// any) with `msg`, from any thread: what response_promise::deliver does,
+/// without the current execution unit, which only the server's own thread
+/// may read (server_gate.cpp).
+void respond_from_any_thread(const caf::strong_actor_ptr& server,
+                             const caf::strong_actor_ptr& source, caf::message_id request,
+                             caf::mailbox_element::forwarding_stack stages, caf::message msg);
+
 // -- the wake-up (server_wakeup.cpp) ----------------------------------------------
 
 /// Keeps exactly one wake-up pending, for the soonest deadline.
@@ -289,6 +297,10 @@ void on_renewed(server_actor self, const renewed_msg& msg);
 void on_lost(server_actor self, const lost_msg& msg);
 void on_standing_by(server_actor self, const standing_by_msg& msg);
 void on_lease_check(server_actor self, std::uint64_t epoch);
+
+/// What a standby answers: the error `standby`, naming the leader's address
+/// when it is known.
+caf::error standby_error(const std::string& leader);
 
 /// Adds role, epoch, lease expiry and leader to `s`.
 void show_leadership(server_actor self, stats_info& s);

@@ -45,21 +45,6 @@ bool reserved_for_caf(const caf::mailbox_element& x) {
 
 log_throttle refused_log;
 
-// Sends `msg` as the response to the request `x`, from any thread.
-void respond_to(const caf::mailbox_element& x, const caf::strong_actor_ptr& server,
-                caf::message msg) {
-  auto stages = x.stages;
-  if (!stages.empty()) {
-    auto next = std::move(stages.back());
-    stages.pop_back();
-    next->enqueue(caf::make_mailbox_element(x.sender, x.mid.response_id(), std::move(stages),
-                                            std::move(msg)),
-                  nullptr);
-  } else if (x.sender) {
-    x.sender->enqueue(server, x.mid.response_id(), std::move(msg), nullptr);
-  }
-}
-
 // `stats_atom` alone: what a standby answers. (CAF 0.17 matches an atom by
 // its type only, so the value is compared too.)
 bool plain_stats(const caf::mailbox_element& x) {
@@ -69,6 +54,20 @@ bool plain_stats(const caf::mailbox_element& x) {
 }
 
 } // namespace
+
+void respond_from_any_thread(const caf::strong_actor_ptr& server,
+                             const caf::strong_actor_ptr& source, caf::message_id request,
+                             caf::mailbox_element::forwarding_stack stages, caf::message msg) {
+  if (!stages.empty()) {
+    // The next stage takes the request on, under its own id.
+    auto next = std::move(stages.back());
+    stages.pop_back();
+    next->enqueue(caf::make_mailbox_element(source, request, std::move(stages), std::move(msg)),
+                  nullptr);
+  } else if (source) {
+    source->enqueue(server, request.response_id(), std::move(msg), nullptr);
+  }
+}
 
 void server_actor_impl::stand_by(std::string leader) {
   {
@@ -89,9 +88,8 @@ bool server_actor_impl::refuse_standing_by(caf::mailbox_element& x) {
     std::lock_guard<std::mutex> guard{leader_mtx_};
     leader = leader_;
   }
-  auto why = leader.empty() ? std::string{"this chronosd stands by, and no leader is known yet"}
-                            : "this chronosd stands by; the leader is at " + leader;
-  respond_to(x, ctrl(), caf::make_message(make_error(errc::standby, std::move(why))));
+  respond_from_any_thread(ctrl(), x.sender, x.mid, x.stages,
+                          caf::make_message(standby_error(leader)));
   return true;
 }
 

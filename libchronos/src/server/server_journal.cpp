@@ -11,19 +11,9 @@ using namespace std::chrono;
 
 namespace {
 
-// Sends `rp`'s response from any thread: what response_promise::deliver
-// does, but without the server's current execution unit, which only the
-// server's own thread may read.
+// Sends `rp`'s response from the disk thread.
 void respond(const caf::strong_actor_ptr& server, caf::response_promise& rp, caf::message msg) {
-  auto stages = rp.stages();
-  if (!stages.empty()) {
-    auto next = std::move(stages.back());
-    stages.pop_back();
-    next->enqueue(caf::make_mailbox_element(rp.source(), rp.id(), std::move(stages), std::move(msg)),
-                  nullptr);
-  } else if (rp.source()) {
-    rp.source()->enqueue(server, rp.id().response_id(), std::move(msg), nullptr);
-  }
+  respond_from_any_thread(server, rp.source(), rp.id(), rp.stages(), std::move(msg));
 }
 
 // Answers held replies: their values once durable, else an error.

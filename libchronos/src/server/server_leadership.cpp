@@ -184,6 +184,12 @@ void on_lease_check(server_actor self, std::uint64_t epoch) {
     check_lease_at_end(self);
 }
 
+caf::error standby_error(const std::string& leader) {
+  return make_error(errc::standby,
+                    leader.empty() ? std::string{"this chronosd stands by, and no leader is known yet"}
+                                   : "this chronosd stands by; the leader is at " + leader);
+}
+
 void show_leadership(server_actor self, stats_info& s) {
   const auto& lead = self->state.leadership;
   s.role = to_string(lead.role);
