@@ -232,6 +232,7 @@ int run_schedule(session& s, const command_line& cl) {
       throw cli::usage_error{"--misfire needs --every"};
     req.misfire = *p;
   }
+  req.key = option(cl, "--key").value_or("");
   std::cout << s.call<std::string>(schedule_atom::value, req) << std::endl;
   return 0;
 }
@@ -536,13 +537,16 @@ struct command {
 
 const std::vector<command> commands{
   {"schedule", "NAME (--in DURATION | --at TIME) [--every DURATION [--misfire POLICY]]\n"
-               "[--payload TEXT]",
+               "[--payload TEXT] [--key KEY]",
    "schedule a timeout for NAME; prints its token",
    "Schedules a timeout for NAME and prints its token alone.\n--every makes it recurring "
    "with that period (first due at --in/--at).\n--misfire says what it does about periods "
    "it missed (chronosd down, or NAME\naway): once (deliver one, the default), all (deliver "
-   "each, at most 1,000),\nskip (deliver none, and only on time to a live watcher).\n",
-   {"--in", "--at", "--every", "--misfire", "--payload"}, 1, 1, run_schedule},
+   "each, at most 1,000),\nskip (deliver none, and only on time to a live watcher).\n"
+   "--key makes it idempotent: a second schedule of NAME with the same KEY,\nwhile the "
+   "first is pending or parked, prints the first one's token and\nschedules nothing "
+   "(safe to repeat after a failure or a failover).\n",
+   {"--in", "--at", "--every", "--misfire", "--payload", "--key"}, 1, 1, run_schedule},
   {"cancel", "(TOKEN... | --name SELECTOR)",
    "cancel timeouts by token (all or none), or every timeout\nof a name or namespace "
    "(prints how many)",

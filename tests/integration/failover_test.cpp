@@ -310,3 +310,26 @@ TEST_CASE("failover: chronosctl finds the leader, and a watch follows it to the 
   CHECK(json::parse(got[1])["token"] == second);
   CHECK(json::parse(got[2])["token"] == third);
 }
+
+TEST_CASE("failover: a keyed schedule sent again to the next leader is made once") {
+  postgres_server pg;
+  temp_dir dir;
+  auto servers_up = leader_and_standby(dir, pg);
+  auto& a = servers_up.leader;
+  auto& b = servers_up.standby;
+  const auto first = trim(ctl_ok(dir, a.port, {"schedule", "orders", "--in", "1h", "--key",
+                                               "order-7"}));
+  CHECK(trim(ctl_ok(dir, a.port, {"schedule", "orders", "--in", "2h", "--key", "order-7"}))
+        == first);
+  a.proc->signal(SIGKILL);
+  REQUIRE(a.proc->wait(10s));
+  await_role(dir, b.port, "leader");
+  // As a client would after losing the answer: the same request, to the new leader.
+  CHECK(trim(ctl_ok(dir, b.port, {"schedule", "orders", "--in", "1h", "--key", "order-7"}))
+        == first);
+  CHECK(trim(ctl_ok(dir, b.port, {"count", "orders"})) == "1");
+  CHECK(trim(ctl_ok(dir, b.port, {"schedule", "orders", "--in", "1h", "--key", "order-8"}))
+        != first);
+  CHECK(pg.query("SELECT string_agg(key, ',' ORDER BY key) FROM chronos_timeouts")
+        == "order-7,order-8");
+}

@@ -98,3 +98,21 @@ TEST_CASE("a first start says that it starts empty, and where") {
   CHECK(again.proc->err().find("starting empty") == std::string::npos);
   CHECK(again.stop() == 0);
 }
+
+TEST_CASE("a key holds across a crash and a restart of the file store") {
+  temp_dir dir;
+  const auto state = dir.file("chronos.json");
+  auto d = chronosd_process::start(dir, state, 0, {"--durability", "always"});
+  const auto port = d.port;
+  const auto first = trim(ctl_ok(dir, port, {"schedule", "orders", "--in", "1h", "--key", "o-7"}));
+  d.proc->signal(SIGKILL); // the journal alone has it
+  REQUIRE(d.proc->wait(20s));
+  auto again = chronosd_process::start(dir, state, port, {"--durability", "always"});
+  CHECK(trim(ctl_ok(dir, port, {"schedule", "orders", "--in", "2h", "--key", "o-7"})) == first);
+  CHECK(again.stop() == 0);
+  CHECK(json::parse(slurp(state))["timeouts"][0]["key"] == "o-7"); // and the state file
+  auto third = chronosd_process::start(dir, state, port);
+  CHECK(trim(ctl_ok(dir, port, {"schedule", "orders", "--in", "2h", "--key", "o-7"})) == first);
+  CHECK(trim(ctl_ok(dir, port, {"count", "orders"})) == "1");
+  CHECK(third.stop() == 0);
+}

@@ -8,6 +8,7 @@
 #include "../support/server_state_helpers.hpp"
 #include "chronos/detail/server_state.hpp"
 #include "chronos/store/postgres_store.hpp"
+#include "store/postgres/schema.hpp"
 
 using namespace chronos;
 using namespace chronos::test;
@@ -82,16 +83,19 @@ TEST_CASE("postgres store: creates its tables once, and refuses a newer schema")
   postgres_server pg;
   {
     auto store = must_open(options_for(pg, "a"));
-    CHECK(pg.query("SELECT version FROM chronos_schema") == "1");
+    CHECK(pg.query("SELECT version FROM chronos_schema")
+          == std::to_string(postgres_schema_version));
   }
   {
     auto again = must_open(options_for(pg, "b")); // finds them, creates nothing
     CHECK(pg.query("SELECT count(*) FROM chronos_schema") == "1");
   }
-  pg.query("UPDATE chronos_schema SET version = 2");
+  const auto next = std::to_string(postgres_schema_version + 1);
+  pg.query("UPDATE chronos_schema SET version = " + next);
   auto newer = postgres_store::open(options_for(pg, "c"));
   REQUIRE_FALSE(newer);
-  CHECK(newer.error().detail.find("schema version 2, newer than this chronosd") != std::string::npos);
+  CHECK(newer.error().detail.find("schema version " + next + ", newer than this chronosd")
+        != std::string::npos);
 }
 
 TEST_CASE("postgres store: a database that cannot be reached is an error, in time") {
@@ -281,4 +285,25 @@ TEST_CASE("postgres store: rows that a person broke are refused on load, by toke
   REQUIRE_FALSE(loaded);
   CHECK(loaded.error().detail.find(t.token.str()) != std::string::npos);
   CHECK(loaded.error().detail.find("misfire") != std::string::npos);
+}
+
+TEST_CASE("postgres store: keys are stored, and tables of version 1 are migrated") {
+  postgres_server pg;
+  // Version 1 tables, as an older chronosd made them, holding one timeout.
+  pg.query(detail::pg_sql::create_v1);
+  pg.query("INSERT INTO chronos_timeouts VALUES (0, '" + token{1, 2}.str()
+           + "', false, 'old', 1000, 0, 'once', '\\x')");
+  auto store = must_open(options_for(pg, "a"));
+  CHECK(pg.query("SELECT version FROM chronos_schema") == "2");
+  REQUIRE(must(store.try_acquire()).held);
+  auto log = must(store.open_log(1));
+  auto t = make_timeout(3, "orders", "x");
+  t.key = "order \"7\"";
+  require_ok(log->append(encoded(*log, {schedule_of(t)})));
+  CHECK(pg.query("SELECT key FROM chronos_timeouts WHERE name = 'orders'") == "order \"7\"");
+  const auto back = loaded_from(store);
+  REQUIRE(back.pending.size() == 2);
+  CHECK(back.pending[0].name == "old");
+  CHECK(back.pending[0].key.empty());
+  CHECK(back.pending[1] == t);
 }

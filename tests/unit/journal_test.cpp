@@ -26,6 +26,7 @@ std::vector<change> every_kind() {
     {change::op::schedule, token{7, 7}, [] {
        auto t = entry(7, 2000, 100);
        t.misfire = misfire_policy::all;
+       t.key = "order-7 \"retry\"";
        return t;
      }(), {}, {}},
     {change::op::deliver, token{7, 6}, {}, {}, {}},
@@ -335,7 +336,7 @@ TEST_CASE("records in another key order or spacing read the same as the ones chr
     + line(R"({"op":"fire","token":")" + tok(4) + R"(","note":"ignored"})")
     + line(R"({"deadline_ms":6000,"op":"rearm","token":")" + tok(5) + R"("})")
     + line(R"({"op":"park","t":{"deadline_ms":900,"interval_ms":100,"name":"name","payload":"payload \u0022x\u0022\n","token":")" + tok(6) + R"("}})")
-    + line(R"({"op":"schedule","t":{"deadline_ms":2000,"interval_ms":100,"misfire":"all","name":"name","payload":"payload \"x\"\n","token":")" + tok(7) + R"("}})")
+    + line(R"({"op":"schedule","t":{"deadline_ms":2000,"interval_ms":100,"key":"order-7 \"retry\"","misfire":"all","name":"name","payload":"payload \"x\"\n","token":")" + tok(7) + R"("}})")
     + line(R"({"token":")" + tok(6) + R"(","op":"deliver"})");
   const auto header = journal_text(1, {});
   auto back = decode_journal(header + others, "j");

@@ -355,3 +355,134 @@ TEST_CASE("payloads share a byte budget: a schedule past it is refused until roo
   st.take_parked("c");
   must(st.schedule(in("d", 1000, "abcdef"), t0));
 }
+
+namespace {
+
+schedule_request keyed(std::string name, std::string key, std::int64_t delay_ms = 1000) {
+  auto req = in(std::move(name), delay_ms);
+  req.key = std::move(key);
+  return req;
+}
+
+} // namespace
+
+TEST_CASE("a schedule sent again with its key answers the first token and adds nothing") {
+  server_state st{token_generator{1}};
+  st.record_changes();
+  const auto first = must(st.schedule(keyed("orders", "order-7"), t0));
+  CHECK(st.take_changes().size() == 1);
+  CHECK(must(st.schedule(keyed("orders", "order-7", 5000), at(10))) == first);
+  CHECK(st.take_changes().empty()); // nothing to journal: nothing changed
+  CHECK(st.count({}).pending == 1);
+  CHECK(st.next_deadline() == at(1000)); // the first one's deadline stands
+  // Another name or another key is another timeout; no key is never the same.
+  CHECK(must(st.schedule(keyed("billing", "order-7"), t0)) != first);
+  CHECK(must(st.schedule(keyed("orders", "order-8"), t0)) != first);
+  CHECK(must(st.schedule(in("orders", 1000), t0)) != must(st.schedule(in("orders", 1000), t0)));
+  CHECK(st.count({}).pending == 5);
+}
+
+TEST_CASE("a key holds while its timeout is pending or parked, and is free once it is gone") {
+  server_state st{token_generator{1}};
+  const auto first = must(st.schedule(keyed("orders", "k"), t0));
+  // Due, and parked: no live actor took it.
+  for (auto& t : st.take_due(at(1000)))
+    REQUIRE(st.park(std::move(t)));
+  CHECK(st.count({}).parked == 1);
+  CHECK(must(st.schedule(keyed("orders", "k"), at(1000))) == first);
+  REQUIRE(st.cancel(first));
+  const auto second = must(st.schedule(keyed("orders", "k"), at(1000)));
+  CHECK(second != first);
+  CHECK(st.count({}).pending == 1);
+}
+
+TEST_CASE("a batch with a key twice schedules it once, and both get its token") {
+  server_state st{token_generator{1}};
+  auto toks = st.schedule_all({keyed("a", "k"), keyed("a", "k"), keyed("a", "j")}, t0);
+  REQUIRE(toks);
+  CHECK((*toks)[0] == (*toks)[1]);
+  CHECK((*toks)[0] != (*toks)[2]);
+  CHECK(st.count({}).pending == 2);
+}
+
+TEST_CASE("keys go with their timeouts into a snapshot and a journal, and come back") {
+  server_state st{token_generator{1}};
+  st.record_changes();
+  const auto first = must(st.schedule(keyed("orders", "order-7"), t0));
+  auto changes = st.take_changes();
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].entry.key == "order-7");
+  const auto saved = st.collect(t0);
+  REQUIRE(saved.pending.size() == 1);
+  CHECK(saved.pending[0].key == "order-7");
+
+  server_state restored{token_generator{2}};
+  REQUIRE(restored.restore(saved));
+  CHECK(must(restored.schedule(keyed("orders", "order-7"), t0)) == first);
+
+  server_state replayed{token_generator{3}};
+  REQUIRE(replayed.apply(changes[0]));
+  CHECK(must(replayed.schedule(keyed("orders", "order-7"), t0)) == first);
+  CHECK(replayed.count({}).pending == 1);
+}
+
+TEST_CASE("a parked keyed occurrence keeps its key in the journal") {
+  server_state st{token_generator{1}};
+  st.record_changes();
+  must(st.schedule(keyed("orders", "k"), t0));
+  st.take_changes();
+  for (auto& t : st.take_due(at(1000)))
+    REQUIRE(st.park(std::move(t)));
+  bool parked_with_key = false;
+  for (const auto& c : st.take_changes())
+    parked_with_key = parked_with_key || (c.what == change::op::park && c.entry.key == "k");
+  CHECK(parked_with_key);
+}
+
+TEST_CASE("keys are checked like names") {
+  server_state st{token_generator{1}};
+  auto control = st.schedule(keyed("a", "line\nbreak"), t0);
+  REQUIRE_FALSE(control);
+  CHECK(control.error().detail.find("key holds a control character") != std::string::npos);
+  auto invalid = st.schedule(keyed("a", "\xff"), t0);
+  REQUIRE_FALSE(invalid);
+  CHECK(invalid.error().detail.find("key is not valid UTF-8") != std::string::npos);
+  auto longer = st.schedule(keyed("a", std::string(257, 'k')), t0);
+  REQUIRE_FALSE(longer);
+  CHECK(longer.error().detail.find("key longer than 256 bytes") != std::string::npos);
+}
+
+TEST_CASE("many keys that came and went do not pile up") {
+  server_state st{token_generator{1}};
+  // Each keyed timeout fires and is delivered; a later one with a key seen
+  // before is new again, whatever the sweeps dropped in between.
+  for (int round = 0; round < 3; ++round)
+    for (int i = 0; i < 5000; ++i) {
+      const auto tok = must(st.schedule(keyed("n", "k" + std::to_string(i), 0), at(round)));
+      CHECK(st.take_due(at(round)).size() == 1);
+      CHECK(tok.size() == token::text_size);
+    }
+  CHECK(st.count({}).pending == 0);
+  CHECK(st.key_count() < 1100); // swept as it grew, not 15,000
+}
+
+TEST_CASE("a cancel of a keyed timeout undone gives it back its key, sweeps or not") {
+  server_state st{token_generator{1}};
+  st.record_changes();
+  const auto first = must(st.schedule(keyed("orders", "k"), t0));
+  st.take_changes();
+  REQUIRE(st.cancel(first));
+  auto cancelled = st.take_changes();
+  REQUIRE(cancelled.size() == 1);
+  // Enough other keys, scheduled before the commit failed, to sweep out
+  // the entry of the cancelled timeout.
+  for (int i = 0; i < 1100; ++i)
+    must(st.schedule(keyed("other", "k" + std::to_string(i)), t0));
+  auto later = st.take_changes();
+  for (auto c = later.rbegin(); c != later.rend(); ++c)
+    st.undo(*c);
+  st.undo(cancelled[0]);
+  CHECK(st.count({}).pending == 1);
+  CHECK(must(st.schedule(keyed("orders", "k"), t0)) == first);
+  CHECK(st.count({}).pending == 1);
+}

@@ -21,8 +21,9 @@ snapshot sample() {
   s.pending.push_back({from_epoch_ms(1'795'302'001'000), token{0x10, 0xa}, "alice", "", millis{0}});
   s.pending.push_back(
     {from_epoch_ms(1'795'302'002'000), token{0x11, 0xb}, "bob", "wake \"up\"\n\xc3\xa9", millis{5000},
-     misfire_policy::all});
-  s.parked.push_back({from_epoch_ms(1'795'301'000'000), token{0x09, 0xc}, "carol", "late", millis{0}});
+     misfire_policy::all, "report \"daily\""});
+  s.parked.push_back({from_epoch_ms(1'795'301'000'000), token{0x09, 0xc}, "carol", "late", millis{0},
+                      misfire_policy::once, "order-7"});
   return s;
 }
 
@@ -133,17 +134,20 @@ TEST_CASE("a timeout is written as nlohmann dumps the same object") {
   const misfire_policy policies[] = {misfire_policy::once, misfire_policy::all, misfire_policy::skip};
   for (auto deadline : extremes)
     for (auto interval : extremes)
-      for (auto policy : policies) {
-        const timeout t{from_epoch_ms(deadline), token{0x1234, 0xfedcba9876543210}, "n\"ame",
-                        "pay\\load\n\x01 \xc3\xa9", millis{interval}, policy};
-        nlohmann::json expected{{"deadline_ms", deadline}, {"interval_ms", interval},
-                                {"name", t.name}, {"payload", t.payload}, {"token", t.token.str()}};
-        if (policy != misfire_policy::once)
-          expected["misfire"] = to_string(policy);
-        std::string written = "[";
-        detail::append_json(written, t);
-        CHECK(written == "[" + expected.dump());
-      }
+      for (auto policy : policies)
+        for (std::string key : {"", "k\"ey \xc3\xa9"}) {
+          const timeout t{from_epoch_ms(deadline), token{0x1234, 0xfedcba9876543210}, "n\"ame",
+                          "pay\\load\n\x01 \xc3\xa9", millis{interval}, policy, key};
+          nlohmann::json expected{{"deadline_ms", deadline}, {"interval_ms", interval},
+                                  {"name", t.name}, {"payload", t.payload}, {"token", t.token.str()}};
+          if (policy != misfire_policy::once)
+            expected["misfire"] = to_string(policy);
+          if (!key.empty())
+            expected["key"] = key;
+          std::string written = "[";
+          detail::append_json(written, t);
+          CHECK(written == "[" + expected.dump());
+        }
 }
 
 TEST_CASE("a timeout with the default misfire policy is written without the field") {

@@ -420,6 +420,15 @@ void wait_for_leader(client_actor self, waiting_request w) {
   }
 }
 
+// Whether a request may go again after its connection was lost before the
+// answer: a schedule with a key is made once however often it is sent.
+template <class... Ts>
+bool idempotent(const Ts&...) {
+  return false;
+}
+
+bool idempotent(const schedule_atom&, const schedule_request& req) { return !req.key.empty(); }
+
 // Sends one request to chronosd; its reply (or error) answers `rp`. With
 // several servers, a request finds no leader waits for one until `until`,
 // and one a standby refused goes again to the next leader.
@@ -437,7 +446,14 @@ void relay_until(client_actor self, caf::typed_response_promise<Reply> rp, stead
     return;
   }
   const auto srv = *st.server;
-  const auto id = track(self, [rp](caf::error e) mutable { rp.deliver(std::move(e)); });
+  // Lost before the answer: a keyed schedule goes again to the next leader.
+  const bool again = failover(st) && idempotent(xs...);
+  const auto id = track(self, [=](caf::error e) mutable {
+    if (again && std::chrono::steady_clock::now() < until)
+      relay_until(self, rp, until, xs...);
+    else
+      rp.deliver(std::move(e));
+  });
   self->request(srv, st.cfg.request_timeout, xs...)
     .then([=](Reply& r) mutable {
             if (answered(self, id))
@@ -511,9 +527,13 @@ void send_queued(client_actor self, Atom atm, queued<Item, Reply>& q) {
   }
   ++st.stats.batches;
   st.stats.coalesced += taken->items.size();
-  const auto id = track(self, [taken](caf::error e) {
-    for (auto& rp : taken->replies)
-      rp.deliver(e);
+  const auto id = track(self, [self, atm, taken](caf::error e) {
+    for (std::size_t i = 0; i < taken->items.size(); ++i) {
+      if (failover(self->state) && idempotent(atm, taken->items[i]))
+        relay(self, taken->replies[i], atm, std::move(taken->items[i]));
+      else
+        taken->replies[i].deliver(e);
+    }
   });
   self->request(*st.server, st.cfg.request_timeout, atm, taken->items)
     .then([self, id, taken](BatchReply& r) {

@@ -31,13 +31,6 @@ timestamp next_period(const timeout& t, timestamp now) {
   return from_epoch_ms(d + periods * i);
 }
 
-// Undo data of a client's change: what the tables held before it.
-std::shared_ptr<const change::before> before(std::optional<timeout> pending,
-                                             std::optional<timeout> parked) {
-  return std::make_shared<const change::before>(
-    change::before{std::move(pending), std::move(parked)});
-}
-
 } // namespace
 
 server_state::server_state(token_generator tokens, server_limits limits)
@@ -51,6 +44,11 @@ void server_state::begin(timestamp, std::uint64_t, std::size_t about) {
 
 status server_state::check_stored(const timeout& t) const {
   status ok = check_name(t.name, limits_);
+  if (ok && t.key.size() > limits_.max_name_bytes)
+    ok = fail(errc::invalid_argument,
+              "key longer than " + std::to_string(limits_.max_name_bytes) + " bytes");
+  if (ok && find_control_character(t.key))
+    ok = fail(errc::invalid_argument, "key holds a control character");
   if (ok && t.payload.size() > limits_.max_payload_bytes)
     ok = fail(errc::invalid_argument,
               "payload larger than " + std::to_string(limits_.max_payload_bytes) + " bytes");
@@ -64,19 +62,58 @@ status server_state::add(timeout&& t, snapshot_list to) {
   if (auto ok = check_stored(t); !ok)
     return ok;
   const bool parked = to == snapshot_list::parked;
-  if (!(parked ? parked_ : pending_).insert(std::move(t)))
+  if (!insert_keyed(parked ? parked_ : pending_, std::move(t)))
     return fail(errc::storage_failure,
                 std::string{"duplicate "} + (parked ? "parked" : "pending") + " token in snapshot");
   return done{};
 }
 
+// The key index still holds a key whose timeout just left: it is swept only
+// when a keyed timeout is added, after this.
+std::shared_ptr<const change::before> server_state::before(std::optional<timeout> pending,
+                                                           std::optional<timeout> parked) const {
+  for (auto* t : {&pending, &parked})
+    if (*t)
+      (*t)->key = keys_.key_of((*t)->token);
+  return std::make_shared<const change::before>(
+    change::before{std::move(pending), std::move(parked)});
+}
+
+bool server_state::insert_keyed(timer_table& table, timeout&& t) {
+  if (t.key.empty())
+    return table.insert(std::move(t));
+  const std::string name = t.name;
+  const std::string key = std::move(t.key);
+  const auto tok = t.token;
+  if (!table.insert(std::move(t)))
+    return false;
+  keys_.add(name, key, tok, [this](token held) { return known(held); });
+  return true;
+}
+
 void server_state::clear() {
   pending_ = timer_table{};
   parked_ = timer_table{};
+  keys_.clear();
 }
 
+// The tables keep no keys: a keyed timeout goes out with its key added.
 void server_state::for_each(snapshot_list of, const visitor& each) const {
-  (of == snapshot_list::parked ? parked_ : pending_).for_each_in_order(each);
+  const auto& table = of == snapshot_list::parked ? parked_ : pending_;
+  if (keys_.empty()) {
+    table.for_each_in_order(each);
+    return;
+  }
+  table.for_each_in_order([&](const timeout& t) {
+    const auto key = keys_.key_of(t.token);
+    if (key.empty()) {
+      each(t);
+      return;
+    }
+    timeout keyed = t;
+    keyed.key = key;
+    each(keyed);
+  });
 }
 
 status check_name(const std::string& name, const server_limits& limits) {
@@ -122,6 +159,14 @@ status server_state::check(const schedule_request& req) const {
     return fail(errc::invalid_argument, "unknown misfire policy");
   if (req.misfire != misfire_policy::once && req.interval_ms == 0)
     return fail(errc::invalid_argument, "a misfire policy needs a repeat interval");
+  if (req.key.size() > limits_.max_name_bytes)
+    return fail(errc::invalid_argument,
+                "key longer than " + std::to_string(limits_.max_name_bytes) + " bytes");
+  if (!valid_utf8(req.key))
+    return fail(errc::invalid_argument, "key is not valid UTF-8");
+  if (auto at = find_control_character(req.key))
+    return fail(errc::invalid_argument,
+                "key holds a control character at byte " + std::to_string(*at));
   return done{};
 }
 
@@ -162,11 +207,18 @@ outcome<token> server_state::schedule(const schedule_request& req, timestamp now
 }
 
 token server_state::add(const schedule_request& req, timestamp deadline, timestamp now, token tok) {
-  timeout_view entry{deadline, tok, req.name, req.payload, millis{req.interval_ms}, req.misfire};
+  const auto held = [this](token t) { return known(t); };
+  if (!req.key.empty())
+    if (auto first = keys_.find(req.name, req.key, held))
+      return *first; // made before: nothing changes
+  timeout_view entry{deadline, tok, req.name, req.payload, millis{req.interval_ms}, req.misfire,
+                     req.key};
   // 64 random bits make a collision all but impossible; retry rather than
   // overwrite (the pending table refuses a token it holds).
   while (parked_.contains(entry.token) || !pending_.insert_copy(entry))
     entry.token = tokens_.next(now);
+  if (!req.key.empty())
+    keys_.add(req.name, req.key, entry.token, held);
   if (recording_)
     note({change::op::schedule, entry.token, entry.owned(), {}, {}});
   ++counters_.scheduled;
@@ -450,8 +502,10 @@ bool server_state::park(timeout occurrence) {
       ++counters_.skipped;
     return false;
   }
-  if (recording_)
+  if (recording_) {
+    occurrence.key = keys_.key_of(occurrence.token);
     note({change::op::park, occurrence.token, occurrence, {}, {}});
+  }
   return parked_.insert(std::move(occurrence));
 }
 
@@ -488,7 +542,7 @@ status server_state::apply(change c) {
     case change::op::schedule:
       if (auto ok = check_stored(c.entry); !ok)
         return ok;
-      fits = pending_.insert(std::move(c.entry));
+      fits = insert_keyed(pending_, std::move(c.entry));
       break;
     case change::op::cancel: {
       const bool was_pending = pending_.erase(c.token).has_value();
@@ -508,7 +562,7 @@ status server_state::apply(change c) {
     case change::op::park:
       if (auto ok = check_stored(c.entry); !ok)
         return ok;
-      fits = parked_.insert(std::move(c.entry));
+      fits = insert_keyed(parked_, std::move(c.entry));
       break;
     case change::op::deliver:
       fits = parked_.erase(c.token).has_value();
@@ -532,9 +586,9 @@ void server_state::undo(const change& c) {
     case change::op::reschedule:
       pending_.erase(c.token);
       if (c.was && c.was->pending)
-        pending_.insert(*c.was->pending);
+        insert_keyed(pending_, timeout{*c.was->pending});
       if (c.was && c.was->parked)
-        parked_.insert(*c.was->parked);
+        insert_keyed(parked_, timeout{*c.was->parked});
       break;
     default: // what the server did by itself is never taken back
       break;

@@ -100,6 +100,10 @@ std::optional<timeout> canonical_timeout(canonical_cursor& in) {
   f.deadline_ms = in.integer();
   in.expect(",\"interval_ms\":");
   f.interval_ms = in.integer();
+  if (in.peek(",\"key\":")) {
+    in.expect(",\"key\":");
+    f.key = in.string();
+  }
   if (in.peek(",\"misfire\":")) {
     in.expect(",\"misfire\":");
     f.misfire = in.string();

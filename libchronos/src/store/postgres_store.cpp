@@ -1,6 +1,7 @@
 #include "chronos/store/postgres_store.hpp"
 
 #include <charconv>
+#include <iterator>
 
 #include "chronos/base/log.hpp"
 #include "store/postgres/pg_connection.hpp"
@@ -87,7 +88,9 @@ void encode_change(std::string& out, const change& c) {
       out += ",\"interval_ms\":" + std::to_string(c.entry.interval.count());
       out += ",\"misfire\":\"";
       out += to_string(c.entry.misfire);
-      out += "\",\"payload\":\"";
+      out += "\",\"key\":";
+      detail::append_json_string(out, c.entry.key);
+      out += ",\"payload\":\"";
       append_hex(out, c.entry.payload);
       out += '"';
       break;
@@ -128,36 +131,65 @@ outcome<lease_info> lease_from(const PGresult* r, bool held) {
   return out;
 }
 
-status check_schema(pg_connection& conn, pg_deadline deadline) {
-  for (const char* step : {"BEGIN", sql::schema_lock})
-    if (auto ok = conn.exec(step, deadline); !ok)
-      return ok.error();
+// The version of the tables, or nullopt on a database without them.
+outcome<std::optional<std::int64_t>> schema_version(pg_connection& conn, pg_deadline deadline) {
   auto exists = conn.exec(sql::schema_exists, deadline);
   if (!exists)
     return exists.error();
-  if (std::string_view{PQgetvalue(exists->get(), 0, 0)} == "t") {
-    auto version = conn.exec(sql::schema_version, deadline);
-    if (!version)
-      return version.error();
-    const auto v = PQntuples(version->get()) == 1 ? to_int(PQgetvalue(version->get(), 0, 0))
-                                                  : std::nullopt;
-    if (!v)
-      return fail(errc::storage_failure, "the table chronos_schema holds no version");
-    if (*v > postgres_schema_version)
-      return fail(errc::storage_failure,
-                  "the database holds chronos schema version " + std::to_string(*v)
-                    + ", newer than this chronosd knows (up to "
-                    + std::to_string(postgres_schema_version)
-                    + "): run a chronosd as new as the one that wrote it");
-  } else {
-    if (auto ok = conn.exec(sql::create_v1, deadline); !ok)
-      return fail(errc::storage_failure, "cannot create the chronos tables: "
-                                           + ok.error().detail);
-    log_info("created the chronos tables (schema version "
-             + std::to_string(postgres_schema_version) + ")");
+  if (std::string_view{PQgetvalue(exists->get(), 0, 0)} != "t")
+    return std::optional<std::int64_t>{};
+  auto version = conn.exec(sql::schema_version, deadline);
+  if (!version)
+    return version.error();
+  const auto v = PQntuples(version->get()) == 1 ? to_int(PQgetvalue(version->get(), 0, 0))
+                                                : std::nullopt;
+  if (!v)
+    return fail(errc::storage_failure, "the table chronos_schema holds no version");
+  return v;
+}
+
+// Creates the tables, or migrates them to this binary's version, then
+// installs the function; one transaction, one creator at a time.
+status check_schema(pg_connection& conn, pg_deadline deadline) {
+  constexpr auto newest = static_cast<std::int64_t>(postgres_schema_version);
+  static_assert(std::size(sql::migrations) + 1 == postgres_schema_version);
+  const auto run = [&](const char* text, const std::string& what) -> status {
+    if (auto ok = conn.exec(text, deadline); !ok)
+      return fail(errc::storage_failure, what + ": " + ok.error().detail);
+    return done{};
+  };
+  for (const char* step : {"BEGIN", sql::schema_lock})
+    if (auto ok = run(step, "cannot check the chronos tables"); !ok)
+      return ok;
+  auto found = schema_version(conn, deadline);
+  if (!found)
+    return found.error();
+  auto version = found->value_or(0);
+  if (version > newest)
+    return fail(errc::storage_failure,
+                "the database holds chronos schema version " + std::to_string(version)
+                  + ", newer than this chronosd knows (up to " + std::to_string(newest)
+                  + "): run a chronosd as new as the one that wrote it");
+  if (version == 0) {
+    if (auto ok = run(sql::create_v1, "cannot create the chronos tables"); !ok)
+      return ok;
+    version = 1;
   }
-  if (auto ok = conn.exec("COMMIT", deadline); !ok)
-    return ok.error();
+  const auto from = version;
+  for (; version < newest; ++version)
+    if (auto ok = run(sql::migrations[version - 1],
+                      "cannot migrate the chronos tables to version " + std::to_string(version + 1));
+        !ok)
+      return ok;
+  if (auto ok = run(sql::apply_function, "cannot install chronos_apply"); !ok)
+    return ok;
+  if (auto ok = run("COMMIT", "cannot commit the chronos tables"); !ok)
+    return ok;
+  if (!found->has_value())
+    log_info("created the chronos tables (schema version " + std::to_string(newest) + ")");
+  else if (from < newest)
+    log_info("migrated the chronos tables from schema version " + std::to_string(from) + " to "
+             + std::to_string(newest));
   return done{};
 }
 
@@ -412,7 +444,7 @@ outcome<timeout> timeout_from_row(const PGresult* r, int row) {
   if (!payload)
     return fail(errc::storage_failure, where() + ": payload is not bytea");
   return timeout{from_epoch_ms(*deadline), *tok, PQgetvalue(r, row, 2), std::move(*payload),
-                 millis{*interval}, *misfire};
+                 millis{*interval}, *misfire, PQgetvalue(r, row, 7)};
 }
 
 } // namespace

@@ -16,7 +16,7 @@ using json = nlohmann::json;
 
 // The fields of a stored timeout, by the JSON type they must have.
 bool is_string_field(const std::string& key) {
-  return key == "token" || key == "name" || key == "payload" || key == "misfire";
+  return key == "token" || key == "name" || key == "payload" || key == "misfire" || key == "key";
 }
 
 bool is_integer_field(const std::string& key) {
@@ -70,6 +70,8 @@ public:
       entry_.payload = std::move(v);
     else if (key_ == "misfire")
       entry_.misfire = std::move(v);
+    else if (key_ == "key")
+      entry_.key = std::move(v);
     else if (is_integer_field(key_))
       return fail_with(item() + "." + key_, "expected an integer");
     return true;

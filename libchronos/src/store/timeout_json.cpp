@@ -66,6 +66,10 @@ void append_json(std::string& out, const timeout& t) {
   put(",\"interval_ms\":");
   put_integer(t.interval.count());
   out.append(head, static_cast<std::size_t>(end - head));
+  if (!t.key.empty()) {
+    out += ",\"key\":";
+    append_json_string(out, t.key);
+  }
   if (t.misfire != misfire_policy::once) {
     out += ",\"misfire\":\"";
     out += to_string(t.misfire);
@@ -143,7 +147,8 @@ outcome<timeout> make_timeout(timeout_fields f, const std::function<std::string(
   if (*misfire != misfire_policy::once && interval == 0)
     return corrupt(where() + ".misfire", "a misfire policy on a one-shot timeout");
   return timeout{from_epoch_ms(*f.deadline_ms), *tok, std::move(*f.name),
-                 std::move(f.payload).value_or(""), millis{interval}, *misfire};
+                 std::move(f.payload).value_or(""), millis{interval}, *misfire,
+                 std::move(f.key).value_or("")};
 }
 
 outcome<timeout> timeout_from_json(const json& obj, const std::string& where) {
@@ -165,7 +170,8 @@ outcome<timeout> timeout_from_json(const json& obj, const std::string& where) {
   if (*tok)
     f.token = **tok;
   for (auto [key, field] :
-       {std::pair{"name", &f.name}, std::pair{"payload", &f.payload}, std::pair{"misfire", &f.misfire}}) {
+       {std::pair{"name", &f.name}, std::pair{"payload", &f.payload},
+        std::pair{"misfire", &f.misfire}, std::pair{"key", &f.key}}) {
     auto text = text_of(key);
     if (!text)
       return text.error();

@@ -28,7 +28,7 @@ void append_json_string(std::string& out, std::string_view text);
 /// is only parsed, so its text stays where the reader has it.
 struct timeout_fields {
   std::optional<std::string_view> token;
-  std::optional<std::string> name, payload, misfire;
+  std::optional<std::string> name, payload, misfire, key;
   std::optional<std::int64_t> deadline_ms, interval_ms;
 };
 

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "chronos/base/outcome.hpp"
+#include "chronos/detail/key_index.hpp"
 #include "chronos/detail/timer_table.hpp"
 #include "chronos/server/limits.hpp"
 #include "chronos/server/protocol.hpp"
@@ -131,6 +132,9 @@ public:
   /// How many timeouts the names `selector` covers hold.
   timeout_count count(const std::string& selector) const;
 
+  /// Entries of the idempotency key index, the swept-out ones not counted.
+  std::size_t key_count() const { return keys_.size(); }
+
   /// Gauges of each namespace that holds a name `selector` covers, by
   /// namespace name; `registered` is left to the caller, which knows the
   /// live actors. Visits every name: an inspection, not a hot path.
@@ -193,8 +197,18 @@ private:
       changes_.push_back(std::move(c));
   }
 
+  /// Undo data of a client's change: what the tables held before it, keys
+  /// included.
+  std::shared_ptr<const change::before> before(std::optional<timeout> pending,
+                                               std::optional<timeout> parked) const;
+
+  /// Inserts `t` into `table` and notes its key, after the insert, so that
+  /// a sweep of the keys sees it held (restore, replay).
+  bool insert_keyed(timer_table& table, timeout&& t);
+
   timer_table pending_;
   timer_table parked_;
+  detail::key_index keys_;
   token_generator tokens_;
   server_limits limits_;
   stats_info counters_;

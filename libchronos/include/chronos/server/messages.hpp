@@ -108,7 +108,7 @@ typename Inspector::result_type inspect(Inspector& f, when_spec& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, schedule_request& x) {
   return f(caf::meta::type_name("chronos_schedule_request"), x.name, x.when, x.payload,
-           x.interval_ms, x.misfire);
+           x.interval_ms, x.misfire, x.key);
 }
 
 template <class Inspector>

@@ -31,6 +31,10 @@ struct schedule_request {
   std::int64_t interval_ms = 0;
   /// What a recurring timeout does about missed periods (misfire.hpp).
   misfire_policy misfire = misfire_policy::once;
+  /// Empty, or an idempotency key: a second schedule of the same name and
+  /// key, while the first is pending or parked, answers the first one's
+  /// token and schedules nothing (so a request sent again is made once).
+  std::string key{};
 };
 
 /// What chronos sends to the actor registered under `name` when a timeout is due.

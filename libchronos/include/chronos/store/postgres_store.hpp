@@ -8,7 +8,8 @@
 //   chronos_schema    the version of the tables below; a newer one than this
 //                     binary knows is refused
 //   chronos_timeouts  one row per timeout: partition, token, parked, name,
-//                     deadline_ms, interval_ms, misfire, payload (bytea)
+//                     deadline_ms, interval_ms, misfire, payload (bytea),
+//                     key ('' for none)
 //   chronos_lease     one row per partition: holder, address, epoch,
 //                     expires_at, batches
 //
@@ -38,7 +39,7 @@
 namespace chronos {
 
 /// The version of the tables this chronosd creates, reads and writes.
-inline constexpr int postgres_schema_version = 1;
+inline constexpr int postgres_schema_version = 2;
 
 struct postgres_options {
   /// A libpq connection URI or key=value string; its password (if any) is

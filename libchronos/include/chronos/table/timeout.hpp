@@ -23,12 +23,16 @@ struct timeout {
   millis interval{0};
   /// What a recurring timeout does about missed periods (misfire.hpp).
   misfire_policy misfire = misfire_policy::once;
+  /// The client's idempotency key, or empty (detail/key_index.hpp). The
+  /// timer table keeps none; the server's state keeps them beside it.
+  std::string key{};
 
   bool recurring() const { return interval.count() > 0; }
 
   friend bool operator==(const timeout& a, const timeout& b) {
     return a.deadline == b.deadline && a.token == b.token && a.name == b.name
-           && a.payload == b.payload && a.interval == b.interval && a.misfire == b.misfire;
+           && a.payload == b.payload && a.interval == b.interval && a.misfire == b.misfire
+           && a.key == b.key;
   }
 };
 
@@ -42,9 +46,11 @@ struct timeout_view {
   std::string_view payload;
   millis interval{0};
   misfire_policy misfire = misfire_policy::once;
+  std::string_view key{};
 
   timeout owned() const {
-    return {deadline, token, std::string{name}, std::string{payload}, interval, misfire};
+    return {deadline, token, std::string{name}, std::string{payload}, interval, misfire,
+            std::string{key}};
   }
 };
 

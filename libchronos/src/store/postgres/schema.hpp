@@ -14,6 +14,11 @@ inline constexpr const char* schema_version =
 inline constexpr const char* schema_exists =
   "SELECT to_regclass('chronos_schema') IS NOT NULL";
 
+// The tables are data: created at version 1, then migrated one version at a
+// time (`migrations[v - 1]` takes version v to v + 1). The function is code:
+// every start installs the one it was built with (`apply_function`), which
+// reads the batches of older chronosd too.
+
 // Version 1. A timeout's row: the fields of chronos::timeout, `parked` for
 // an occurrence that came due while its name had no actor (a recurring
 // timeout can be pending and have a parked occurrence: the key holds both).
@@ -42,12 +47,23 @@ CREATE TABLE chronos_lease (
   batches bigint NOT NULL
 );
 INSERT INTO chronos_lease VALUES (0, '', '', 0, '-infinity', 0);
+INSERT INTO chronos_schema (version) VALUES (1);
+)sql";
 
--- One batch of changes, in order, under the lease of epoch e: the fence.
--- The UPDATE takes the lease row's lock, so a chronosd taking the lease
--- waits for this transaction, and this one, once the lease is taken,
--- finds no row of its epoch and fails.
-CREATE FUNCTION chronos_apply(p integer, e bigint, seq bigint, batch jsonb)
+inline constexpr const char* migrations[] = {
+  // 1 -> 2: idempotency keys ('' for none).
+  R"sql(
+ALTER TABLE chronos_timeouts ADD COLUMN key text NOT NULL DEFAULT '';
+UPDATE chronos_schema SET version = 2;
+)sql",
+};
+
+// One batch of changes, in order, under the lease of epoch e: the fence.
+// The UPDATE takes the lease row's lock, so a chronosd taking the lease
+// waits for this transaction, and this one, once the lease is taken,
+// finds no row of its epoch and fails.
+inline constexpr const char* apply_function = R"sql(
+CREATE OR REPLACE FUNCTION chronos_apply(p integer, e bigint, seq bigint, batch jsonb)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   c jsonb;
@@ -62,12 +78,14 @@ BEGIN
     CASE c->>'op'
       WHEN 'schedule', 'park' THEN
         INSERT INTO chronos_timeouts AS t
+          (partition, token, parked, name, deadline_ms, interval_ms, misfire, payload, key)
         VALUES (p, c->>'token', c->>'op' = 'park', c->>'name', (c->>'deadline_ms')::bigint,
-                (c->>'interval_ms')::bigint, c->>'misfire', decode(c->>'payload', 'hex'))
+                (c->>'interval_ms')::bigint, c->>'misfire', decode(c->>'payload', 'hex'),
+                coalesce(c->>'key', ''))
         ON CONFLICT (partition, token, parked) DO UPDATE
           SET name = excluded.name, deadline_ms = excluded.deadline_ms,
               interval_ms = excluded.interval_ms, misfire = excluded.misfire,
-              payload = excluded.payload;
+              payload = excluded.payload, key = excluded.key;
       WHEN 'cancel' THEN
         DELETE FROM chronos_timeouts WHERE partition = p AND token = c->>'token';
       WHEN 'fire' THEN
@@ -91,7 +109,6 @@ BEGIN
   END LOOP;
 END
 $$;
-INSERT INTO chronos_schema (version) VALUES (1);
 )sql";
 
 // SQLSTATE of chronos_apply's fence.
@@ -129,7 +146,7 @@ inline constexpr const char* count =
 // Followed by the partition number (DECLARE takes no parameters).
 inline constexpr const char* load_cursor = R"sql(
 DECLARE chronos_load NO SCROLL CURSOR FOR
-SELECT token, parked, name, deadline_ms, interval_ms, misfire, payload
+SELECT token, parked, name, deadline_ms, interval_ms, misfire, payload, key
 FROM chronos_timeouts WHERE partition = )sql";
 
 inline constexpr const char* load_fetch = "FETCH 20000 FROM chronos_load";
