@@ -481,7 +481,8 @@ status postgres_store::load(snapshot_sink& into) {
         return ok;
     }
   }
-  if (auto ok = conn->exec("COMMIT", deadline); !ok)
+  // Each step its own deadline: the whole may take longer than one.
+  if (auto ok = conn->exec("COMMIT", impl_->patient_deadline()); !ok)
     return ok.error();
   return done{};
 }
@@ -528,7 +529,8 @@ status postgres_store::import(const snapshot_source& from, std::uint64_t epoch) 
   flush_batch();
   if (!result)
     return result;
-  if (auto ok = conn->exec("COMMIT", deadline); !ok)
+  // Each step its own deadline: the whole may take longer than one.
+  if (auto ok = conn->exec("COMMIT", impl_->patient_deadline()); !ok)
     return ok.error();
   return done{};
 }
