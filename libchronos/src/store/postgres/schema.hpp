@@ -61,7 +61,9 @@ UPDATE chronos_schema SET version = 2;
 // One batch of changes, in order, under the lease of epoch e: the fence.
 // The UPDATE takes the lease row's lock, so a chronosd taking the lease
 // waits for this transaction, and this one, once the lease is taken,
-// finds no row of its epoch and fails.
+// finds no row of its epoch and fails. A batch of schedules alone (new
+// tokens, so in any order) is one INSERT, which costs about half as much a
+// row as the loop that applies any other batch change by change.
 inline constexpr const char* apply_function = R"sql(
 CREATE OR REPLACE FUNCTION chronos_apply(p integer, e bigint, seq bigint, batch jsonb)
 RETURNS void LANGUAGE plpgsql AS $$
@@ -72,6 +74,17 @@ BEGIN
   IF NOT FOUND THEN
     RAISE EXCEPTION 'the lease of epoch % (partition %) has been taken over', e, p
       USING ERRCODE = 'CH001';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM jsonb_array_elements(batch) AS x(c)
+                 WHERE (x.c->>'op') IS DISTINCT FROM 'schedule') THEN
+    INSERT INTO chronos_timeouts
+      (partition, token, parked, name, deadline_ms, interval_ms, misfire, payload, key)
+    SELECT p, x.token, false, x.name, x.deadline_ms, x.interval_ms, x.misfire,
+           decode(x.payload, 'hex'), coalesce(x.key, '')
+    FROM jsonb_to_recordset(batch) AS x(token text, name text, deadline_ms bigint,
+                                        interval_ms bigint, misfire text, payload text,
+                                        key text);
+    RETURN;
   END IF;
   FOR c IN SELECT x.value FROM jsonb_array_elements(batch) WITH ORDINALITY AS x(value, n)
            ORDER BY x.n LOOP
