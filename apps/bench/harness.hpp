@@ -8,6 +8,8 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -141,6 +143,21 @@ inline pipeline_result run_clients(caf::actor_system& sys, std::size_t clients, 
   }
   sh->all_done.get_future().wait();
   return {seconds_since(start), sh->errors.load()};
+}
+
+/// Acknowledged schedules per second: `clients` actors, one request at a
+/// time each; nullopt if any request failed.
+inline std::optional<double> acks_per_s(caf::actor_system& sys, const chronos_api& srv,
+                                        std::size_t clients, std::size_t total) {
+  const std::size_t each = std::max<std::size_t>(1, total / clients);
+  auto r = run_clients(sys, clients, each, 1, [&](caf::event_based_actor* self, std::size_t i, auto done) {
+    self->request(srv, std::chrono::seconds(30), schedule_atom::value,
+                  schedule_request{"client-" + std::to_string(i % 64), when_spec::in(3'600'000), "", 0})
+      .then([done](std::string&) { done(true); }, [done](caf::error&) { done(false); });
+  });
+  if (r.errors > 0)
+    return std::nullopt;
+  return static_cast<double>(each * clients) / r.seconds;
 }
 
 } // namespace chronos::bench

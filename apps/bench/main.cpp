@@ -3,7 +3,8 @@
 // (erlang:send_after, where escript is installed), measured in the same run.
 //
 //   chronos-bench WORKLOAD [--n N] [--seed S] [--seconds S] [--runs R] [--json]
-//   WORKLOAD: w1 w2 w3 w4 restore remote durable compact
+//                          [--store URL] [--chronosd PATH]
+//   WORKLOAD: w1 w2 w3 w4 restore remote durable compact failover
 
 #include <exception>
 #include <iostream>
@@ -20,6 +21,7 @@ using namespace chronos::bench;
 namespace {
 
 constexpr const char* usage = R"(usage: chronos-bench WORKLOAD [--n N] [--seed S] [--seconds S] [--runs R] [--json]
+                     [--store URL] [--chronosd PATH]
 
 workloads:
   w1       schedule N timeouts (default 1,000,000), deadlines uniform in [1h, 2h]:
@@ -45,6 +47,15 @@ workloads:
            clients, in-process and remote; and this disk's fdatasync cost
   compact  request latency (one at a time, always mode) while a state of N
            timeouts (default 1,000,000) is compacted into a snapshot
+  failover with --store: two chronosd (beside chronos-bench, or --chronosd) on
+           a store of N timeouts (default 100,000, then 1,000,000); the
+           leader is killed with SIGKILL: the time until the standby
+           acknowledges its first change
+
+--store URL (a libpq URL) runs restore, durable and failover on that
+PostgreSQL database instead of files: restore times a leader's load of the
+store, durable the modes always and interval. They empty the database's
+chronos tables before and after: give them a database of their own.
 
 w1 to w4 also run erlang_send_after, what an Erlang user writes instead:
 erlang:send_after per timeout, erlang:cancel_timer to cancel (needs escript,
@@ -61,7 +72,7 @@ using workload_fn = void (*)(const options&, report&);
 const std::map<std::string, workload_fn> workloads{
   {"w1", run_w1},           {"w2", run_w2},         {"w3", run_w3},
   {"w4", run_w4},           {"restore", run_restore}, {"remote", run_remote},
-  {"durable", run_durable}, {"compact", run_compact},
+  {"durable", run_durable}, {"compact", run_compact}, {"failover", run_failover},
 };
 
 // One run in a process of its own, as a separate invocation would be: RSS
@@ -105,6 +116,12 @@ int main(int argc, char** argv) {
         if (!s || *s == 0)
           throw cli::usage_error{"--seconds needs a positive integer"};
         opts.seconds = static_cast<double>(*s);
+      } else if (arg == "--store") {
+        opts.store = args.value(arg);
+        if (opts.store.empty())
+          throw cli::usage_error{"--store needs a PostgreSQL URL"};
+      } else if (arg == "--chronosd") {
+        opts.chronosd = args.value(arg);
       } else if (arg == "--runs") {
         auto r = cli::parse_uint(args.value(arg), 100);
         if (!r || *r == 0)
@@ -118,6 +135,9 @@ int main(int argc, char** argv) {
     }
     if (workload.empty())
       throw cli::usage_error{"no workload given (see --help)"};
+    if (!opts.store.empty() && workload != "restore" && workload != "durable"
+        && workload != "failover")
+      throw cli::usage_error{"--store is for restore, durable and failover"};
   } catch (const cli::usage_error& e) {
     std::cerr << "chronos-bench: " << e.message << "\n";
     return 2;

@@ -3,8 +3,6 @@
 
 #include <cstdio>
 #include <fcntl.h>
-#include <filesystem>
-#include <random>
 #include <unistd.h>
 
 #include "chronos/client/client.hpp"
@@ -12,47 +10,14 @@
 #include "chronos/server/server.hpp"
 #include "chronos/store/journal.hpp"
 #include "chronos/store/state_file.hpp"
+#include "fixtures.hpp"
 #include "harness.hpp"
+#include "store.hpp"
 #include "workloads.hpp"
 
 namespace chronos::bench {
 
 namespace {
-
-using std::chrono::system_clock;
-
-// A scratch folder under $TMPDIR for state files, removed afterwards.
-struct scratch {
-  std::filesystem::path dir;
-  scratch() {
-    auto pattern = (std::filesystem::temp_directory_path() / "chronos-bench-XXXXXX").string();
-    dir = ::mkdtemp(pattern.data());
-  }
-  ~scratch() { std::filesystem::remove_all(dir); }
-  std::string file(const char* name) const { return (dir / name).string(); }
-};
-
-// N timeouts; every tenth overdue if `with_overdue`.
-snapshot backlog(std::size_t n, std::uint64_t seed, std::size_t& overdue, bool with_overdue = true) {
-  std::mt19937_64 rng{seed};
-  token_generator tokens{seed};
-  const auto now = floor_ms(system_clock::now());
-  std::uniform_int_distribution<std::int64_t> past{60'000, 3'600'000};
-  std::uniform_int_distribution<std::int64_t> future{3'600'000, 7'200'000};
-  snapshot s;
-  s.pending.reserve(n);
-  overdue = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const bool late = with_overdue && i % 10 == 0;
-    overdue += late;
-    s.pending.push_back({now + millis{late ? -past(rng) : future(rng)}, tokens.next(now),
-                         late ? "overdue" : "client-" + std::to_string(i % 100), "", millis{0}});
-  }
-  std::sort(s.pending.begin(), s.pending.end(), [](const timeout& a, const timeout& b) {
-    return std::tie(a.deadline, a.token) < std::tie(b.deadline, b.token);
-  });
-  return s;
-}
 
 // Average 100-byte write + fdatasync: appended (the file grows each time), or
 // written over space filled and synced beforehand, as the journal does.
@@ -74,18 +39,6 @@ double fsync_us(const std::string& path, bool prefilled) {
   double us = seconds_since(start) * 1e6 / rounds;
   ::close(fd);
   return us;
-}
-
-// Acknowledged schedules per second: `clients` actors, one request at a time each.
-double acks_per_s(caf::actor_system& sys, const chronos_api& srv, std::size_t clients,
-                  std::size_t total) {
-  const std::size_t each = std::max<std::size_t>(1, total / clients);
-  auto r = run_clients(sys, clients, each, 1, [&](caf::event_based_actor* self, std::size_t i, auto done) {
-    self->request(srv, std::chrono::seconds(30), schedule_atom::value,
-                  schedule_request{"client-" + std::to_string(i % 64), when_spec::in(3'600'000), "", 0})
-      .then([done](std::string&) { done(true); }, [done](caf::error&) { done(false); });
-  });
-  return static_cast<double>(each * clients) / r.seconds;
 }
 
 // Writes `snap` as a crash would leave it with a full journal: the state file
@@ -114,10 +67,28 @@ std::uint64_t save_with_journal(const std::string& path, const snapshot& snap) {
   return journal->append(records) && journal->sync() ? journal->size() : 0;
 }
 
-// Starts chronos on `path` and reports the time to serving and to the last
-// of `overdue` deliveries, as `figure`_s and `figure`_overdue_s.
-void time_restore(const std::string& path, std::size_t overdue, const std::string& figure,
-                  const std::string& what, report& out) {
+// How a server starts serving: from a state file, or leading the store.
+using start_fn = std::function<chronos_api(caf::actor_system&)>;
+
+start_fn from_file(const std::string& path) {
+  return [path](caf::actor_system& sys) {
+    server_config config;
+    config.state_path = path;
+    auto srv = spawn_server(sys, config);
+    if (!srv)
+      throw std::runtime_error{"cannot restore " + path + ": " + srv.error().detail};
+    caf::scoped_actor self{sys};
+    self->request(*srv, caf::infinite, stats_atom::value)
+      .receive([](stats_info&) {}, [](caf::error&) {});
+    return *srv;
+  };
+}
+
+// Starts chronos as `start` says and reports the time to serving and to the
+// last of `overdue` deliveries, as `figure`_s and `figure`_overdue_s, and
+// the memory it took per timeout of `n`, as `figure`_rss_per_timeout_b.
+void time_restore(const start_fn& start_serving, std::size_t n, std::size_t overdue,
+                  const std::string& figure, const std::string& what, report& out) {
   caf::actor_system_config cfg;
   caf::actor_system sys{configure(cfg)};
   std::promise<void> all_delivered;
@@ -128,21 +99,20 @@ void time_restore(const std::string& path, std::size_t overdue, const std::strin
         all_delivered.set_value();
     }};
   }, 0);
+  const auto rss_before = rss_bytes();
   const auto start = std::chrono::steady_clock::now();
-  server_config config;
-  config.state_path = path;
-  auto srv = spawn_server(sys, config);
-  if (!srv)
-    return;
-  caf::scoped_actor self{sys};
-  self->request(*srv, caf::infinite, stats_atom::value).receive([](stats_info&) {}, [](caf::error&) {});
+  const auto srv = start_serving(sys);
   out.add({"restore", "chronos", figure + "_s", seconds_since(start), "s", "to serving, " + what});
-  self->request(*srv, caf::infinite, register_atom::value, std::string{"overdue"}, receiver)
+  out.add({"restore", "chronos", figure + "_rss_per_timeout_b",
+           static_cast<double>(rss_bytes() - rss_before) / static_cast<double>(n), "B",
+           "resident memory taken, per timeout"});
+  caf::scoped_actor self{sys};
+  self->request(srv, caf::infinite, register_atom::value, std::string{"overdue"}, receiver)
     .receive([](caf::ok_atom) {}, [](caf::error&) {});
   all_delivered.get_future().wait();
   out.add({"restore", "chronos", figure + "_overdue_s", seconds_since(start), "s",
            "to the last of " + std::to_string(overdue) + " overdue deliveries"});
-  caf::anon_send_exit(*srv, caf::exit_reason::kill);
+  caf::anon_send_exit(srv, caf::exit_reason::kill);
   caf::anon_send_exit(receiver, caf::exit_reason::kill);
 }
 
@@ -152,6 +122,15 @@ void run_restore(const options& opts, report& out) {
   const std::size_t n = opts.n ? opts.n : 1'000'000;
   std::size_t overdue = 0;
   const auto snap = backlog(n, opts.seed, overdue);
+  const auto what = std::to_string(n) + " timeouts, 10% overdue";
+  if (!opts.store.empty()) {
+    fill_store(opts.store, snap);
+    time_restore([&](caf::actor_system& sys) {
+      return spawn_leader(sys, opts.store, durability::always, std::chrono::seconds{120});
+    }, n, overdue, "restore_store", what + ", from PostgreSQL", out);
+    empty_store(opts.store);
+    return;
+  }
   {
     scratch tmp;
     const auto path = tmp.file("chronos.json");
@@ -165,56 +144,75 @@ void run_restore(const options& opts, report& out) {
       return;
     out.add({"restore", "chronos", "snapshot_s", seconds_since(start), "s",
              std::to_string(n) + " timeouts, from the server's state"});
-    time_restore(path, overdue, "restore", std::to_string(n) + " timeouts, 10% overdue", out);
+    time_restore(from_file(path), n, overdue, "restore", what, out);
   }
   scratch tmp;
   const auto path = tmp.file("chronos.json");
   const auto journal_bytes = save_with_journal(path, snap);
   if (journal_bytes == 0)
     return;
-  time_restore(path, overdue, "restore_journal",
+  time_restore(from_file(path), n, overdue, "restore_journal",
                std::to_string(n) + " timeouts, half of them in a journal of "
                  + std::to_string(journal_bytes / 1000) + " kB",
                out);
 }
 
 void run_durable(const options& opts, report& out) {
+  const bool on_store = !opts.store.empty();
   scratch tmp;
-  out.add({"durable", "disk", "fsync_us", fsync_us(tmp.file("probe"), false), "us",
-           "append 100 B + fdatasync"});
-  out.add({"durable", "disk", "fsync_reserved_us", fsync_us(tmp.file("probe"), true), "us",
-           "write 100 B over filled space + fdatasync (the journal's case)"});
+  if (!on_store) {
+    out.add({"durable", "disk", "fsync_us", fsync_us(tmp.file("probe"), false), "us",
+             "append 100 B + fdatasync"});
+    out.add({"durable", "disk", "fsync_reserved_us", fsync_us(tmp.file("probe"), true), "us",
+             "write 100 B over filled space + fdatasync (the journal's case)"});
+  }
+  const auto modes = on_store ? std::vector<durability>{durability::always, durability::interval}
+                              : std::vector<durability>{durability::always, durability::interval,
+                                                        durability::shutdown};
   for (bool remote : {false, true}) {
-    for (auto mode : {durability::always, durability::interval, durability::shutdown}) {
+    for (auto mode : modes) {
       for (std::size_t clients : {1, 8, 64}) {
         const std::size_t total = opts.n ? opts.n : (mode == durability::always ? 20'000 : 100'000);
         scratch dir;
         caf::actor_system_config server_cfg;
         caf::actor_system server_sys{configure(server_cfg)};
-        server_config config;
-        config.state_path = dir.file("chronos.json");
-        config.mode = mode;
-        auto srv = spawn_server(server_sys, config);
-        if (!srv)
-          return;
-        double rate = 0;
+        chronos_api srv;
+        if (on_store) {
+          empty_store(opts.store);
+          srv = spawn_leader(server_sys, opts.store, mode, std::chrono::seconds{60});
+        } else {
+          server_config config;
+          config.state_path = dir.file("chronos.json");
+          config.mode = mode;
+          auto spawned = spawn_server(server_sys, config);
+          if (!spawned)
+            throw std::runtime_error{"durable: " + spawned.error().detail};
+          srv = *spawned;
+        }
+        std::optional<double> rate;
         if (remote) {
-          auto port = server_sys.middleman().publish(*srv, 0, "127.0.0.1", true);
+          auto port = server_sys.middleman().publish(srv, 0, "127.0.0.1", true);
           caf::actor_system_config client_cfg;
           caf::actor_system client_sys{configure(client_cfg, side::client)};
           auto handle = connect(client_sys, "127.0.0.1", *port, std::chrono::seconds(5));
           if (handle)
             rate = acks_per_s(client_sys, *handle, clients, total);
         } else {
-          rate = acks_per_s(server_sys, *srv, clients, total);
+          rate = acks_per_s(server_sys, srv, clients, total);
         }
-        out.add({"durable", "chronos", "acks_per_s", rate, "1/s",
-                 std::string{to_string(mode)} + ", " + std::to_string(clients) + " clients, "
-                   + (remote ? "remote" : "in-process")});
-        caf::anon_send_exit(*srv, caf::exit_reason::kill);
+        const auto what = std::string{to_string(mode)} + ", " + std::to_string(clients)
+                          + " clients, " + (remote ? "remote" : "in-process")
+                          + (on_store ? ", PostgreSQL" : "");
+        if (!rate)
+          throw std::runtime_error{"durable: requests failed (" + what + ")"};
+        out.add({"durable", "chronos", on_store ? "store_acks_per_s" : "acks_per_s", *rate, "1/s",
+                 what});
+        caf::anon_send_exit(srv, caf::exit_reason::kill);
       }
     }
   }
+  if (on_store)
+    empty_store(opts.store);
 }
 
 void run_compact(const options& opts, report& out) {
@@ -223,7 +221,7 @@ void run_compact(const options& opts, report& out) {
   const auto path = tmp.file("chronos.json");
   std::size_t overdue = 0;
   // No overdue backlog: the first requests would wait for it, not for compaction.
-  if (!save_state(path, backlog(n, opts.seed, overdue, false)))
+  if (!save_state(path, backlog(n, opts.seed, overdue, overdue_share::none)))
     return;
   caf::actor_system_config cfg;
   caf::actor_system sys{configure(cfg)};

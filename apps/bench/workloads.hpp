@@ -13,5 +13,6 @@ void run_restore(const options& opts, report& out); // 1M-timeout state file
 void run_remote(const options& opts, report& out);  // schedules over 127.0.0.1
 void run_durable(const options& opts, report& out); // acknowledged schedules per mode
 void run_compact(const options& opts, report& out); // request latency during a compaction
+void run_failover(const options& opts, report& out); // kill -9 of a store's leader to its successor
 
 } // namespace chronos::bench
