@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "../support/postgres_server.hpp"
 #include "server/lease_keeper.hpp"
@@ -61,8 +62,9 @@ lease_keeper::callbacks recording(reports& r) {
   return cb;
 }
 
-postgres_store open_store(const postgres_server& pg, const std::string& holder) {
-  auto store = postgres_store::open({pg.url(), millis{900}, holder, holder + ":1", durability::always});
+postgres_store open_store(const postgres_server& pg, const std::string& holder,
+                          millis lease = millis{900}) {
+  auto store = postgres_store::open({pg.url(), lease, holder, holder + ":1", durability::always});
   INFO((store ? "" : store.error().detail));
   REQUIRE(store);
   return std::move(*store);
@@ -96,6 +98,27 @@ TEST_CASE("lease keeper: a standby reports who leads, and leads once the lease i
   CHECK(r.await("standby") == "standby a 1");
   REQUIRE(holder.release(1));
   CHECK(r.await("lead 2") == "lead 2 valid");
+}
+
+TEST_CASE("lease keeper: a standby takes an expiring lease as it expires, not a turn later") {
+  postgres_server pg;
+  constexpr millis lease{6000};
+  auto holder = open_store(pg, "a", lease);
+  REQUIRE(holder.try_acquire()->held); // and never renewed
+  const auto taken = std::chrono::steady_clock::now();
+  auto seen = holder.lease();
+  REQUIRE(seen);
+  CHECK(seen->remaining > millis{5000});
+  CHECK(seen->remaining <= lease);
+  std::this_thread::sleep_for(lease / 2);
+  // Its turns every 2 s would come at 3, 5 and 7 s; the lease ends at 6 s.
+  reports r;
+  lease_keeper keeper{open_store(pg, "b", lease), recording(r)};
+  CHECK(r.await("standby") == "standby a 1");
+  CHECK(r.await("lead 2") == "lead 2 valid");
+  const auto after = std::chrono::steady_clock::now() - taken;
+  CHECK(after >= lease);                // never before it expired
+  CHECK(after < lease + millis{1000}); // not 7 s
 }
 
 TEST_CASE("lease keeper: a lease another takes is reported lost, then it stands by") {

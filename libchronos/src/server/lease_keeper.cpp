@@ -1,5 +1,7 @@
 #include "server/lease_keeper.hpp"
 
+#include <algorithm>
+
 #include "chronos/base/log.hpp"
 
 namespace chronos {
@@ -42,16 +44,13 @@ void lease_keeper::run() {
         log_warning("cannot give the lease up (it expires by itself): " + ok.error().detail);
       epoch_ = 0;
     }
-    if (epoch_ == 0)
-      standby_turn();
-    else
-      leader_turn();
+    const auto pause = epoch_ == 0 ? standby_turn() : leader_turn();
     lock.lock();
-    cv_.wait_for(lock, lease_ / 3, [this] { return stopping_ || stepped_down_ != 0; });
+    cv_.wait_for(lock, pause, [this] { return stopping_ || stepped_down_ != 0; });
   }
 }
 
-void lease_keeper::standby_turn() {
+millis lease_keeper::standby_turn() {
   const auto sent = steady_clock::now();
   auto seen = store_.try_acquire();
   if (!seen) {
@@ -59,28 +58,32 @@ void lease_keeper::standby_turn() {
     if (why != last_standby_)
       log_warning(why);
     last_standby_ = why;
-    return;
+    return lease_ / 3;
   }
   if (seen->held) {
     epoch_ = seen->epoch;
     valid_until_ = sent + lease_ - margin(lease_);
     last_standby_.clear();
     cb_.lead(*seen, valid_until_);
-    return;
+    return lease_ / 3;
   }
   const auto who = seen->holder + "@" + seen->address + "#" + std::to_string(seen->epoch);
   if (who != last_standby_)
     cb_.standing_by(*seen);
   last_standby_ = who;
+  // Try again as soon as the lease can have expired (a millisecond after, by
+  // the database's clock as read), not up to a third of a lease later:
+  // a failover is that much shorter. A renewal meanwhile is seen then.
+  return std::clamp(seen->remaining + millis{1}, millis{5}, lease_ / 3);
 }
 
-void lease_keeper::leader_turn() {
+millis lease_keeper::leader_turn() {
   const auto sent = steady_clock::now();
   auto renewed = store_.renew(epoch_);
   if (renewed && renewed->held) {
     valid_until_ = sent + lease_ - margin(lease_);
     cb_.renewed(*renewed, valid_until_);
-    return;
+    return lease_ / 3;
   }
   std::string why;
   if (renewed)
@@ -90,8 +93,9 @@ void lease_keeper::leader_turn() {
   else if (steady_clock::now() >= valid_until_)
     why = "the lease could not be renewed in time: " + renewed.error().detail;
   else
-    return; // try again; the lease is still valid
+    return lease_ / 3; // try again; the lease is still valid
   cb_.lost(std::exchange(epoch_, 0), why);
+  return lease_ / 3;
 }
 
 } // namespace chronos

@@ -55,8 +55,9 @@ public:
 
 private:
   void run();
-  void standby_turn();
-  void leader_turn();
+  /// Each turn says how long to wait before the next.
+  millis standby_turn();
+  millis leader_turn();
 
   postgres_store store_;
   const millis lease_;

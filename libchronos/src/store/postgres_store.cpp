@@ -128,6 +128,8 @@ outcome<lease_info> lease_from(const PGresult* r, bool held) {
   out.epoch = static_cast<std::uint64_t>(*epoch);
   out.expires_at = from_epoch_ms(*expires);
   out.held = held;
+  if (const int col = PQfnumber(r, "remaining_ms"); col >= 0)
+    out.remaining = millis{std::max<std::int64_t>(0, to_int(PQgetvalue(r, 0, col)).value_or(0))};
   return out;
 }
 

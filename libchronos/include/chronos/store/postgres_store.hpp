@@ -63,6 +63,9 @@ struct lease_info {
   std::uint64_t epoch = 0;
   /// By the database's clock.
   timestamp expires_at{};
+  /// How long it had still to run when read, by the database's clock (0
+  /// when it had expired, or for the holder, who renews it anyway).
+  millis remaining{0};
   /// The caller holds it (it took or renewed it just now).
   bool held = false;
 };

@@ -146,7 +146,10 @@ inline constexpr const char* lease = R"sql(
 SELECT holder, address, epoch,
        CASE WHEN expires_at = '-infinity' THEN 0
             ELSE (extract(epoch from expires_at) * 1000)::bigint END,
-       batches
+       batches,
+       CASE WHEN expires_at <= clock_timestamp() THEN 0
+            ELSE ceil(extract(epoch from expires_at - clock_timestamp()) * 1000)::bigint
+       END AS remaining_ms
 FROM chronos_lease WHERE partition = $1)sql";
 
 inline constexpr const char* release = R"sql(
