@@ -466,13 +466,19 @@ status postgres_store::load(snapshot_sink& into) {
   into.begin(floor_ms(std::chrono::system_clock::now()), 0, static_cast<std::size_t>(about));
   if (auto ok = conn->exec(sql::load_cursor + partition_text, deadline); !ok)
     return ok.error();
+  if (auto ok = conn->send(sql::load_fetch, {}, impl_->patient_deadline()); !ok)
+    return ok;
   for (;;) {
-    auto rows = conn->exec(sql::load_fetch, impl_->patient_deadline());
+    auto rows = conn->receive(impl_->patient_deadline());
     if (!rows)
       return rows.error();
     const int count = PQntuples(rows->get());
     if (count == 0)
       break;
+    // The next piece is asked for first: the server makes it while these
+    // rows are read.
+    if (auto ok = conn->send(sql::load_fetch, {}, impl_->patient_deadline()); !ok)
+      return ok;
     for (int i = 0; i < count; ++i) {
       auto t = timeout_from_row(rows->get(), i);
       if (!t)

@@ -92,6 +92,13 @@ bool pg_connection::wait_for(short events, pg_deadline deadline) const {
 
 outcome<pg_result> pg_connection::exec(const std::string& sql, const pg_params& params,
                                        pg_deadline deadline) {
+  if (auto ok = send(sql, params, deadline); !ok)
+    return ok.error();
+  return receive(deadline);
+}
+
+status pg_connection::send(const std::string& sql, const pg_params& params,
+                           pg_deadline deadline) {
   if (!ok())
     return broken("the database connection is closed");
   PGconn* conn = conn_.get();
@@ -117,6 +124,13 @@ outcome<pg_result> pg_connection::exec(const std::string& sql, const pg_params& 
     if (PQconsumeInput(conn) != 1)
       return broken("lost the database connection: " + trimmed(PQerrorMessage(conn)));
   }
+  return done{};
+}
+
+outcome<pg_result> pg_connection::receive(pg_deadline deadline) {
+  if (!ok())
+    return broken("the database connection is closed");
+  PGconn* conn = conn_.get();
   pg_result last;
   std::optional<pg_failure> refused;
   for (;;) {

@@ -58,6 +58,12 @@ public:
   /// Runs one statement with text parameters $1, $2, ... by `deadline`. A
   /// connection that failed or timed out is closed: `ok()` is false after.
   outcome<pg_result> exec(const std::string& sql, const pg_params& params, pg_deadline deadline);
+  /// `exec` in two halves, so that the caller can work while the server
+  /// does: sends the statement, then, once the caller is ready, receives its
+  /// result. One statement at a time.
+  status send(const std::string& sql, const pg_params& params, pg_deadline deadline);
+  outcome<pg_result> receive(pg_deadline deadline);
+
   /// Runs statements without parameters (schema scripts).
   outcome<pg_result> exec(const std::string& sql, pg_deadline deadline) {
     return exec(sql, {}, deadline);
