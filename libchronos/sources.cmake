@@ -4,6 +4,7 @@
 # are the CAF protocol, the chronos actor, the network and the client.
 set(CHRONOS_BASE_SOURCES
   src/base/crc32.cpp
+  src/base/cron.cpp
   src/base/duration.cpp
   src/base/errc.cpp
   src/base/log.cpp

@@ -14,7 +14,7 @@ cmake -S . -B build-fuzz -DCHRONOS_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
 cmake --build build-fuzz -j2
 mkdir -p build-fuzz/artifacts
-for target in state_file journal time; do
+for target in state_file journal time cron; do
   corpus=build-fuzz/corpus/$target
   mkdir -p "$corpus"
   echo "fuzz: $target for ${seconds}s"

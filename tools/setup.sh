@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(build-essential cmake ccache libcaf-dev libssl-dev openssl nlohmann-json3-dev catch2
   libbenchmark-dev libjemalloc-dev prometheus-cpp-dev iproute2 erlang-base libpq-dev postgresql-15
-  "$@")
+  libcctz-dev tzdata "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
