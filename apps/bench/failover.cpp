@@ -22,23 +22,12 @@ namespace {
 using namespace std::chrono_literals;
 using std::chrono::steady_clock;
 
-// Asks `srv` for its stats until its role is `role`; throws after `within`.
-void await_role(caf::actor_system& sys, const chronos_api& srv, const std::string& role,
-                std::chrono::seconds within) {
-  caf::scoped_actor self{sys};
-  const auto until = steady_clock::now() + within;
-  for (;;) {
-    std::string seen;
-    self->request(srv, 5s, stats_atom::value)
-      .receive([&](stats_info& s) { seen = s.role; }, [](caf::error&) {});
-    if (seen == role)
-      return;
-    if (steady_clock::now() > until)
-      throw std::runtime_error{"failover: no " + role + " within "
-                               + std::to_string(within.count()) + " s (last seen: '" + seen
-                               + "')"};
-    std::this_thread::sleep_for(10ms);
-  }
+// Waits until `srv` has `role`; throws after `within`.
+void require_role(caf::actor_system& sys, const chronos_api& srv, const std::string& role,
+                  std::chrono::seconds within) {
+  if (auto seen = await_role(sys, srv, role, within); seen != role)
+    throw std::runtime_error{"failover: no " + role + " within " + std::to_string(within.count())
+                             + " s (last seen: '" + seen + "')"};
 }
 
 // Sends a schedule to `srv` until one is acknowledged; the time it took.
@@ -82,12 +71,12 @@ void run_failover(const options& opts, report& out) {
     auto to_leader = connect(sys, "127.0.0.1", leader.port(), 10s);
     if (!to_leader)
       throw std::runtime_error{"failover: " + caf::to_string(to_leader.error())};
-    await_role(sys, *to_leader, "leader", 300s);
+    require_role(sys, *to_leader, "leader", 300s);
     daemon_process standby{chronosd, args, tmp.dir.string(), "standby", 60s};
     auto to_standby = connect(sys, "127.0.0.1", standby.port(), 10s);
     if (!to_standby)
       throw std::runtime_error{"failover: " + caf::to_string(to_standby.error())};
-    await_role(sys, *to_standby, "standby", 60s);
+    require_role(sys, *to_standby, "standby", 60s);
     // Anywhere in the leader's renewal cycle (it renews every lease/3).
     std::uniform_int_distribution<std::int64_t> offset{0, lease.count() / 3};
     std::this_thread::sleep_for(lease / 3 + std::chrono::milliseconds{offset(rng)});

@@ -84,7 +84,7 @@ start_fn from_file(const std::string& path) {
   };
 }
 
-// Starts chronos as `start` says and reports the time to serving and to the
+// Starts chronos as `start_serving` says and reports the time to serving and to the
 // last of `overdue` deliveries, as `figure`_s and `figure`_overdue_s, and
 // the memory it took per timeout of `n`, as `figure`_rss_per_timeout_b.
 void time_restore(const start_fn& start_serving, std::size_t n, std::size_t overdue,

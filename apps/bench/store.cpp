@@ -46,6 +46,20 @@ void run_sql(const std::string& url, const char* sql) {
 
 std::chrono::milliseconds bench_lease() { return postgres_options{}.lease; }
 
+std::string await_role(caf::actor_system& sys, const chronos_api& srv, const std::string& role,
+                       std::chrono::seconds within) {
+  caf::scoped_actor self{sys};
+  const auto until = std::chrono::steady_clock::now() + within;
+  std::string seen;
+  for (;;) {
+    self->request(srv, std::chrono::seconds{5}, stats_atom::value)
+      .receive([&](stats_info& s) { seen = s.role; }, [&](caf::error&) { seen.clear(); });
+    if (seen == role || std::chrono::steady_clock::now() > until)
+      return seen;
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  }
+}
+
 chronos_api spawn_leader(caf::actor_system& sys, const std::string& url, durability mode,
                          std::chrono::seconds within) {
   server_config config;
@@ -54,21 +68,12 @@ chronos_api spawn_leader(caf::actor_system& sys, const std::string& url, durabil
   auto srv = spawn_server(sys, config);
   if (!srv)
     throw std::runtime_error{"cannot open the store: " + srv.error().detail};
-  caf::scoped_actor self{sys};
-  const auto until = std::chrono::steady_clock::now() + within;
-  for (;;) {
-    std::string role;
-    self->request(*srv, within, stats_atom::value)
-      .receive([&](stats_info& s) { role = s.role; }, [](caf::error&) {});
-    if (role == "leader")
-      return *srv;
-    if (std::chrono::steady_clock::now() > until) {
-      caf::anon_send_exit(*srv, caf::exit_reason::kill);
-      throw std::runtime_error{"no lead of the store within " + std::to_string(within.count())
-                               + " s (does another chronosd hold its lease?)"};
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  if (await_role(sys, *srv, "leader", within) != "leader") {
+    caf::anon_send_exit(*srv, caf::exit_reason::kill);
+    throw std::runtime_error{"no lead of the store within " + std::to_string(within.count())
+                             + " s (does another chronosd hold its lease?)"};
   }
+  return *srv;
 }
 
 void empty_store(const std::string& url) {

@@ -17,6 +17,12 @@ namespace chronos::bench {
 /// The lease the workloads' servers take: the default chronosd's.
 std::chrono::milliseconds bench_lease();
 
+/// Asks `srv` for its stats every millisecond until its role (stats_info's
+/// "leader", "standby" or "single") is `role`, for at most `within`; the
+/// last role seen ("" if none answered).
+std::string await_role(caf::actor_system& sys, const chronos_api& srv, const std::string& role,
+                       std::chrono::seconds within);
+
 /// A server on the store at `url` that leads it (it waits for the lease and
 /// loads what the store holds); throws if it does not lead within `within`.
 chronos_api spawn_leader(caf::actor_system& sys, const std::string& url, durability mode,

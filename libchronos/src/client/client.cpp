@@ -44,7 +44,6 @@ caf::error unreachable(const std::string& host, std::uint16_t port, const std::s
 // why). A loopback address answers or refuses at once: no probe.
 bool needs_probe(const std::string& host) { return !is_loopback(host); }
 
-// The middleman connects only to a host that answers (tcp_probe.hpp says why).
 caf::error probe_failure(const std::string& host, std::uint16_t port, const failure& f) {
   return unreachable(host, port, "nothing listens there, or the host cannot be reached ("
                                    + f.detail + ")");
