@@ -179,10 +179,15 @@ struct session {
 };
 
 json to_json(const timeout_info& t) {
-  return json{{"token", t.token},     {"name", t.name},
-              {"deadline_ms", t.deadline_ms}, {"payload", t.payload},
-              {"interval_ms", t.interval_ms}, {"parked", t.parked},
-              {"misfire", to_string(t.misfire)}};
+  json out{{"token", t.token},     {"name", t.name},
+           {"deadline_ms", t.deadline_ms}, {"payload", t.payload},
+           {"interval_ms", t.interval_ms}, {"parked", t.parked},
+           {"misfire", to_string(t.misfire)}};
+  if (!t.cron.empty()) {
+    out["cron"] = t.cron;
+    out["tz"] = t.tz;
+  }
+  return out;
 }
 
 json to_json(const stats_info& s) {
@@ -220,16 +225,27 @@ json to_json(const stats_info& s) {
 std::string usage_of(const std::string& command);
 
 int run_schedule(session& s, const command_line& cl) {
-  schedule_request req{name_argument(cl), when_from(cl), option(cl, "--payload").value_or(""), 0};
+  const auto cron = option(cl, "--cron");
+  const auto tz = option(cl, "--tz");
+  if (cron && option(cl, "--every"))
+    throw cli::usage_error{"give --every or --cron, not both"};
+  if (tz && !cron)
+    throw cli::usage_error{"--tz needs --cron"};
+  // A calendar schedule starts now unless told otherwise.
+  const bool start_given = option(cl, "--in") || option(cl, "--at");
+  const auto when = cron && !start_given ? when_spec::in(0) : when_from(cl);
+  schedule_request req{name_argument(cl), when, option(cl, "--payload").value_or(""), 0};
   if (auto every = option(cl, "--every")) {
     req.interval_ms = cli::parse_duration_option("--every", *every, cli::zero_duration::refused).count();
   }
+  req.cron = cron.value_or("");
+  req.tz = tz.value_or("");
   if (auto policy = option(cl, "--misfire")) {
     auto p = parse_misfire(*policy);
     if (!p)
       throw cli::usage_error{"unknown misfire policy '" + *policy + "' (once, all or skip)"};
-    if (req.interval_ms == 0)
-      throw cli::usage_error{"--misfire needs --every"};
+    if (req.interval_ms == 0 && !cron)
+      throw cli::usage_error{"--misfire needs --every or --cron"};
     req.misfire = *p;
   }
   req.key = option(cl, "--key").value_or("");
@@ -278,6 +294,8 @@ int run_list(session& s, const command_line& cl) {
     std::cout << t.token << "  " << format_time(from_epoch_ms(t.deadline_ms)) << "  " << t.name;
     if (t.interval_ms > 0)
       std::cout << "  every " << format_duration(millis{t.interval_ms});
+    if (!t.cron.empty())
+      std::cout << "  cron \"" << t.cron << "\" " << t.tz;
     if (t.misfire != misfire_policy::once)
       std::cout << "  misfire " << to_string(t.misfire);
     if (t.parked)
@@ -537,16 +555,23 @@ struct command {
 
 const std::vector<command> commands{
   {"schedule", "NAME (--in DURATION | --at TIME) [--every DURATION [--misfire POLICY]]\n"
-               "[--payload TEXT] [--key KEY]",
+               "[--payload TEXT] [--key KEY]\n"
+               "NAME --cron EXPRESSION [--tz ZONE] [--in DURATION | --at TIME]\n"
+               "[--misfire POLICY] [--payload TEXT] [--key KEY]",
    "schedule a timeout for NAME; prints its token",
    "Schedules a timeout for NAME and prints its token alone.\n--every makes it recurring "
-   "with that period (first due at --in/--at).\n--misfire says what it does about periods "
+   "with that period (first due at --in/--at).\n--cron makes it recur by the calendar: "
+   "\"SEC MIN HOUR DAY MONTH WEEKDAY\" or a\nmacro (@hourly, @daily, @weekly, @monthly, "
+   "@yearly), in the IANA zone --tz\n(UTC by default), from --in/--at on (now by default). "
+   "A local time that the\nclocks skip fires at the end of the gap; one they repeat fires "
+   "once.\n--misfire says what it does about periods "
    "it missed (chronosd down, or NAME\naway): once (deliver one, the default), all (deliver "
    "each, at most 1,000),\nskip (deliver none, and only on time to a live watcher).\n"
    "--key makes it idempotent: a second schedule of NAME with the same KEY,\nwhile the "
    "first is pending or parked, prints the first one's token and\nschedules nothing "
    "(safe to repeat after a failure or a failover).\n",
-   {"--in", "--at", "--every", "--misfire", "--payload", "--key"}, 1, 1, run_schedule},
+   {"--in", "--at", "--every", "--cron", "--tz", "--misfire", "--payload", "--key"}, 1, 1,
+   run_schedule},
   {"cancel", "(TOKEN... | --name SELECTOR)",
    "cancel timeouts by token (all or none), or every timeout\nof a name or namespace "
    "(prints how many)",
@@ -560,7 +585,7 @@ const std::vector<command> commands{
    "timeouts (all, or a name's or namespace's) in deadline order",
    "Prints the timeouts (all, a name's, or a namespace's such as \"billing/\") in\ndeadline "
    "order.\nWith --json: one array of {\"token\", \"name\", \"deadline_ms\", \"payload\", "
-   "\"interval_ms\", \"parked\", \"misfire\"}.\n",
+   "\"interval_ms\", \"parked\", \"misfire\"},\nand \"cron\" and \"tz\" for a calendar timeout.\n",
    {"--json"}, 0, 1, run_list},
   {"count", "[SELECTOR] [--json]", "how many timeouts (all, or a name's or namespace's)",
    "Prints how many timeouts (pending and parked) there are: all, a name's,\nor a "

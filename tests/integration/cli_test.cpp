@@ -105,7 +105,13 @@ TEST_CASE_METHOD(cli_fixture, "bad input is refused with a message and a non-zer
     {{"schedule", "w", "--in", "1s", "--colour", "red"}, 2, "unknown option --colour"},
     {{"schedule", "w", "--in", "1s", "--every", "1s", "--misfire", "often"}, 2,
      "unknown misfire policy 'often'"},
-    {{"schedule", "w", "--in", "1s", "--misfire", "all"}, 2, "--misfire needs --every"},
+    {{"schedule", "w", "--in", "1s", "--misfire", "all"}, 2, "--misfire needs --every or --cron"},
+    {{"schedule", "w", "--tz", "Europe/Berlin", "--in", "1s"}, 2, "--tz needs --cron"},
+    {{"schedule", "w", "--cron", "@daily", "--every", "1h"}, 2, "--every or --cron, not both"},
+    {{"schedule", "w", "--cron", "5 parsecs"}, 1, "cron: a cron expression has six fields"},
+    {{"schedule", "w", "--cron", "0 0 0 30 2 *"}, 1, "never matches"},
+    {{"schedule", "w", "--cron", "@daily", "--tz", "Europe/Atlantis"}, 1,
+     "unknown time zone 'Europe/Atlantis'"},
     {{"frobnicate"}, 2, "unknown command"},
     {{}, 2, "no command"},
     {{"cancel"}, 2, "usage"},
@@ -136,6 +142,20 @@ TEST_CASE_METHOD(cli_fixture, "a misfire policy is kept, listed and honoured") {
   });
   CHECK(json::parse(skipped)["skipped"] >= 2);
   CHECK(json::parse(skipped)["parked"] == 0);
+}
+
+TEST_CASE_METHOD(cli_fixture, "a calendar timeout fires by its calendar and is listed with it") {
+  auto tok = schedule("w", {"--cron", "* * * * * *", "--payload", "tick"});
+  CHECK(watch("w", 2) == std::vector<std::string>(2, tok + " tick"));
+  schedule("reports", {"--cron", "0 30 9 * * MON-FRI", "--tz", "Europe/Berlin", "--misfire", "skip"});
+  auto rows = json::parse(ctl_ok(dir, d.port, {"list", "reports", "--json"}));
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["cron"] == "0 30 9 * * MON-FRI");
+  CHECK(rows[0]["tz"] == "Europe/Berlin");
+  CHECK(rows[0]["misfire"] == "skip");
+  CHECK(rows[0]["interval_ms"] == 0);
+  CHECK(ctl_ok(dir, d.port, {"list", "reports"}).find("cron \"0 30 9 * * MON-FRI\" Europe/Berlin")
+        != std::string::npos);
 }
 
 TEST_CASE_METHOD(cli_fixture, "a name held by another watcher is refused") {

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "../support/calendar.hpp"
 #include "../support/postgres_server.hpp"
 #include "../support/server_state_helpers.hpp"
 #include "chronos/detail/server_state.hpp"
@@ -294,7 +295,7 @@ TEST_CASE("postgres store: keys are stored, and tables of version 1 are migrated
   pg.query("INSERT INTO chronos_timeouts VALUES (0, '" + token{1, 2}.str()
            + "', false, 'old', 1000, 0, 'once', '\\x')");
   auto store = must_open(options_for(pg, "a"));
-  CHECK(pg.query("SELECT version FROM chronos_schema") == "2");
+  CHECK(pg.query("SELECT version FROM chronos_schema") == "3");
   REQUIRE(must(store.try_acquire()).held);
   auto log = must(store.open_log(1));
   auto t = make_timeout(3, "orders", "x");
@@ -306,4 +307,35 @@ TEST_CASE("postgres store: keys are stored, and tables of version 1 are migrated
   CHECK(back.pending[0].name == "old");
   CHECK(back.pending[0].key.empty());
   CHECK(back.pending[1] == t);
+}
+
+TEST_CASE("postgres store: calendars are stored as cron and tz, and a broken one is refused") {
+  postgres_server pg;
+  auto store = must_open(options_for(pg, "a"));
+  REQUIRE(must(store.try_acquire()).held);
+  auto log = must(store.open_log(1));
+  auto weekdays = make_timeout(1, "reports", "");
+  weekdays.calendar = calendar_of("0 0 9 * * MON-FRI", "Europe/Berlin");
+  auto hourly = make_timeout(2, "ticks", "p");
+  hourly.calendar = calendar_of("@hourly");
+  hourly.misfire = misfire_policy::skip;
+  // The first batch holds schedules alone (one INSERT), the second a park.
+  require_ok(log->append(encoded(*log, {schedule_of(weekdays), schedule_of(hourly)})));
+  require_ok(log->append(encoded(*log, {park_of(weekdays)})));
+  CHECK(pg.query("SELECT cron || ' in ' || tz FROM chronos_timeouts WHERE name = 'reports' "
+                 "AND parked")
+        == "0 0 9 * * MON-FRI in Europe/Berlin");
+  CHECK(pg.query("SELECT count(*) FROM chronos_timeouts WHERE cron IS NULL") == "0");
+  const auto back = loaded_from(store);
+  REQUIRE(back.pending.size() == 2);
+  CHECK(back.pending[0] == weekdays);
+  CHECK(back.pending[1] == hourly);
+  REQUIRE(back.parked.size() == 1);
+  CHECK(back.parked[0] == weekdays);
+  pg.query("UPDATE chronos_timeouts SET tz = 'Europe/Atlantis' WHERE name = 'ticks'");
+  server_state broken;
+  auto loaded = store.load(broken);
+  REQUIRE_FALSE(loaded);
+  CHECK(loaded.error().detail.find(hourly.token.str()) != std::string::npos);
+  CHECK(loaded.error().detail.find("Europe/Atlantis") != std::string::npos);
 }

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "../support/calendar.hpp"
 #include "../support/state_text.hpp"
 #include "store/canonical_state_reader.hpp"
 #include "store/state_reader.hpp"
@@ -18,6 +19,8 @@ snapshot sample() {
   s.pending.push_back({from_epoch_ms(max_deadline_ms), token{0x11, 0xb}, "b\"ob", every_escape,
                        millis{5000}, misfire_policy::skip});
   s.parked.push_back({from_epoch_ms(1'795'301'000'000), token{0x09, 0xc}, "carol", "late", millis{0}});
+  s.parked.push_back({from_epoch_ms(1'795'301'000'000), token{0x09, 0xd}, "dave", "", millis{0},
+                      misfire_policy::all, "k", test::calendar_of("@daily", "Asia/Kolkata")});
   return s;
 }
 

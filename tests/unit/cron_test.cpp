@@ -317,3 +317,40 @@ TEST_CASE("cron: next_after agrees with a minute-by-minute walk of three years, 
     }
   }
 }
+
+// count_between walks forward and latest_before searches back in growing
+// windows: both against the plain list of every instant in the span.
+TEST_CASE("cron: counting and the latest instants of a span agree with a plain walk") {
+  struct span_case {
+    const char* expr;
+    const char* zone;
+    timestamp from, until;
+  };
+  const std::vector<span_case> cases{
+    {"*/10 * * * * *", "UTC", utc(2027, 1, 1), utc(2027, 1, 1, 1)},
+    {"0 0 9,17 * * MON-FRI", "America/New_York", utc(2027, 3, 1), utc(2027, 4, 1)},
+    {"0 30 2 * * *", "Europe/Berlin", utc(2027, 3, 20), utc(2027, 11, 5)},
+    {"0 0 0 29 2 *", "UTC", utc(2026, 1, 1), utc(2040, 1, 1)},
+    {"* * 9 * * *", "Pacific/Chatham", utc(2027, 4, 1), utc(2027, 4, 4)},
+    // Bounds on instants, odd milliseconds: [from, until) exactly.
+    {"0 * * * * *", "UTC", utc(2027, 1, 1, 0, 1), utc(2027, 1, 1, 0, 5)},
+    {"0 * * * * *", "UTC", utc(2027, 1, 1, 0, 1) + millis{1}, utc(2027, 1, 1, 0, 5) + millis{1}},
+  };
+  for (const auto& c : cases) {
+    const auto s = must_parse(c.expr, c.zone);
+    std::vector<timestamp> all;
+    for (auto at = s.next_after(c.from - millis{1}); at && *at < c.until; at = s.next_after(*at))
+      all.push_back(*at);
+    INFO(c.expr << " in " << c.zone << ": " << all.size() << " instants");
+    CHECK(s.count_between(c.from, c.until, UINT64_MAX) == all.size());
+    CHECK(s.count_between(c.from, c.until, 3) == std::min<std::size_t>(3, all.size()));
+    for (std::size_t n : {std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{1000},
+                          all.size(), all.size() + 5}) {
+      INFO("n = " << n);
+      const auto first = all.size() > n ? all.end() - static_cast<std::ptrdiff_t>(n) : all.begin();
+      CHECK(s.latest_before(c.from, c.until, n) == std::vector<timestamp>(first, all.end()));
+    }
+    CHECK(s.latest_before(c.until, c.from, 5).empty());
+    CHECK(s.latest_before(c.from, c.until, 0).empty());
+  }
+}

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "../support/calendar.hpp"
 #include "../support/temp_dir.hpp"
 #include "../support/tiny_disk.hpp"
 #include "base/crc32.hpp"
@@ -30,6 +31,11 @@ std::vector<change> every_kind() {
        return t;
      }(), {}, {}},
     {change::op::deliver, token{7, 6}, {}, {}, {}},
+    {change::op::schedule, token{7, 8}, [] {
+       auto t = entry(8, 3000);
+       t.calendar = test::calendar_of("0 0 9 * * MON-FRI", "Australia/Sydney");
+       return t;
+     }(), {}, {}},
   };
 }
 
@@ -337,7 +343,8 @@ TEST_CASE("records in another key order or spacing read the same as the ones chr
     + line(R"({"deadline_ms":6000,"op":"rearm","token":")" + tok(5) + R"("})")
     + line(R"({"op":"park","t":{"deadline_ms":900,"interval_ms":100,"name":"name","payload":"payload \u0022x\u0022\n","token":")" + tok(6) + R"("}})")
     + line(R"({"op":"schedule","t":{"deadline_ms":2000,"interval_ms":100,"key":"order-7 \"retry\"","misfire":"all","name":"name","payload":"payload \"x\"\n","token":")" + tok(7) + R"("}})")
-    + line(R"({"token":")" + tok(6) + R"(","op":"deliver"})");
+    + line(R"({"token":")" + tok(6) + R"(","op":"deliver"})")
+    + line(R"({"op":"schedule","t":{"tz":"Australia/Sydney","token":")" + tok(8) + R"(","payload":"payload \"x\"\n","name":"name","interval_ms":0,"deadline_ms":3000,"cron":"0 0 9 * * MON-FRI"}})");
   const auto header = journal_text(1, {});
   auto back = decode_journal(header + others, "j");
   REQUIRE(back);
@@ -401,7 +408,7 @@ TEST_CASE("a record line deleted from the middle of a journal is found by the ne
     lines.push_back(text.substr(p, n + 1 - p));
     p = n + 1;
   }
-  REQUIRE(lines.size() == 1 + 5 + 1 + 3 + 1);
+  REQUIRE(lines.size() == 1 + 5 + 1 + (kinds.size() - 5) + 1);
   auto joined = [&](std::size_t drop, std::size_t repeat) {
     std::string out;
     for (std::size_t i = 0; i < lines.size(); ++i) {

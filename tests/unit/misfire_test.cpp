@@ -86,7 +86,7 @@ TEST_CASE("a misfire policy needs a repeat interval and a known value") {
   server_state st{token_generator{1}};
   auto one_shot = st.schedule({"w", when_spec::in(100), "", 0, misfire_policy::skip}, t0);
   REQUIRE_FALSE(one_shot);
-  CHECK(one_shot.error().detail == "a misfire policy needs a repeat interval");
+  CHECK(one_shot.error().detail == "a misfire policy needs a repeat interval or a calendar schedule");
   auto unknown = st.schedule({"w", when_spec::in(100), "", 100, static_cast<misfire_policy>(7)}, t0);
   REQUIRE_FALSE(unknown);
   CHECK(unknown.error().detail == "unknown misfire policy");

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../support/calendar.hpp"
 #include "../support/state_text.hpp"
 #include "../support/temp_dir.hpp"
 #include "chronos/store/state_file.hpp"
@@ -24,6 +25,9 @@ snapshot sample() {
      misfire_policy::all, "report \"daily\""});
   s.parked.push_back({from_epoch_ms(1'795'301'000'000), token{0x09, 0xc}, "carol", "late", millis{0},
                       misfire_policy::once, "order-7"});
+  s.pending.push_back({from_epoch_ms(1'795'302'003'000), token{0x12, 0xd}, "dave", "", millis{0},
+                       misfire_policy::once, "",
+                       test::calendar_of("0 30 9 * * MON-FRI", "Europe/Berlin")});
   return s;
 }
 
@@ -77,7 +81,7 @@ TEST_CASE("every character a payload may hold survives the state file") {
 
 TEST_CASE("the state file holds one timeout a line") {
   auto text = *encode(sample());
-  CHECK(std::count(text.begin(), text.end(), '\n') == 10); // and a line for the checksum
+  CHECK(std::count(text.begin(), text.end(), '\n') == 11); // and a line for the checksum
 }
 
 TEST_CASE("payload and interval may be left out of a hand-written file") {
@@ -125,6 +129,15 @@ TEST_CASE("a damaged state file is rejected with what is wrong") {
   check_rejected(replace(valid_text(), "\"interval_ms\":0,\"name\":\"alice\"",
                          "\"interval_ms\":0,\"misfire\":\"skip\",\"name\":\"alice\""),
                  "timeouts[0].misfire: a misfire policy on a one-shot timeout");
+  check_rejected(replace(valid_text(), "\"cron\":\"0 30 9 * * MON-FRI\"", "\"cron\":\"0 30 9 * *\""),
+                 "timeouts[2].cron: a cron expression has six fields");
+  check_rejected(replace(valid_text(), "\"tz\":\"Europe/Berlin\"", "\"tz\":\"Europe/Atlantis\""),
+                 "timeouts[2].cron: unknown time zone 'Europe/Atlantis'");
+  check_rejected(replace(valid_text(), "\"cron\":\"0 30 9 * * MON-FRI\",", ""),
+                 "timeouts[2].tz: a time zone without a calendar schedule");
+  check_rejected(replace(valid_text(), "\"deadline_ms\":1795302003000,\"interval_ms\":0",
+                         "\"deadline_ms\":1795302003000,\"interval_ms\":5"),
+                 "timeouts[2].cron: a calendar schedule and a repeat interval");
 }
 
 // The writer builds the text by hand for speed; what it writes must stay
@@ -135,19 +148,25 @@ TEST_CASE("a timeout is written as nlohmann dumps the same object") {
   for (auto deadline : extremes)
     for (auto interval : extremes)
       for (auto policy : policies)
-        for (std::string key : {"", "k\"ey \xc3\xa9"}) {
-          const timeout t{from_epoch_ms(deadline), token{0x1234, 0xfedcba9876543210}, "n\"ame",
-                          "pay\\load\n\x01 \xc3\xa9", millis{interval}, policy, key};
-          nlohmann::json expected{{"deadline_ms", deadline}, {"interval_ms", interval},
-                                  {"name", t.name}, {"payload", t.payload}, {"token", t.token.str()}};
-          if (policy != misfire_policy::once)
-            expected["misfire"] = to_string(policy);
-          if (!key.empty())
-            expected["key"] = key;
-          std::string written = "[";
-          detail::append_json(written, t);
-          CHECK(written == "[" + expected.dump());
-        }
+        for (std::string key : {"", "k\"ey \xc3\xa9"})
+          for (auto calendar : {std::shared_ptr<const cron_schedule>{},
+                                test::calendar_of("0 0 9 * * MON-FRI", "America/New_York")}) {
+            const timeout t{from_epoch_ms(deadline), token{0x1234, 0xfedcba9876543210}, "n\"ame",
+                            "pay\\load\n\x01 \xc3\xa9", millis{interval}, policy, key, calendar};
+            nlohmann::json expected{{"deadline_ms", deadline}, {"interval_ms", interval},
+                                    {"name", t.name}, {"payload", t.payload}, {"token", t.token.str()}};
+            if (policy != misfire_policy::once)
+              expected["misfire"] = to_string(policy);
+            if (!key.empty())
+              expected["key"] = key;
+            if (calendar) {
+              expected["cron"] = calendar->expression();
+              expected["tz"] = calendar->zone();
+            }
+            std::string written = "[";
+            detail::append_json(written, t);
+            CHECK(written == "[" + expected.dump());
+          }
 }
 
 TEST_CASE("a timeout with the default misfire policy is written without the field") {

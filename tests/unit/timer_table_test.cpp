@@ -4,6 +4,7 @@
 #include <map>
 #include <random>
 
+#include "../support/calendar.hpp"
 #include "chronos/detail/timer_table.hpp"
 
 using namespace chronos;
@@ -615,4 +616,38 @@ TEST_CASE("a batch located up front is removed by location, each still valid, an
   table.shrink_if_sparse();
   CHECK(table.memory_bytes() < full / 4);
   CHECK(table.entries() == f.expected());
+}
+
+// One calendar object per distinct expression and zone, however many
+// timeouts use it, and each timeout hands back the calendar it came with.
+TEST_CASE("calendars are interned, kept through every way out, and let go with their last timeout") {
+  const auto weekdays = test::calendar_of("0 0 9 * * MON-FRI", "Europe/Berlin");
+  const auto daily = test::calendar_of("@daily");
+  timer_table table;
+  for (std::uint64_t id = 1; id <= 300; ++id) {
+    auto t = make(static_cast<std::int64_t>(id), id, id % 2 ? "a" : "b", id % 3 ? "" : "p");
+    if (id % 5 != 0) // also a few without one, beside them
+      t.calendar = test::calendar_of(id % 4 ? "0 0 9 * * MON-FRI" : "@daily",
+                                     id % 4 ? "Europe/Berlin" : "");
+    REQUIRE(table.insert(std::move(t)));
+  }
+  // Timeouts of equal calendars share one object.
+  const auto held = table.find(token{1, 1})->calendar;
+  REQUIRE(held);
+  CHECK(same_calendar(held.get(), weekdays.get()));
+  CHECK(held == table.find(token{1, 2})->calendar);
+  CHECK(table.find(token{1, 5})->calendar == nullptr);
+  CHECK(same_calendar(table.find(token{1, 4})->calendar.get(), daily.get()));
+  // Out by erase, by name, by pop: each with its calendar.
+  auto erased = table.erase(token{1, 3});
+  REQUIRE(erased);
+  CHECK(same_calendar(erased->calendar.get(), weekdays.get()));
+  erased.reset();
+  for (const auto& t : table.take("b"))
+    CHECK((t.token.random() % 5 == 0) == (t.calendar == nullptr));
+  for (const auto& t : table.pop_due(from_epoch_ms(1000)))
+    CHECK((t.token.random() % 5 == 0) == (t.calendar == nullptr));
+  CHECK(table.size() == 0);
+  // With its last timeout gone, the table holds the calendar no more.
+  CHECK(held.use_count() == 1);
 }

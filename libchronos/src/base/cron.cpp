@@ -12,6 +12,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <deque>
 #include <vector>
 
 namespace chronos {
@@ -265,6 +266,9 @@ cron_schedule::cron_schedule(std::string expression, std::string zone_name, fiel
     zone_(std::move(zone)) {}
 
 outcome<cron_schedule> cron_schedule::parse(std::string_view expression, std::string_view zone) {
+  if (expression.size() > max_expression_bytes)
+    return fail(errc::invalid_argument, "a cron expression longer than "
+                                          + std::to_string(max_expression_bytes) + " bytes");
   auto text = expression;
   for (const auto& [macro, meaning] : macros)
     if (same_letters(expression, macro))
@@ -331,6 +335,36 @@ std::optional<timestamp> cron_schedule::next_after(timestamp after) const {
     if (ms > after)
       return timestamp{ms.time_since_epoch()};
     candidate = *local + 1;
+  }
+}
+
+std::uint64_t cron_schedule::count_between(timestamp from, timestamp until,
+                                           std::uint64_t cap) const {
+  std::uint64_t n = 0;
+  for (auto at = next_after(from - millis{1}); at && *at < until && n < cap; at = next_after(*at))
+    ++n;
+  return n;
+}
+
+std::vector<timestamp> cron_schedule::latest_before(timestamp from, timestamp until,
+                                                    std::size_t n) const {
+  if (n == 0 || from >= until)
+    return {};
+  // The first window would hold n instants of an every-second schedule;
+  // sparser ones widen it fourfold until it holds n or reaches `from`.
+  auto span = millis{1000} * static_cast<std::int64_t>(std::min<std::size_t>(n, 1u << 20));
+  std::deque<timestamp> found;
+  for (;;) {
+    const auto start = until - from > span ? until - span : from;
+    found.clear();
+    for (auto at = next_after(start - millis{1}); at && *at < until; at = next_after(*at)) {
+      found.push_back(*at);
+      if (found.size() > n)
+        found.pop_front();
+    }
+    if (found.size() == n || start == from)
+      return {found.begin(), found.end()};
+    span = std::min<millis>(span * 4, until - from); // no overflow: a span is < 2^49 ms
   }
 }
 

@@ -16,19 +16,59 @@ namespace {
 using batch_use = timer_table::batch_use;
 
 timeout_info info_of(const timeout& t, snapshot_list in) {
-  return {t.token.str(),      t.name, to_epoch_ms(t.deadline),    t.payload,
-          t.interval.count(), in == snapshot_list::parked, t.misfire};
+  timeout_info info{t.token.str(),      t.name, to_epoch_ms(t.deadline),    t.payload,
+                    t.interval.count(), in == snapshot_list::parked, t.misfire};
+  if (t.calendar) {
+    info.cron = t.calendar->expression();
+    info.tz = t.calendar->zone();
+  }
+  return info;
 }
 
 // The first deadline of a recurring timeout strictly after `now`, clamped so
-// that a huge interval cannot overflow (libuv clamps the same way).
-timestamp next_period(const timeout& t, timestamp now) {
+// that a huge interval cannot overflow (libuv clamps the same way); none when
+// its calendar names no later instant.
+std::optional<timestamp> next_occurrence(const timeout& t, timestamp now) {
+  if (t.calendar)
+    return t.calendar->next_after(now);
   const std::int64_t d = to_epoch_ms(t.deadline);
   const std::int64_t i = t.interval.count();
   const std::int64_t periods = std::max<std::int64_t>(0, (to_epoch_ms(now) - d) / i) + 1;
   if (periods > (max_deadline_ms - d) / i)
     return from_epoch_ms(max_deadline_ms);
   return from_epoch_ms(d + periods * i);
+}
+
+// Missed occurrences of a calendar timeout are counted by walking its
+// calendar: up to this many per catch-up, so that a long outage of an
+// every-second schedule cannot stall the server.
+constexpr std::uint64_t calendar_count_cap = 10'000;
+
+// How many occurrences of recurring `t` fall after its deadline and before
+// `until`: those it missed, besides the one due at its deadline.
+std::uint64_t missed_after(const timeout& t, timestamp until) {
+  if (t.calendar)
+    return t.calendar->count_between(t.deadline + millis{1}, until, calendar_count_cap);
+  const std::int64_t periods = (until - t.deadline).count() / t.interval.count();
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(1, periods) - 1);
+}
+
+// The latest `n` occurrences of recurring `t` from its deadline until
+// `until` (exclusive), oldest first; `missed` is missed_after's count.
+std::vector<timestamp> latest_occurrences(const timeout& t, timestamp until, std::uint64_t missed,
+                                          std::size_t n) {
+  std::vector<timestamp> out;
+  if (t.calendar) {
+    out = t.calendar->latest_before(t.deadline + millis{1}, until, n);
+    if (out.size() < n)
+      out.insert(out.begin(), t.deadline);
+    return out;
+  }
+  const auto due = static_cast<std::int64_t>(missed) + 1;
+  const auto first = std::max<std::int64_t>(0, due - static_cast<std::int64_t>(n));
+  for (std::int64_t j = first; j < due; ++j)
+    out.push_back(t.deadline + millis{j * t.interval.count()});
+  return out;
 }
 
 } // namespace
@@ -157,8 +197,14 @@ status server_state::check(const schedule_request& req) const {
     return fail(errc::invalid_argument, "repeat interval too large");
   if (req.misfire > misfire_policy::skip)
     return fail(errc::invalid_argument, "unknown misfire policy");
-  if (req.misfire != misfire_policy::once && req.interval_ms == 0)
-    return fail(errc::invalid_argument, "a misfire policy needs a repeat interval");
+  if (req.misfire != misfire_policy::once && req.interval_ms == 0 && req.cron.empty())
+    return fail(errc::invalid_argument,
+                "a misfire policy needs a repeat interval or a calendar schedule");
+  if (!req.cron.empty() && req.interval_ms != 0)
+    return fail(errc::invalid_argument,
+                "a timeout repeats by interval or by calendar schedule, not both");
+  if (req.cron.empty() && !req.tz.empty())
+    return fail(errc::invalid_argument, "a time zone needs a calendar schedule (cron)");
   if (req.key.size() > limits_.max_name_bytes)
     return fail(errc::invalid_argument,
                 "key longer than " + std::to_string(limits_.max_name_bytes) + " bytes");
@@ -200,19 +246,37 @@ outcome<token> server_state::schedule(const schedule_request& req, timestamp now
     return ok.error();
   if (auto room = check_room(1, req.payload.size()); !room)
     return room.error();
-  auto deadline = resolve(req.when, now);
-  if (!deadline)
-    return deadline.error();
-  return add(req, *deadline, now, tok);
+  auto first = first_occurrence(req, now);
+  if (!first)
+    return first.error();
+  return add(req, *first, now, tok);
 }
 
-token server_state::add(const schedule_request& req, timestamp deadline, timestamp now, token tok) {
+outcome<server_state::occurrence> server_state::first_occurrence(const schedule_request& req,
+                                                                timestamp now) const {
+  auto start = resolve(req.when, now);
+  if (!start)
+    return start.error();
+  if (req.cron.empty())
+    return occurrence{*start, nullptr};
+  auto calendar = cron_schedule::parse(req.cron, req.tz);
+  if (!calendar)
+    return fail(calendar.error().code, "cron: " + calendar.error().detail);
+  // At or after the start, and never in the past.
+  const auto deadline = calendar->next_after(std::max(*start, now) - millis{1});
+  if (!deadline)
+    return fail(errc::invalid_argument, "'" + req.cron + "' names no instant from the start "
+                                          "until 9999-12-31");
+  return occurrence{*deadline, std::make_shared<const cron_schedule>(std::move(*calendar))};
+}
+
+token server_state::add(const schedule_request& req, occurrence first, timestamp now, token tok) {
   const auto held = [this](token t) { return known(t); };
   if (!req.key.empty())
-    if (auto first = keys_.find(req.name, req.key, held))
-      return *first; // made before: nothing changes
-  timeout_view entry{deadline, tok, req.name, req.payload, millis{req.interval_ms}, req.misfire,
-                     req.key};
+    if (auto made = keys_.find(req.name, req.key, held))
+      return *made; // made before: nothing changes
+  timeout_view entry{first.deadline, tok,         req.name, req.payload, millis{req.interval_ms},
+                     req.misfire,    req.key, std::move(first.calendar)};
   // 64 random bits make a collision all but impossible; retry rather than
   // overwrite (the pending table refuses a token it holds).
   while (parked_.contains(entry.token) || !pending_.insert_copy(entry))
@@ -236,15 +300,15 @@ outcome<std::vector<token>> server_state::schedule_all(const std::vector<schedul
   if (auto room = check_room(reqs.size(), batch_payload); !room)
     return room.error();
   // All checked before any is added: a batch is scheduled whole or not at all.
-  std::vector<timestamp> deadlines;
-  deadlines.reserve(reqs.size());
+  std::vector<occurrence> firsts;
+  firsts.reserve(reqs.size());
   for (std::size_t i = 0; i < reqs.size(); ++i) {
     auto ok = check(reqs[i]);
-    auto deadline = ok ? resolve(reqs[i].when, now) : outcome<timestamp>{ok.error()};
-    if (!deadline)
-      return fail(deadline.error().code,
-                  "request " + std::to_string(i) + ": " + deadline.error().detail);
-    deadlines.push_back(*deadline);
+    auto first = ok ? first_occurrence(reqs[i], now) : outcome<occurrence>{ok.error()};
+    if (!first)
+      return fail(first.error().code,
+                  "request " + std::to_string(i) + ": " + first.error().detail);
+    firsts.push_back(std::move(*first));
   }
   // Made up front, so that each new token's index bucket is fetched ahead.
   std::vector<token> tokens(reqs.size());
@@ -252,7 +316,7 @@ outcome<std::vector<token>> server_state::schedule_all(const std::vector<schedul
     tok = tokens_.next(now);
   const auto token_at = [&tokens](std::size_t i) { return tokens[i]; };
   pending_.for_each_ahead(tokens.size(), token_at, batch_use::insert, [&](std::size_t i) {
-    tokens[i] = add(reqs[i], deadlines[i], now, tokens[i]);
+    tokens[i] = add(reqs[i], std::move(firsts[i]), now, tokens[i]);
     return true;
   });
   return tokens;
@@ -451,8 +515,14 @@ void server_state::take_due(timestamp now, std::size_t limit, const occurrence_v
       hand_out(t);
       return;
     }
+    const auto next_deadline = next_occurrence(t, now);
+    if (!next_deadline) { // its calendar has ended: a last occurrence
+      note({change::op::fire, t.token, {}, {}, {}});
+      hand_out(t);
+      return;
+    }
     timeout next = t;
-    next.deadline = next_period(t, now);
+    next.deadline = *next_deadline;
     note({change::op::rearm, t.token, {}, next.deadline, {}});
     catch_up(t, next.deadline, hand_out);
     rearmed.push_back(std::move(next));
@@ -465,30 +535,29 @@ void server_state::take_due(timestamp now, std::size_t limit, const occurrence_v
 // its misfire policy wants them, each handed to `f`. Late by less than a
 // period is one occurrence, delivered under every policy.
 void server_state::catch_up(const timeout& t, timestamp until, const occurrence_visitor& f) {
-  const std::int64_t period = t.interval.count();
-  const std::int64_t due = std::max<std::int64_t>(1, (until - t.deadline).count() / period);
   const auto occur = [&](timestamp at) {
     timeout occurrence = t;
     occurrence.deadline = at;
     f(occurrence);
   };
-  if (due == 1) {
+  const auto missed = missed_after(t, until);
+  if (missed == 0) {
     occur(t.deadline);
     return;
   }
   switch (t.misfire) {
     case misfire_policy::once:
       occur(t.deadline);
-      counters_.skipped += static_cast<std::uint64_t>(due - 1);
+      counters_.skipped += missed;
       break;
     case misfire_policy::skip:
-      counters_.skipped += static_cast<std::uint64_t>(due);
+      counters_.skipped += missed + 1;
       break;
     case misfire_policy::all: {
-      const auto n = std::min<std::int64_t>(due, static_cast<std::int64_t>(limits_.max_catch_up));
-      counters_.skipped += static_cast<std::uint64_t>(due - n);
-      for (std::int64_t j = due - n; j < due; ++j)
-        occur(t.deadline + millis{j * period});
+      const auto latest = latest_occurrences(t, until, missed, limits_.max_catch_up);
+      counters_.skipped += missed + 1 - latest.size();
+      for (const auto at : latest)
+        occur(at);
       break;
     }
   }

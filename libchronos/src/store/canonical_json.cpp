@@ -96,7 +96,13 @@ char canonical_cursor::control_char() {
 
 std::optional<timeout> canonical_timeout(canonical_cursor& in) {
   timeout_fields f;
-  in.expect("{\"deadline_ms\":");
+  if (in.peek("{\"cron\":")) {
+    in.expect("{\"cron\":");
+    f.cron = in.string();
+    in.expect(",\"deadline_ms\":");
+  } else {
+    in.expect("{\"deadline_ms\":");
+  }
   f.deadline_ms = in.integer();
   in.expect(",\"interval_ms\":");
   f.interval_ms = in.integer();
@@ -114,6 +120,10 @@ std::optional<timeout> canonical_timeout(canonical_cursor& in) {
   f.payload = in.string();
   in.expect(",\"token\":");
   f.token = in.unescaped();
+  if (in.peek(",\"tz\":")) {
+    in.expect(",\"tz\":");
+    f.tz = in.string();
+  }
   in.expect("}");
   if (!in.ok())
     return std::nullopt;

@@ -93,6 +93,12 @@ void encode_change(std::string& out, const change& c) {
       out += ",\"payload\":\"";
       append_hex(out, c.entry.payload);
       out += '"';
+      if (c.entry.calendar) {
+        out += ",\"cron\":";
+        detail::append_json_string(out, c.entry.calendar->expression());
+        out += ",\"tz\":";
+        detail::append_json_string(out, c.entry.calendar->zone());
+      }
       break;
     case change::op::reschedule:
     case change::op::rearm:
@@ -445,8 +451,18 @@ outcome<timeout> timeout_from_row(const PGresult* r, int row) {
     return fail(errc::storage_failure, where() + ": unknown misfire policy");
   if (!payload)
     return fail(errc::storage_failure, where() + ": payload is not bytea");
+  const auto text_or_null = [&](int column) -> std::optional<std::string> {
+    if (PQgetisnull(r, row, column))
+      return std::nullopt;
+    return std::string{PQgetvalue(r, row, column)};
+  };
+  auto calendar = detail::stored_calendar(text_or_null(8), text_or_null(9));
+  if (!calendar)
+    return fail(errc::storage_failure, where() + ": " + calendar.error().detail);
+  if (*calendar && *interval != 0)
+    return fail(errc::storage_failure, where() + ": a calendar schedule and a repeat interval");
   return timeout{from_epoch_ms(*deadline), *tok, PQgetvalue(r, row, 2), std::move(*payload),
-                 millis{*interval}, *misfire, PQgetvalue(r, row, 7)};
+                 millis{*interval}, *misfire, PQgetvalue(r, row, 7), std::move(*calendar)};
 }
 
 } // namespace

@@ -16,7 +16,8 @@ using json = nlohmann::json;
 
 // The fields of a stored timeout, by the JSON type they must have.
 bool is_string_field(const std::string& key) {
-  return key == "token" || key == "name" || key == "payload" || key == "misfire" || key == "key";
+  return key == "token" || key == "name" || key == "payload" || key == "misfire" || key == "key"
+         || key == "cron" || key == "tz";
 }
 
 bool is_integer_field(const std::string& key) {
@@ -72,6 +73,10 @@ public:
       entry_.misfire = std::move(v);
     else if (key_ == "key")
       entry_.key = std::move(v);
+    else if (key_ == "cron")
+      entry_.cron = std::move(v);
+    else if (key_ == "tz")
+      entry_.tz = std::move(v);
     else if (is_integer_field(key_))
       return fail_with(item() + "." + key_, "expected an integer");
     return true;

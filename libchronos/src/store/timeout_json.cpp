@@ -61,7 +61,13 @@ void append_json(std::string& out, const timeout& t) {
     end += key.size();
   };
   const auto put_integer = [&end](std::int64_t v) { end = std::to_chars(end, end + digits, v).ptr; };
-  put("{\"deadline_ms\":");
+  if (t.calendar) {
+    out += "{\"cron\":";
+    append_json_string(out, t.calendar->expression());
+    put(",\"deadline_ms\":");
+  } else {
+    put("{\"deadline_ms\":");
+  }
   put_integer(to_epoch_ms(t.deadline));
   put(",\"interval_ms\":");
   put_integer(t.interval.count());
@@ -81,7 +87,30 @@ void append_json(std::string& out, const timeout& t) {
   append_json_string(out, t.payload);
   out += ",\"token\":\"";
   t.token.append_to(out);
-  out += "\"}";
+  out += '"';
+  if (t.calendar) {
+    out += ",\"tz\":";
+    append_json_string(out, t.calendar->zone());
+  }
+  out += '}';
+}
+
+// Timeouts of one calendar follow each other in a file (they were made
+// together, or interned together): the last one parsed is kept. Readers of
+// one file run on one thread; a thread's own copy is all the sharing needed.
+outcome<std::shared_ptr<const cron_schedule>>
+stored_calendar(const std::optional<std::string>& cron, const std::optional<std::string>& tz) {
+  if (!cron)
+    return std::shared_ptr<const cron_schedule>{};
+  thread_local std::shared_ptr<const cron_schedule> last;
+  const std::string_view zone = tz ? std::string_view{*tz} : std::string_view{};
+  if (last && last->expression() == *cron && last->zone() == (zone.empty() ? "UTC" : zone))
+    return last;
+  auto parsed = cron_schedule::parse(*cron, zone);
+  if (!parsed)
+    return parsed.error();
+  last = std::make_shared<const cron_schedule>(std::move(*parsed));
+  return last;
 }
 
 failure corrupt(const std::string& where, const std::string& why) {
@@ -144,11 +173,19 @@ outcome<timeout> make_timeout(timeout_fields f, const std::function<std::string(
   const auto misfire = f.misfire ? parse_misfire(*f.misfire) : misfire_policy::once;
   if (!misfire)
     return corrupt(where() + ".misfire", "unknown misfire policy \"" + *f.misfire + "\"");
-  if (*misfire != misfire_policy::once && interval == 0)
+  if (*misfire != misfire_policy::once && interval == 0 && !f.cron)
     return corrupt(where() + ".misfire", "a misfire policy on a one-shot timeout");
-  return timeout{from_epoch_ms(*f.deadline_ms), *tok, std::move(*f.name),
-                 std::move(f.payload).value_or(""), millis{interval}, *misfire,
-                 std::move(f.key).value_or("")};
+  if (f.tz && !f.cron)
+    return corrupt(where() + ".tz", "a time zone without a calendar schedule");
+  auto calendar = stored_calendar(f.cron, f.tz);
+  if (!calendar)
+    return corrupt(where() + ".cron", calendar.error().detail);
+  if (*calendar && interval != 0)
+    return corrupt(where() + ".cron", "a calendar schedule and a repeat interval");
+  return timeout{from_epoch_ms(*f.deadline_ms),     *tok,
+                 std::move(*f.name),                std::move(f.payload).value_or(""),
+                 millis{interval},                  *misfire,
+                 std::move(f.key).value_or(""),     std::move(*calendar)};
 }
 
 outcome<timeout> timeout_from_json(const json& obj, const std::string& where) {
@@ -171,7 +208,8 @@ outcome<timeout> timeout_from_json(const json& obj, const std::string& where) {
     f.token = **tok;
   for (auto [key, field] :
        {std::pair{"name", &f.name}, std::pair{"payload", &f.payload},
-        std::pair{"misfire", &f.misfire}, std::pair{"key", &f.key}}) {
+        std::pair{"misfire", &f.misfire}, std::pair{"key", &f.key}, std::pair{"cron", &f.cron},
+        std::pair{"tz", &f.tz}}) {
     auto text = text_of(key);
     if (!text)
       return text.error();

@@ -17,8 +17,9 @@ namespace chronos::detail {
 
 /// Appends `t` as a JSON object, keys in sorted order: the same text as
 /// nlohmann's dump of the same object, several times faster (no DOM).
-/// "misfire" is written only when it is not the default ("once"), so files
-/// of timeouts without a policy read the same in older builds.
+/// "misfire" is written only when it is not the default ("once"), and
+/// "cron" and "tz" only for a calendar timeout, so files of timeouts without
+/// them read the same in older builds.
 void append_json(std::string& out, const timeout& t);
 
 /// Appends `text` (valid UTF-8) as a JSON string literal.
@@ -28,7 +29,7 @@ void append_json_string(std::string& out, std::string_view text);
 /// is only parsed, so its text stays where the reader has it.
 struct timeout_fields {
   std::optional<std::string_view> token;
-  std::optional<std::string> name, payload, misfire, key;
+  std::optional<std::string> name, payload, misfire, key, cron, tz;
   std::optional<std::int64_t> deadline_ms, interval_ms;
 };
 
@@ -36,6 +37,11 @@ struct timeout_fields {
 /// alike; `where()` names it in errors ("timeouts[3]"), and is only called for
 /// one (a million entries need not build a million names).
 outcome<timeout> make_timeout(timeout_fields f, const std::function<std::string()>& where);
+
+/// The calendar of a stored timeout with a "cron" (and "tz") field, null
+/// without one; the error of a cron expression or zone that does not parse.
+outcome<std::shared_ptr<const cron_schedule>>
+stored_calendar(const std::optional<std::string>& cron, const std::optional<std::string>& tz);
 
 /// Reads a timeout; `where` names it in errors ("timeouts[3]").
 outcome<timeout> timeout_from_json(const nlohmann::json& obj, const std::string& where);

@@ -108,11 +108,17 @@ void timer_table::write_over(timeout& t, const heap_entry& e) const {
     t.payload.clear();
     t.interval = millis{0};
     t.misfire = misfire_policy::once;
+    t.calendar.reset();
     return;
   }
-  t.payload = extras_[s.extra].payload;
-  t.interval = extras_[s.extra].interval;
-  t.misfire = extras_[s.extra].misfire;
+  const auto& x = extras_[s.extra];
+  t.payload = x.payload;
+  t.interval = x.interval;
+  t.misfire = x.misfire;
+  if (x.calendar == calendar_pool::none)
+    t.calendar.reset();
+  else
+    t.calendar = calendars_.get(x.calendar);
 }
 
 // -- the public operations -----------------------------------------------------
@@ -124,9 +130,11 @@ bool timer_table::insert(const timeout_view& t, TakePayload take_payload) {
   const auto s = allocate_slot();
   slots_[s].set_token(t.token);
   slots_[s].name = names_.acquire(t.name);
-  slots_[s].extra = t.payload.empty() && t.interval.count() == 0
-                      ? none
-                      : allocate_extra({take_payload(), t.interval, t.misfire});
+  const bool plain = t.payload.empty() && !t.interval.count() && !t.calendar;
+  slots_[s].extra = plain ? none
+                          : allocate_extra({take_payload(), t.interval, t.misfire,
+                                            t.calendar ? calendars_.acquire(t.calendar)
+                                                       : calendar_pool::none});
   link_name(s);
   index_.insert(s, key_of());
   heap_entry e{0, 0, s};
@@ -138,7 +146,8 @@ bool timer_table::insert(const timeout_view& t, TakePayload take_payload) {
 }
 
 bool timer_table::insert(timeout t) {
-  const timeout_view v{t.deadline, t.token, t.name, t.payload, t.interval, t.misfire};
+  const timeout_view v{t.deadline, t.token, t.name,    t.payload,
+                       t.interval, t.misfire, t.key, std::move(t.calendar)};
   return insert(v, [&t] { return std::move(t.payload); });
 }
 
@@ -296,7 +305,7 @@ std::size_t timer_table::memory_bytes() const {
   return slots_.capacity() * sizeof(slot) + heap_.capacity() * sizeof(heap_entry)
          + index_.memory_bytes() + heads_.capacity() * sizeof(slot_id)
          + extras_.capacity() * sizeof(extra) + free_extras_.capacity() * sizeof(std::uint32_t)
-         + names_.memory_bytes();
+         + names_.memory_bytes() + calendars_.memory_bytes();
 }
 
 // -- helpers -------------------------------------------------------------------
@@ -365,6 +374,8 @@ void timer_table::free_slot(slot_id s) {
   names_.release(slots_[s].name);
   if (slots_[s].extra != none) {
     payload_bytes_ -= extras_[slots_[s].extra].payload.size();
+    if (extras_[slots_[s].extra].calendar != calendar_pool::none)
+      calendars_.release(extras_[slots_[s].extra].calendar);
     extras_[slots_[s].extra] = extra{};
     free_extras_.push_back(slots_[s].extra);
   }

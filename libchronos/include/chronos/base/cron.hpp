@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "chronos/base/clock.hpp"
 #include "chronos/base/outcome.hpp"
@@ -33,6 +34,10 @@ namespace chronos {
 
 class cron_schedule {
 public:
+  /// Longer expressions are refused: a peer sends them, and each timeout
+  /// keeps its own.
+  static constexpr std::size_t max_expression_bytes = 256;
+
   /// Parses `expression` for the IANA zone `zone` ("" is UTC). Refuses, with
   /// what is wrong and where, a malformed expression, an unknown zone, and an
   /// expression that never matches (`0 0 0 30 2 *`).
@@ -41,6 +46,15 @@ public:
   /// The first instant after `after` that the schedule names (whole seconds),
   /// or nullopt if there is none before the latest deadline chronos accepts.
   std::optional<timestamp> next_after(timestamp after) const;
+
+  /// How many instants the schedule names in [from, until), counting no
+  /// further than `cap`.
+  std::uint64_t count_between(timestamp from, timestamp until, std::uint64_t cap) const;
+
+  /// The latest `n` (at most) instants the schedule names in [from, until),
+  /// oldest first. Searches back from `until` in growing windows, so its
+  /// cost follows `n` and not the length of the span.
+  std::vector<timestamp> latest_before(timestamp from, timestamp until, std::size_t n) const;
 
   /// As given to `parse`.
   const std::string& expression() const { return expression_; }
@@ -70,5 +84,12 @@ private:
   fields fields_;
   std::shared_ptr<const zone_data> zone_; // shared: copies of a schedule are cheap
 };
+
+/// Equal expressions in equal zones (or both null).
+inline bool same_calendar(const cron_schedule* a, const cron_schedule* b) {
+  if (a == nullptr || b == nullptr)
+    return a == b;
+  return a->expression() == b->expression() && a->zone() == b->zone();
+}
 
 } // namespace chronos

@@ -169,9 +169,15 @@ private:
   outcome<timestamp> resolve(when_spec when, timestamp now) const;
   /// A request's own fields; check_room is the state's side.
   status check(const schedule_request& req) const;
-  /// Adds a checked request, due at `deadline`, under token `tok` (or a
-  /// fresh one if `tok` is taken); returns the token used.
-  token add(const schedule_request& req, timestamp deadline, timestamp now, token tok);
+  /// A new timeout's first deadline, and its calendar if it has one.
+  struct occurrence {
+    timestamp deadline;
+    std::shared_ptr<const cron_schedule> calendar;
+  };
+  outcome<occurrence> first_occurrence(const schedule_request& req, timestamp now) const;
+  /// Adds a checked request, first due as `first` says, under token `tok`
+  /// (or a fresh one if `tok` is taken); returns the token used.
+  token add(const schedule_request& req, occurrence first, timestamp now, token tok);
   /// Room for `timeouts` more timeouts holding `payload` more bytes?
   status check_room(std::size_t timeouts, std::size_t payload) const;
   bool known(token tok) const;

@@ -48,6 +48,7 @@
 #include <string>
 #include <vector>
 
+#include "chronos/detail/calendar_pool.hpp"
 #include "chronos/detail/name_pool.hpp"
 #include "chronos/detail/page_vector.hpp"
 #include "chronos/detail/slot_index.hpp"
@@ -216,7 +217,9 @@ private:
     std::string payload;
     millis interval{0};
     misfire_policy misfire = misfire_policy::once;
+    calendar_pool::id calendar = calendar_pool::none; // in the padding: no byte more
   };
+  static_assert(sizeof(extra) <= sizeof(std::string) + 16, "a calendar id costs no byte");
 
   /// How the token index finds a slot's token.
   auto key_of() const {
@@ -261,6 +264,7 @@ private:
   std::size_t marked_ = 0; // marked entries in heap_; never the root
   slot_index<token> index_;
   name_pool names_;
+  calendar_pool calendars_;
   std::vector<slot_id> heads_; // by name id: the first slot of the name's list
   std::vector<extra> extras_;
   std::vector<std::uint32_t> free_extras_;

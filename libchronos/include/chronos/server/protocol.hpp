@@ -35,6 +35,12 @@ struct schedule_request {
   /// key, while the first is pending or parked, answers the first one's
   /// token and schedules nothing (so a request sent again is made once).
   std::string key{};
+  /// Empty, or a calendar schedule: a cron expression (base/cron.hpp) in the
+  /// IANA zone `tz` (UTC when empty). The timeout then recurs at the instants
+  /// the expression names, the first of them at or after `when`;
+  /// `interval_ms` must be zero.
+  std::string cron{};
+  std::string tz{};
 };
 
 /// What chronos sends to the actor registered under `name` when a timeout is due.
@@ -64,11 +70,14 @@ struct timeout_info {
   /// Came due while its name had no live actor; waits for the name to register.
   bool parked = false;
   misfire_policy misfire = misfire_policy::once;
+  /// A calendar timeout's expression and zone; empty for the others.
+  std::string cron{};
+  std::string tz{};
 
   friend bool operator==(const timeout_info& a, const timeout_info& b) {
     return a.token == b.token && a.name == b.name && a.deadline_ms == b.deadline_ms
            && a.payload == b.payload && a.interval_ms == b.interval_ms && a.parked == b.parked
-           && a.misfire == b.misfire;
+           && a.misfire == b.misfire && a.cron == b.cron && a.tz == b.tz;
   }
 };
 

@@ -3,10 +3,12 @@
 // One registered timeout: the unit the timer table orders, the state file
 // stores and the actor delivers.
 
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "chronos/base/clock.hpp"
+#include "chronos/base/cron.hpp"
 #include "chronos/table/misfire.hpp"
 #include "chronos/table/token.hpp"
 
@@ -26,13 +28,16 @@ struct timeout {
   /// The client's idempotency key, or empty (detail/key_index.hpp). The
   /// timer table keeps none; the server's state keeps them beside it.
   std::string key{};
+  /// Set for a calendar timeout (then `interval` is zero): it recurs at the
+  /// instants the calendar names. Shared: a calendar is immutable.
+  std::shared_ptr<const cron_schedule> calendar{};
 
-  bool recurring() const { return interval.count() > 0; }
+  bool recurring() const { return interval.count() > 0 || calendar != nullptr; }
 
   friend bool operator==(const timeout& a, const timeout& b) {
     return a.deadline == b.deadline && a.token == b.token && a.name == b.name
            && a.payload == b.payload && a.interval == b.interval && a.misfire == b.misfire
-           && a.key == b.key;
+           && a.key == b.key && same_calendar(a.calendar.get(), b.calendar.get());
   }
 };
 
@@ -47,10 +52,11 @@ struct timeout_view {
   millis interval{0};
   misfire_policy misfire = misfire_policy::once;
   std::string_view key{};
+  std::shared_ptr<const cron_schedule> calendar{};
 
   timeout owned() const {
-    return {deadline, token, std::string{name}, std::string{payload}, interval, misfire,
-            std::string{key}};
+    return {deadline, token,   std::string{name}, std::string{payload},
+            interval, misfire, std::string{key},  calendar};
   }
 };
 

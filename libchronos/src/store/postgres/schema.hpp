@@ -56,6 +56,11 @@ inline constexpr const char* migrations[] = {
 ALTER TABLE chronos_timeouts ADD COLUMN key text NOT NULL DEFAULT '';
 UPDATE chronos_schema SET version = 2;
 )sql",
+  // 2 -> 3: calendar schedules (NULL for the others).
+  R"sql(
+ALTER TABLE chronos_timeouts ADD COLUMN cron text, ADD COLUMN tz text;
+UPDATE chronos_schema SET version = 3;
+)sql",
 };
 
 // One batch of changes, in order, under the lease of epoch e: the fence.
@@ -78,12 +83,12 @@ BEGIN
   IF NOT EXISTS (SELECT 1 FROM jsonb_array_elements(batch) AS x(c)
                  WHERE (x.c->>'op') IS DISTINCT FROM 'schedule') THEN
     INSERT INTO chronos_timeouts
-      (partition, token, parked, name, deadline_ms, interval_ms, misfire, payload, key)
+      (partition, token, parked, name, deadline_ms, interval_ms, misfire, payload, key, cron, tz)
     SELECT p, x.token, false, x.name, x.deadline_ms, x.interval_ms, x.misfire,
-           decode(x.payload, 'hex'), coalesce(x.key, '')
+           decode(x.payload, 'hex'), coalesce(x.key, ''), x.cron, x.tz
     FROM jsonb_to_recordset(batch) AS x(token text, name text, deadline_ms bigint,
                                         interval_ms bigint, misfire text, payload text,
-                                        key text);
+                                        key text, cron text, tz text);
     RETURN;
   END IF;
   FOR c IN SELECT x.value FROM jsonb_array_elements(batch) WITH ORDINALITY AS x(value, n)
@@ -91,14 +96,16 @@ BEGIN
     CASE c->>'op'
       WHEN 'schedule', 'park' THEN
         INSERT INTO chronos_timeouts AS t
-          (partition, token, parked, name, deadline_ms, interval_ms, misfire, payload, key)
+          (partition, token, parked, name, deadline_ms, interval_ms, misfire, payload, key,
+           cron, tz)
         VALUES (p, c->>'token', c->>'op' = 'park', c->>'name', (c->>'deadline_ms')::bigint,
                 (c->>'interval_ms')::bigint, c->>'misfire', decode(c->>'payload', 'hex'),
-                coalesce(c->>'key', ''))
+                coalesce(c->>'key', ''), c->>'cron', c->>'tz')
         ON CONFLICT (partition, token, parked) DO UPDATE
           SET name = excluded.name, deadline_ms = excluded.deadline_ms,
               interval_ms = excluded.interval_ms, misfire = excluded.misfire,
-              payload = excluded.payload, key = excluded.key;
+              payload = excluded.payload, key = excluded.key, cron = excluded.cron,
+              tz = excluded.tz;
       WHEN 'cancel' THEN
         DELETE FROM chronos_timeouts WHERE partition = p AND token = c->>'token';
       WHEN 'fire' THEN
@@ -162,7 +169,7 @@ inline constexpr const char* count =
 // Followed by the partition number (DECLARE takes no parameters).
 inline constexpr const char* load_cursor = R"sql(
 DECLARE chronos_load NO SCROLL CURSOR FOR
-SELECT token, parked, name, deadline_ms, interval_ms, misfire, payload, key
+SELECT token, parked, name, deadline_ms, interval_ms, misfire, payload, key, cron, tz
 FROM chronos_timeouts WHERE partition = )sql";
 
 inline constexpr const char* load_fetch = "FETCH 20000 FROM chronos_load";
