@@ -187,6 +187,10 @@ json to_json(const timeout_info& t) {
     out["cron"] = t.cron;
     out["tz"] = t.tz;
   }
+  if (t.jitter_ms > 0) {
+    out["jitter_ms"] = t.jitter_ms;
+    out["delay_ms"] = t.delay_ms;
+  }
   return out;
 }
 
@@ -240,6 +244,8 @@ int run_schedule(session& s, const command_line& cl) {
   }
   req.cron = cron.value_or("");
   req.tz = tz.value_or("");
+  if (auto jitter = option(cl, "--jitter"))
+    req.jitter_ms = cli::parse_duration_option("--jitter", *jitter, cli::zero_duration::allowed).count();
   if (auto policy = option(cl, "--misfire")) {
     auto p = parse_misfire(*policy);
     if (!p)
@@ -296,6 +302,9 @@ int run_list(session& s, const command_line& cl) {
       std::cout << "  every " << format_duration(millis{t.interval_ms});
     if (!t.cron.empty())
       std::cout << "  cron \"" << t.cron << "\" " << t.tz;
+    if (t.jitter_ms > 0)
+      std::cout << "  jitter " << format_duration(millis{t.jitter_ms}) << " (this one +"
+                << format_duration(millis{t.delay_ms}) << ")";
     if (t.misfire != misfire_policy::once)
       std::cout << "  misfire " << to_string(t.misfire);
     if (t.parked)
@@ -555,22 +564,24 @@ struct command {
 
 const std::vector<command> commands{
   {"schedule", "NAME (--in DURATION | --at TIME) [--every DURATION [--misfire POLICY]]\n"
-               "[--payload TEXT] [--key KEY]\n"
+               "[--jitter DURATION] [--payload TEXT] [--key KEY]\n"
                "NAME --cron EXPRESSION [--tz ZONE] [--in DURATION | --at TIME]\n"
-               "[--misfire POLICY] [--payload TEXT] [--key KEY]",
+               "[--misfire POLICY] [--jitter DURATION] [--payload TEXT] [--key KEY]",
    "schedule a timeout for NAME; prints its token",
    "Schedules a timeout for NAME and prints its token alone.\n--every makes it recurring "
    "with that period (first due at --in/--at).\n--cron makes it recur by the calendar: "
    "\"SEC MIN HOUR DAY MONTH WEEKDAY\" or a\nmacro (@hourly, @daily, @weekly, @monthly, "
    "@yearly), in the IANA zone --tz\n(UTC by default), from --in/--at on (now by default). "
    "A local time that the\nclocks skip fires at the end of the gap; one they repeat fires "
-   "once.\n--misfire says what it does about periods "
+   "once.\n--jitter fires each occurrence a random delay below DURATION after its\n"
+   "deadline (never before it), drawn when the occurrence is armed.\n--misfire says what it does about periods "
    "it missed (chronosd down, or NAME\naway): once (deliver one, the default), all (deliver "
    "each, at most 1,000),\nskip (deliver none, and only on time to a live watcher).\n"
    "--key makes it idempotent: a second schedule of NAME with the same KEY,\nwhile the "
    "first is pending or parked, prints the first one's token and\nschedules nothing "
    "(safe to repeat after a failure or a failover).\n",
-   {"--in", "--at", "--every", "--cron", "--tz", "--misfire", "--payload", "--key"}, 1, 1,
+   {"--in", "--at", "--every", "--cron", "--tz", "--jitter", "--misfire", "--payload", "--key"},
+   1, 1,
    run_schedule},
   {"cancel", "(TOKEN... | --name SELECTOR)",
    "cancel timeouts by token (all or none), or every timeout\nof a name or namespace "
@@ -585,7 +596,7 @@ const std::vector<command> commands{
    "timeouts (all, or a name's or namespace's) in deadline order",
    "Prints the timeouts (all, a name's, or a namespace's such as \"billing/\") in\ndeadline "
    "order.\nWith --json: one array of {\"token\", \"name\", \"deadline_ms\", \"payload\", "
-   "\"interval_ms\", \"parked\", \"misfire\"},\nand \"cron\" and \"tz\" for a calendar timeout.\n",
+   "\"interval_ms\", \"parked\", \"misfire\"},\nand \"cron\" and \"tz\" for a calendar timeout,\n\"jitter_ms\" and \"delay_ms\" (this occurrence's) for one with a jitter.\n",
    {"--json"}, 0, 1, run_list},
   {"count", "[SELECTOR] [--json]", "how many timeouts (all, or a name's or namespace's)",
    "Prints how many timeouts (pending and parked) there are: all, a name's,\nor a "

@@ -14,7 +14,7 @@ set(CHRONOS_BASE_SOURCES
 set(CHRONOS_TABLE_SOURCES
   src/table/change.cpp
   src/table/misfire.cpp
-  src/table/calendar_pool.cpp
+  src/table/rule_pool.cpp
   src/table/name_pool.cpp
   src/table/page_vector.cpp
   src/table/timer_table.cpp

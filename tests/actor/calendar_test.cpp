@@ -1,6 +1,7 @@
 // Calendar timeouts in the running actor, on the test coordinator's clock:
 // delivered at each instant the calendar names and never before it, with
-// one token throughout, across a DST change, and across a restart.
+// one token throughout, across a DST change, and across a restart; and a
+// jittered occurrence at its deadline plus the delay it was armed with.
 
 #include "../support/actor_fixture.hpp"
 #include "../support/calendar.hpp"
@@ -104,4 +105,42 @@ TEST_CASE_METHOD(test::actor_fixture, "a calendar timeout survives a restart and
   REQUIRE(rows->size() == 2);
   CHECK(ms_since_start(rows->at(0).deadline_ms) == 660'000);
   CHECK(rows->at(0).tz == (rows->at(0).name == "all" ? "Asia/Kolkata" : "UTC"));
+}
+
+TEST_CASE_METHOD(test::actor_fixture, "a jittered occurrence keeps its delay across a restart, and is never early") {
+  test::temp_dir dir;
+  auto path = dir.file("chronos.json");
+  auto req = calendar_request("w", "0 * * * * *");
+  req.when = when_spec::in(1); // the next minute
+  req.jitter_ms = 30'000;
+  std::int64_t delay_ms = -1;
+  {
+    auto srv = start(path);
+    REQUIRE(call<std::string>(srv, schedule_atom::value, req));
+    auto rows = call<timeout_list>(srv, list_atom::value);
+    REQUIRE(rows);
+    delay_ms = rows->at(0).delay_ms;
+    CHECK(ms_since_start(rows->at(0).deadline_ms) == 60'000);
+    caf::anon_send_exit(srv, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+  REQUIRE(delay_ms >= 0);
+  REQUIRE(delay_ms < 30'000);
+  auto srv = start(path);
+  auto rows = call<timeout_list>(srv, list_atom::value);
+  REQUIRE(rows);
+  CHECK(rows->at(0).delay_ms == delay_ms);
+  auto [client, box] = collector();
+  register_name(srv, "w", client);
+  advance(millis{60'000 + delay_ms - 1});
+  CHECK(box->empty());
+  advance(1ms);
+  REQUIRE(box->size() == 1);
+  CHECK(ms_since_start(box->at(0).msg.deadline_ms) == 60'000);
+  CHECK(to_epoch_ms(floor_ms(box->at(0).at)) == to_epoch_ms(floor_ms(wall_start)) + 60'000 + delay_ms);
+  // The next minute's occurrence has a delay of its own, within the jitter.
+  rows = call<timeout_list>(srv, list_atom::value);
+  REQUIRE(rows);
+  CHECK(ms_since_start(rows->at(0).deadline_ms) == 120'000);
+  CHECK(rows->at(0).delay_ms < 30'000);
 }

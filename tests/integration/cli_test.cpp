@@ -158,6 +158,26 @@ TEST_CASE_METHOD(cli_fixture, "a calendar timeout fires by its calendar and is l
         != std::string::npos);
 }
 
+TEST_CASE_METHOD(cli_fixture, "a jittered timeout is listed with its draw and fires after it") {
+  const auto tok = schedule("w", {"--in", "200ms", "--jitter", "1s", "--payload", "spread"});
+  auto rows = json::parse(ctl_ok(dir, d.port, {"list", "--json"}));
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["jitter_ms"] == 1000);
+  const auto delay = rows[0]["delay_ms"].get<std::int64_t>();
+  CHECK(delay >= 0);
+  CHECK(delay < 1000);
+  CHECK(ctl_ok(dir, d.port, {"list"}).find("jitter 1s (this one +") != std::string::npos);
+  const auto got = watch("w", 1, true);
+  REQUIRE(got.size() == 1);
+  const auto line = json::parse(got[0]);
+  CHECK(line["token"] == tok);
+  CHECK(line["deadline_ms"] == rows[0]["deadline_ms"]);
+  CHECK(line["delivered_ms"].get<std::int64_t>() >= line["deadline_ms"].get<std::int64_t>() + delay);
+  auto refused = fails({"schedule", "w", "--in", "1s", "--jitter", "31d"});
+  CHECK(refused.status == 1);
+  CHECK(refused.err.find("jitter longer than 30 days") != std::string::npos);
+}
+
 TEST_CASE_METHOD(cli_fixture, "a name held by another watcher is refused") {
   process first{{CHRONOSCTL_PATH, "--port", std::to_string(d.port), "watch", "w"}, dir, "first"};
   // Wait until the first watcher holds the name.

@@ -295,7 +295,7 @@ TEST_CASE("postgres store: keys are stored, and tables of version 1 are migrated
   pg.query("INSERT INTO chronos_timeouts VALUES (0, '" + token{1, 2}.str()
            + "', false, 'old', 1000, 0, 'once', '\\x')");
   auto store = must_open(options_for(pg, "a"));
-  CHECK(pg.query("SELECT version FROM chronos_schema") == "3");
+  CHECK(pg.query("SELECT version FROM chronos_schema") == "4");
   REQUIRE(must(store.try_acquire()).held);
   auto log = must(store.open_log(1));
   auto t = make_timeout(3, "orders", "x");
@@ -319,9 +319,15 @@ TEST_CASE("postgres store: calendars are stored as cron and tz, and a broken one
   auto hourly = make_timeout(2, "ticks", "p");
   hourly.calendar = calendar_of("@hourly");
   hourly.misfire = misfire_policy::skip;
+  hourly.jitter = millis{60'000};
+  hourly.delay = millis{59'999};
   // The first batch holds schedules alone (one INSERT), the second a park.
   require_ok(log->append(encoded(*log, {schedule_of(weekdays), schedule_of(hourly)})));
   require_ok(log->append(encoded(*log, {park_of(weekdays)})));
+  hourly.deadline += millis{3'600'000};
+  hourly.delay = millis{7};
+  require_ok(log->append(
+    encoded(*log, {{change::op::rearm, hourly.token, {}, hourly.deadline, {}, hourly.delay}})));
   CHECK(pg.query("SELECT cron || ' in ' || tz FROM chronos_timeouts WHERE name = 'reports' "
                  "AND parked")
         == "0 0 9 * * MON-FRI in Europe/Berlin");

@@ -20,7 +20,8 @@ snapshot sample() {
                        millis{5000}, misfire_policy::skip});
   s.parked.push_back({from_epoch_ms(1'795'301'000'000), token{0x09, 0xc}, "carol", "late", millis{0}});
   s.parked.push_back({from_epoch_ms(1'795'301'000'000), token{0x09, 0xd}, "dave", "", millis{0},
-                      misfire_policy::all, "k", test::calendar_of("@daily", "Asia/Kolkata")});
+                      misfire_policy::all, "k", test::calendar_of("@daily", "Asia/Kolkata"),
+                      millis{5000}, millis{4999}});
   return s;
 }
 

@@ -34,8 +34,11 @@ std::vector<change> every_kind() {
     {change::op::schedule, token{7, 8}, [] {
        auto t = entry(8, 3000);
        t.calendar = test::calendar_of("0 0 9 * * MON-FRI", "Australia/Sydney");
+       t.jitter = millis{90'000};
+       t.delay = millis{12'345};
        return t;
      }(), {}, {}},
+    {change::op::rearm, token{7, 8}, {}, from_epoch_ms(7000), {}, millis{54'321}},
   };
 }
 
@@ -59,7 +62,8 @@ std::string without_count(const std::string& text) {
 }
 
 bool same(const change& a, const change& b) {
-  return a.what == b.what && a.token == b.token && a.entry == b.entry && a.deadline == b.deadline;
+  return a.what == b.what && a.token == b.token && a.entry == b.entry && a.deadline == b.deadline
+         && a.delay == b.delay;
 }
 
 } // namespace
@@ -344,7 +348,8 @@ TEST_CASE("records in another key order or spacing read the same as the ones chr
     + line(R"({"op":"park","t":{"deadline_ms":900,"interval_ms":100,"name":"name","payload":"payload \u0022x\u0022\n","token":")" + tok(6) + R"("}})")
     + line(R"({"op":"schedule","t":{"deadline_ms":2000,"interval_ms":100,"key":"order-7 \"retry\"","misfire":"all","name":"name","payload":"payload \"x\"\n","token":")" + tok(7) + R"("}})")
     + line(R"({"token":")" + tok(6) + R"(","op":"deliver"})")
-    + line(R"({"op":"schedule","t":{"tz":"Australia/Sydney","token":")" + tok(8) + R"(","payload":"payload \"x\"\n","name":"name","interval_ms":0,"deadline_ms":3000,"cron":"0 0 9 * * MON-FRI"}})");
+    + line(R"({"op":"schedule","t":{"tz":"Australia/Sydney","token":")" + tok(8) + R"(","payload":"payload \"x\"\n","name":"name","interval_ms":0,"deadline_ms":3000,"cron":"0 0 9 * * MON-FRI","jitter_ms":90000,"delay_ms":12345}})")
+    + line(R"({"delay_ms":54321,"op":"rearm","deadline_ms":7000,"token":")" + tok(8) + R"("})");
   const auto header = journal_text(1, {});
   auto back = decode_journal(header + others, "j");
   REQUIRE(back);

@@ -27,7 +27,8 @@ snapshot sample() {
                       misfire_policy::once, "order-7"});
   s.pending.push_back({from_epoch_ms(1'795'302'003'000), token{0x12, 0xd}, "dave", "", millis{0},
                        misfire_policy::once, "",
-                       test::calendar_of("0 30 9 * * MON-FRI", "Europe/Berlin")});
+                       test::calendar_of("0 30 9 * * MON-FRI", "Europe/Berlin"), millis{600'000},
+                       millis{123'456}});
   return s;
 }
 
@@ -135,9 +136,14 @@ TEST_CASE("a damaged state file is rejected with what is wrong") {
                  "timeouts[2].cron: unknown time zone 'Europe/Atlantis'");
   check_rejected(replace(valid_text(), "\"cron\":\"0 30 9 * * MON-FRI\",", ""),
                  "timeouts[2].tz: a time zone without a calendar schedule");
-  check_rejected(replace(valid_text(), "\"deadline_ms\":1795302003000,\"interval_ms\":0",
-                         "\"deadline_ms\":1795302003000,\"interval_ms\":5"),
+  check_rejected(replace(valid_text(), "\"interval_ms\":0,\"jitter_ms\"", "\"interval_ms\":5,\"jitter_ms\""),
                  "timeouts[2].cron: a calendar schedule and a repeat interval");
+  check_rejected(replace(valid_text(), "\"delay_ms\":123456", "\"delay_ms\":600000"),
+                 "timeouts[2].delay_ms: out of range");
+  check_rejected(replace(valid_text(), "\"jitter_ms\":600000", "\"jitter_ms\":2592000001"),
+                 "timeouts[2].jitter_ms: out of range");
+  check_rejected(replace(valid_text(), "\"jitter_ms\":600000,", ""),
+                 "timeouts[2].delay_ms: out of range");
 }
 
 // The writer builds the text by hand for speed; what it writes must stay
@@ -151,8 +157,10 @@ TEST_CASE("a timeout is written as nlohmann dumps the same object") {
         for (std::string key : {"", "k\"ey \xc3\xa9"})
           for (auto calendar : {std::shared_ptr<const cron_schedule>{},
                                 test::calendar_of("0 0 9 * * MON-FRI", "America/New_York")}) {
+            const auto jitter = millis{calendar ? 60'000 : 0};
             const timeout t{from_epoch_ms(deadline), token{0x1234, 0xfedcba9876543210}, "n\"ame",
-                            "pay\\load\n\x01 \xc3\xa9", millis{interval}, policy, key, calendar};
+                            "pay\\load\n\x01 \xc3\xa9", millis{interval}, policy, key, calendar,
+                            jitter, jitter / 3};
             nlohmann::json expected{{"deadline_ms", deadline}, {"interval_ms", interval},
                                     {"name", t.name}, {"payload", t.payload}, {"token", t.token.str()}};
             if (policy != misfire_policy::once)
@@ -162,6 +170,8 @@ TEST_CASE("a timeout is written as nlohmann dumps the same object") {
             if (calendar) {
               expected["cron"] = calendar->expression();
               expected["tz"] = calendar->zone();
+              expected["jitter_ms"] = jitter.count();
+              expected["delay_ms"] = jitter.count() / 3;
             }
             std::string written = "[";
             detail::append_json(written, t);

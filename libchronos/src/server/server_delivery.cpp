@@ -119,7 +119,7 @@ void deliver(server_actor self, timeout&& t, system_clock::time_point at, delive
       return;
     expect_ack(self, t, *to);
   }
-  st.core.record_delivery(duration_cast<microseconds>(at - t.deadline), kind);
+  st.core.record_delivery(duration_cast<microseconds>(at - t.fires_at()), kind);
   send_timeout(to->who, std::move(t));
 }
 

@@ -22,6 +22,8 @@ timeout_info info_of(const timeout& t, snapshot_list in) {
     info.cron = t.calendar->expression();
     info.tz = t.calendar->zone();
   }
+  info.jitter_ms = t.jitter.count();
+  info.delay_ms = t.delay.count();
   return info;
 }
 
@@ -205,6 +207,10 @@ status server_state::check(const schedule_request& req) const {
                 "a timeout repeats by interval or by calendar schedule, not both");
   if (req.cron.empty() && !req.tz.empty())
     return fail(errc::invalid_argument, "a time zone needs a calendar schedule (cron)");
+  if (req.jitter_ms < 0)
+    return fail(errc::invalid_argument, "negative jitter");
+  if (req.jitter_ms > max_jitter.count())
+    return fail(errc::invalid_argument, "jitter longer than 30 days");
   if (req.key.size() > limits_.max_name_bytes)
     return fail(errc::invalid_argument,
                 "key longer than " + std::to_string(limits_.max_name_bytes) + " bytes");
@@ -275,8 +281,10 @@ token server_state::add(const schedule_request& req, occurrence first, timestamp
   if (!req.key.empty())
     if (auto made = keys_.find(req.name, req.key, held))
       return *made; // made before: nothing changes
+  const millis jitter{req.jitter_ms};
   timeout_view entry{first.deadline, tok,         req.name, req.payload, millis{req.interval_ms},
-                     req.misfire,    req.key, std::move(first.calendar)};
+                     req.misfire,    req.key, std::move(first.calendar),
+                     jitter,         delay_for(jitter, first.deadline)};
   // 64 random bits make a collision all but impossible; retry rather than
   // overwrite (the pending table refuses a token it holds).
   while (parked_.contains(entry.token) || !pending_.insert_copy(entry))
@@ -474,25 +482,36 @@ status server_state::reschedule(std::string_view token_text, when_spec when, tim
   auto deadline = resolve(when, now);
   if (!deadline)
     return deadline.error();
+  const auto jitter = pending_.contains(*tok) ? pending_.jitter_of(*tok) : parked_.jitter_of(*tok);
+  const auto delay = delay_for(jitter, *deadline);
   if (recording_) {
     auto pending = pending_.find(*tok);
     auto parked = pending ? std::nullopt : parked_.find(*tok);
-    note({change::op::reschedule, *tok, {}, *deadline, before(std::move(pending), std::move(parked))});
+    note({change::op::reschedule, *tok, {}, *deadline,
+          before(std::move(pending), std::move(parked)), delay});
   }
-  move_to_pending(*tok, *deadline);
+  move_to_pending(*tok, *deadline, delay);
   return done{};
 }
 
 // A pending timeout moves; a parked one-shot moves back to pending.
-bool server_state::move_to_pending(token tok, timestamp deadline) {
-  if (pending_.reschedule(tok, deadline))
+bool server_state::move_to_pending(token tok, timestamp deadline, millis delay) {
+  if (pending_.reschedule(tok, deadline, delay))
     return true;
   auto parked = parked_.erase(tok);
   if (!parked)
     return false;
   parked->deadline = deadline;
+  parked->delay = delay;
   pending_.insert(std::move(*parked));
   return true;
+}
+
+// Never past the latest deadline chronos keeps.
+millis server_state::delay_for(millis jitter, timestamp deadline) {
+  if (jitter.count() == 0)
+    return millis{0};
+  return std::min(tokens_.delay_below(jitter), from_epoch_ms(max_deadline_ms) - deadline);
 }
 
 std::vector<timeout> server_state::take_due(timestamp now, std::size_t limit) {
@@ -523,7 +542,8 @@ void server_state::take_due(timestamp now, std::size_t limit, const occurrence_v
     }
     timeout next = t;
     next.deadline = *next_deadline;
-    note({change::op::rearm, t.token, {}, next.deadline, {}});
+    next.delay = delay_for(next.jitter, next.deadline);
+    note({change::op::rearm, t.token, {}, next.deadline, {}, next.delay});
     catch_up(t, next.deadline, hand_out);
     rearmed.push_back(std::move(next));
   });
@@ -607,6 +627,10 @@ std::vector<timeout> server_state::take_parked(const std::string& name) {
 
 status server_state::apply(change c) {
   bool fits = false;
+  // A delay is a draw below its timeout's jitter.
+  if (c.delay.count() > 0 && c.delay >= std::max(pending_.jitter_of(c.token), parked_.jitter_of(c.token)))
+    return fail(errc::storage_failure, std::string{to_string(c.what)} + " of token "
+                                         + c.token.str() + ": a delay beyond its jitter");
   switch (c.what) {
     case change::op::schedule:
       if (auto ok = check_stored(c.entry); !ok)
@@ -620,13 +644,13 @@ status server_state::apply(change c) {
       break;
     }
     case change::op::reschedule:
-      fits = move_to_pending(c.token, c.deadline);
+      fits = move_to_pending(c.token, c.deadline, c.delay);
       break;
     case change::op::fire:
       fits = pending_.erase(c.token).has_value();
       break;
     case change::op::rearm:
-      fits = pending_.reschedule(c.token, c.deadline);
+      fits = pending_.reschedule(c.token, c.deadline, c.delay);
       break;
     case change::op::park:
       if (auto ok = check_stored(c.entry); !ok)

@@ -104,8 +104,16 @@ std::optional<timeout> canonical_timeout(canonical_cursor& in) {
     in.expect("{\"deadline_ms\":");
   }
   f.deadline_ms = in.integer();
+  if (in.peek(",\"delay_ms\":")) {
+    in.expect(",\"delay_ms\":");
+    f.delay_ms = in.integer();
+  }
   in.expect(",\"interval_ms\":");
   f.interval_ms = in.integer();
+  if (in.peek(",\"jitter_ms\":")) {
+    in.expect(",\"jitter_ms\":");
+    f.jitter_ms = in.integer();
+  }
   if (in.peek(",\"key\":")) {
     in.expect(",\"key\":");
     f.key = in.string();

@@ -64,6 +64,8 @@ std::string record_text(const change& c) {
     case change::op::rearm:
       text += ",\"token\":\"" + c.token.str() + "\",\"deadline_ms\":";
       text += std::to_string(to_epoch_ms(c.deadline));
+      if (c.delay.count() > 0)
+        text += ",\"delay_ms\":" + std::to_string(c.delay.count());
       break;
     default:
       text += ",\"token\":\"" + c.token.str() + '"';
@@ -103,6 +105,10 @@ outcome<change> change_from(const json& j, const std::string& where) {
     if (!d)
       return d.error();
     c.deadline = from_epoch_ms(*d);
+    auto delay = detail::int_field(j, where, "delay_ms", 0, max_jitter.count() - 1, 0);
+    if (!delay)
+      return delay.error();
+    c.delay = millis{*delay};
   }
   return c;
 }
@@ -152,6 +158,13 @@ std::optional<change> canonical_change(std::string_view text) {
       if (!in.ok() || d < 0 || d > max_deadline_ms)
         return std::nullopt;
       c.deadline = from_epoch_ms(d);
+      if (in.peek(",\"delay_ms\":")) {
+        in.expect(",\"delay_ms\":");
+        const auto delay = in.integer();
+        if (!in.ok() || delay <= 0 || delay >= max_jitter.count())
+          return std::nullopt;
+        c.delay = millis{delay};
+      }
     }
   }
   in.expect("}");

@@ -99,10 +99,16 @@ void encode_change(std::string& out, const change& c) {
         out += ",\"tz\":";
         detail::append_json_string(out, c.entry.calendar->zone());
       }
+      if (c.entry.jitter.count() > 0) {
+        out += ",\"jitter_ms\":" + std::to_string(c.entry.jitter.count());
+        out += ",\"delay_ms\":" + std::to_string(c.entry.delay.count());
+      }
       break;
     case change::op::reschedule:
     case change::op::rearm:
       out += ",\"deadline_ms\":" + std::to_string(to_epoch_ms(c.deadline));
+      if (c.delay.count() > 0)
+        out += ",\"delay_ms\":" + std::to_string(c.delay.count());
       break;
     default:
       break;
@@ -461,8 +467,14 @@ outcome<timeout> timeout_from_row(const PGresult* r, int row) {
     return fail(errc::storage_failure, where() + ": " + calendar.error().detail);
   if (*calendar && *interval != 0)
     return fail(errc::storage_failure, where() + ": a calendar schedule and a repeat interval");
+  const auto jitter = to_int(PQgetvalue(r, row, 10));
+  const auto delay = to_int(PQgetvalue(r, row, 11));
+  if (!jitter || *jitter < 0 || *jitter > max_jitter.count() || !delay || *delay < 0
+      || (*delay > 0 && *delay >= *jitter) || *deadline > max_deadline_ms - *delay)
+    return fail(errc::storage_failure, where() + ": jitter_ms or delay_ms out of range");
   return timeout{from_epoch_ms(*deadline), *tok, PQgetvalue(r, row, 2), std::move(*payload),
-                 millis{*interval}, *misfire, PQgetvalue(r, row, 7), std::move(*calendar)};
+                 millis{*interval}, *misfire, PQgetvalue(r, row, 7), std::move(*calendar),
+                 millis{*jitter}, millis{*delay}};
 }
 
 } // namespace

@@ -21,7 +21,7 @@ bool is_string_field(const std::string& key) {
 }
 
 bool is_integer_field(const std::string& key) {
-  return key == "deadline_ms" || key == "interval_ms";
+  return key == "deadline_ms" || key == "interval_ms" || key == "jitter_ms" || key == "delay_ms";
 }
 
 class reader final : public nlohmann::json_sax<json> {
@@ -211,6 +211,10 @@ private:
       entry_.deadline_ms = v;
     else if (key_ == "interval_ms")
       entry_.interval_ms = v;
+    else if (key_ == "jitter_ms")
+      entry_.jitter_ms = v;
+    else if (key_ == "delay_ms")
+      entry_.delay_ms = v;
     else if (is_string_field(key_))
       return fail_with(item() + "." + key_, "expected a string");
     return true;

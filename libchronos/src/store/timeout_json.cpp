@@ -54,7 +54,7 @@ void append_json(std::string& out, const timeout& t) {
   // state file of a million timeouts made millions of small ones, and a
   // temporary string for each number).
   constexpr std::size_t digits = 20; // of any int64
-  char head[2 * (16 + digits)];
+  char head[4 * (16 + digits)];
   char* end = head;
   const auto put = [&end](std::string_view key) {
     std::memcpy(end, key.data(), key.size());
@@ -69,8 +69,16 @@ void append_json(std::string& out, const timeout& t) {
     put("{\"deadline_ms\":");
   }
   put_integer(to_epoch_ms(t.deadline));
+  if (t.jitter.count() > 0) {
+    put(",\"delay_ms\":");
+    put_integer(t.delay.count());
+  }
   put(",\"interval_ms\":");
   put_integer(t.interval.count());
+  if (t.jitter.count() > 0) {
+    put(",\"jitter_ms\":");
+    put_integer(t.jitter.count());
+  }
   out.append(head, static_cast<std::size_t>(end - head));
   if (!t.key.empty()) {
     out += ",\"key\":";
@@ -182,10 +190,19 @@ outcome<timeout> make_timeout(timeout_fields f, const std::function<std::string(
     return corrupt(where() + ".cron", calendar.error().detail);
   if (*calendar && interval != 0)
     return corrupt(where() + ".cron", "a calendar schedule and a repeat interval");
+  const auto jitter = f.jitter_ms.value_or(0);
+  if (jitter < 0 || jitter > max_jitter.count())
+    return corrupt(where() + ".jitter_ms", "out of range");
+  const auto delay = f.delay_ms.value_or(0);
+  if (delay < 0 || (jitter > 0 && delay >= jitter) || (jitter == 0 && delay != 0))
+    return corrupt(where() + ".delay_ms", "out of range (0 to the jitter, less)");
+  if (*f.deadline_ms > max_deadline_ms - delay)
+    return corrupt(where() + ".delay_ms", "fires after 9999-12-31");
   return timeout{from_epoch_ms(*f.deadline_ms),     *tok,
                  std::move(*f.name),                std::move(f.payload).value_or(""),
                  millis{interval},                  *misfire,
-                 std::move(f.key).value_or(""),     std::move(*calendar)};
+                 std::move(f.key).value_or(""),     std::move(*calendar),
+                 millis{jitter},                    millis{delay}};
 }
 
 outcome<timeout> timeout_from_json(const json& obj, const std::string& where) {
@@ -217,7 +234,8 @@ outcome<timeout> timeout_from_json(const json& obj, const std::string& where) {
       *field = **text;
   }
   for (auto [key, field] :
-       {std::pair{"deadline_ms", &f.deadline_ms}, std::pair{"interval_ms", &f.interval_ms}}) {
+       {std::pair{"deadline_ms", &f.deadline_ms}, std::pair{"interval_ms", &f.interval_ms},
+        std::pair{"jitter_ms", &f.jitter_ms}, std::pair{"delay_ms", &f.delay_ms}}) {
     auto it = obj.find(key);
     if (it == obj.end())
       continue;

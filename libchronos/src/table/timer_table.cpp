@@ -104,21 +104,19 @@ void timer_table::write_over(timeout& t, const heap_entry& e) const {
   t.deadline = from_epoch_ms(e.deadline_ms());
   t.token = s.token();
   t.name = names_.text(s.name);
-  if (s.extra == none) {
-    t.payload.clear();
-    t.interval = millis{0};
-    t.misfire = misfire_policy::once;
-    t.calendar.reset();
-    return;
-  }
-  const auto& x = extras_[s.extra];
-  t.payload = x.payload;
-  t.interval = x.interval;
-  t.misfire = x.misfire;
-  if (x.calendar == calendar_pool::none)
-    t.calendar.reset();
+  const auto* x = s.extra == none ? nullptr : &extras_[s.extra];
+  static const timing_rule plain;
+  const auto& rule = x && x->rule != rule_pool::none ? rules_.get(x->rule) : plain;
+  if (x)
+    t.payload = x->payload;
   else
-    t.calendar = calendars_.get(x.calendar);
+    t.payload.clear();
+  t.interval = rule.interval;
+  t.misfire = rule.misfire;
+  t.calendar = rule.calendar;
+  t.jitter = rule.jitter;
+  t.delay = millis{x ? x->delay_ms : 0};
+  t.deadline -= t.delay; // the heap holds when it fires
 }
 
 // -- the public operations -----------------------------------------------------
@@ -130,15 +128,16 @@ bool timer_table::insert(const timeout_view& t, TakePayload take_payload) {
   const auto s = allocate_slot();
   slots_[s].set_token(t.token);
   slots_[s].name = names_.acquire(t.name);
-  const bool plain = t.payload.empty() && !t.interval.count() && !t.calendar;
-  slots_[s].extra = plain ? none
-                          : allocate_extra({take_payload(), t.interval, t.misfire,
-                                            t.calendar ? calendars_.acquire(t.calendar)
-                                                       : calendar_pool::none});
+  const timing_rule rule{t.interval, t.misfire, t.jitter, t.calendar};
+  const bool timed = !rule.plain();
+  slots_[s].extra = t.payload.empty() && !timed
+                      ? none
+                      : allocate_extra({take_payload(), timed ? rules_.acquire(rule) : rule_pool::none,
+                                        static_cast<std::uint32_t>(t.delay.count())});
   link_name(s);
   index_.insert(s, key_of());
   heap_entry e{0, 0, s};
-  e.set_key(t.deadline, t.token);
+  e.set_key(t.deadline + t.delay, t.token);
   heap_.emplace_back();
   place(heap_.size() - 1, e);
   sift_up(heap_.size() - 1);
@@ -147,7 +146,8 @@ bool timer_table::insert(const timeout_view& t, TakePayload take_payload) {
 
 bool timer_table::insert(timeout t) {
   const timeout_view v{t.deadline, t.token, t.name,    t.payload,
-                       t.interval, t.misfire, t.key, std::move(t.calendar)};
+                       t.interval, t.misfire, t.key, std::move(t.calendar),
+                       t.jitter,   t.delay};
   return insert(v, [&t] { return std::move(t.payload); });
 }
 
@@ -201,16 +201,26 @@ std::optional<timestamp> timer_table::deadline_of(token tok) const {
   const auto s = slot_of(tok);
   if (s == none)
     return std::nullopt;
-  return from_epoch_ms(heap_[slots_[s].heap].deadline_ms());
+  const auto delay = slots_[s].extra == none ? 0 : extras_[slots_[s].extra].delay_ms;
+  return from_epoch_ms(heap_[slots_[s].heap].deadline_ms() - delay);
 }
 
-bool timer_table::reschedule(token tok, timestamp deadline) {
+millis timer_table::jitter_of(token tok) const {
+  const auto s = slot_of(tok);
+  if (s == none || slots_[s].extra == none || extras_[slots_[s].extra].rule == rule_pool::none)
+    return millis{0};
+  return rules_.get(extras_[slots_[s].extra].rule).jitter;
+}
+
+bool timer_table::reschedule(token tok, timestamp deadline, millis delay) {
   const auto s = slot_of(tok);
   if (s == none)
     return false;
+  if (slots_[s].extra != none) // a delay comes with a jitter, and so with a side record
+    extras_[slots_[s].extra].delay_ms = static_cast<std::uint32_t>(delay.count());
   const auto pos = slots_[s].heap;
   const auto before = heap_[pos];
-  heap_[pos].set_key(deadline, slots_[s].token());
+  heap_[pos].set_key(deadline + (slots_[s].extra == none ? millis{0} : delay), slots_[s].token());
   if (less(heap_[pos], before))
     sift_up(pos);
   else
@@ -305,7 +315,7 @@ std::size_t timer_table::memory_bytes() const {
   return slots_.capacity() * sizeof(slot) + heap_.capacity() * sizeof(heap_entry)
          + index_.memory_bytes() + heads_.capacity() * sizeof(slot_id)
          + extras_.capacity() * sizeof(extra) + free_extras_.capacity() * sizeof(std::uint32_t)
-         + names_.memory_bytes() + calendars_.memory_bytes();
+         + names_.memory_bytes() + rules_.memory_bytes();
 }
 
 // -- helpers -------------------------------------------------------------------
@@ -374,8 +384,8 @@ void timer_table::free_slot(slot_id s) {
   names_.release(slots_[s].name);
   if (slots_[s].extra != none) {
     payload_bytes_ -= extras_[slots_[s].extra].payload.size();
-    if (extras_[slots_[s].extra].calendar != calendar_pool::none)
-      calendars_.release(extras_[slots_[s].extra].calendar);
+    if (extras_[slots_[s].extra].rule != rule_pool::none)
+      rules_.release(extras_[slots_[s].extra].rule);
     extras_[slots_[s].extra] = extra{};
     free_extras_.push_back(slots_[s].extra);
   }

@@ -197,7 +197,9 @@ private:
   /// Cancels `tok`, found at `at` (one of them set), without packing the
   /// tables: the other locations of a batch stay valid until they settle.
   void remove(token tok, places at);
-  bool move_to_pending(token tok, timestamp deadline);
+  bool move_to_pending(token tok, timestamp deadline, millis delay);
+  /// A fresh draw of an occurrence's delay for `jitter`.
+  millis delay_for(millis jitter, timestamp deadline);
   void note(change c) {
     if (recording_)
       changes_.push_back(std::move(c));

@@ -1,6 +1,8 @@
 #pragma once
 
-// The timer table: every pending timeout, ordered by (deadline, token).
+// The timer table: every pending timeout, ordered by (deadline, token). A
+// timeout with a jitter is placed by the instant it fires, its deadline plus
+// its delay (timeout::fires_at): "deadline" below means that instant.
 //
 // What it must do, in about equal measure: give the soonest deadline (every
 // request may re-arm the one wake-up), pop everything due in order, erase and
@@ -11,8 +13,10 @@
 // Why this shape. Millions of timeouts must fit in little memory and be
 // touched with few cache misses, so nothing here is a node container:
 // - a slot array holds each timeout's token, interned name id and links (36
-//   bytes); payloads and repeat periods, which most timeouts lack, live in a
-//   side array that a slot points into;
+//   bytes); payloads and timing rules (a period or a calendar, a misfire
+//   policy, a jitter: interned, rule_pool.hpp), which most timeouts lack,
+//   live in a side array that a slot points into, with the delay a jitter
+//   drew;
 // - a 4-ary min-heap of (deadline, slot) entries (12 bytes; four children
 //   share a cache line) gives the soonest deadline in O(1) and insert, pop
 //   and reschedule in O(log n); each slot knows its heap position. Erasing
@@ -48,7 +52,7 @@
 #include <string>
 #include <vector>
 
-#include "chronos/detail/calendar_pool.hpp"
+#include "chronos/detail/rule_pool.hpp"
 #include "chronos/detail/name_pool.hpp"
 #include "chronos/detail/page_vector.hpp"
 #include "chronos/detail/slot_index.hpp"
@@ -129,10 +133,14 @@ public:
   /// The deadline of `tok`, if present: a lookup without copying the texts.
   std::optional<timestamp> deadline_of(token tok) const;
 
-  /// Moves the timeout `tok` to `deadline`; false if there is no such token.
-  bool reschedule(token tok, timestamp deadline);
+  /// The jitter bound of `tok`; zero if it has none or is not here.
+  millis jitter_of(token tok) const;
 
-  /// Removes the timeouts with deadline <= now, at most `limit` of them (the
+  /// Moves the timeout `tok` to `deadline`, to fire `delay` after it (its
+  /// jitter's draw, below its jitter); false if there is no such token.
+  bool reschedule(token tok, timestamp deadline, millis delay = millis{0});
+
+  /// Removes the timeouts that fire at or before now, at most `limit` of them (the
   /// soonest), returned in (deadline, token) order.
   std::vector<timeout> pop_due(timestamp now, std::size_t limit = SIZE_MAX);
 
@@ -215,11 +223,9 @@ private:
 
   struct extra {
     std::string payload;
-    millis interval{0};
-    misfire_policy misfire = misfire_policy::once;
-    calendar_pool::id calendar = calendar_pool::none; // in the padding: no byte more
+    rule_pool::id rule = rule_pool::none;
+    std::uint32_t delay_ms = 0; // < jitter, which is below 2^32 ms
   };
-  static_assert(sizeof(extra) <= sizeof(std::string) + 16, "a calendar id costs no byte");
 
   /// How the token index finds a slot's token.
   auto key_of() const {
@@ -264,7 +270,7 @@ private:
   std::size_t marked_ = 0; // marked entries in heap_; never the root
   slot_index<token> index_;
   name_pool names_;
-  calendar_pool calendars_;
+  rule_pool rules_;
   std::vector<slot_id> heads_; // by name id: the first slot of the name's list
   std::vector<extra> extras_;
   std::vector<std::uint32_t> free_extras_;

@@ -108,7 +108,7 @@ typename Inspector::result_type inspect(Inspector& f, when_spec& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, schedule_request& x) {
   return f(caf::meta::type_name("chronos_schedule_request"), x.name, x.when, x.payload,
-           x.interval_ms, x.misfire, x.key, x.cron, x.tz);
+           x.interval_ms, x.misfire, x.key, x.cron, x.tz, x.jitter_ms);
 }
 
 template <class Inspector>
@@ -125,7 +125,7 @@ typename Inspector::result_type inspect(Inspector& f, chronos_timeout& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, timeout_info& x) {
   return f(caf::meta::type_name("chronos_timeout_info"), x.token, x.name, x.deadline_ms,
-           x.payload, x.interval_ms, x.parked, x.misfire, x.cron, x.tz);
+           x.payload, x.interval_ms, x.parked, x.misfire, x.cron, x.tz, x.jitter_ms, x.delay_ms);
 }
 
 template <class Inspector>

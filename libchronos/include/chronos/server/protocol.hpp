@@ -41,7 +41,13 @@ struct schedule_request {
   /// `interval_ms` must be zero.
   std::string cron{};
   std::string tz{};
+  /// Zero, or a bound in ms (at most `max_jitter`, 30 days): each occurrence fires
+  /// at its deadline plus a random delay in [0, jitter_ms), drawn when it
+  /// is armed and kept with it. Never before the deadline.
+  std::int64_t jitter_ms = 0;
 };
+
+
 
 /// What chronos sends to the actor registered under `name` when a timeout is due.
 /// `token` and `deadline_ms` together identify one occurrence of a timeout, so a
@@ -73,11 +79,16 @@ struct timeout_info {
   /// A calendar timeout's expression and zone; empty for the others.
   std::string cron{};
   std::string tz{};
+  /// The timeout's jitter bound, and this occurrence's draw: it fires at
+  /// deadline_ms + delay_ms.
+  std::int64_t jitter_ms = 0;
+  std::int64_t delay_ms = 0;
 
   friend bool operator==(const timeout_info& a, const timeout_info& b) {
     return a.token == b.token && a.name == b.name && a.deadline_ms == b.deadline_ms
            && a.payload == b.payload && a.interval_ms == b.interval_ms && a.parked == b.parked
-           && a.misfire == b.misfire && a.cron == b.cron && a.tz == b.tz;
+           && a.misfire == b.misfire && a.cron == b.cron && a.tz == b.tz
+           && a.jitter_ms == b.jitter_ms && a.delay_ms == b.delay_ms;
   }
 };
 

@@ -10,7 +10,8 @@
 //   chronos_timeouts  one row per timeout: partition, token, parked, name,
 //                     deadline_ms, interval_ms, misfire, payload (bytea),
 //                     key ('' for none), cron and tz (a calendar
-//                     timeout's expression and zone, NULL for the others)
+//                     timeout's expression and zone, NULL for the others),
+//                     jitter_ms and delay_ms (0 without jitter)
 //   chronos_lease     one row per partition: holder, address, epoch,
 //                     expires_at, batches
 //
@@ -40,7 +41,7 @@
 namespace chronos {
 
 /// The version of the tables this chronosd creates, reads and writes.
-inline constexpr int postgres_schema_version = 3;
+inline constexpr int postgres_schema_version = 4;
 
 struct postgres_options {
   /// A libpq connection URI or key=value string; its password (if any) is

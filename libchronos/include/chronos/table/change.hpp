@@ -7,10 +7,10 @@
 //   op          journaled fields        effect on replay
 //   schedule    entry                   pending += entry
 //   cancel      token                   pending -= token, parked -= token
-//   reschedule  token, deadline         the pending (or parked one-shot) timeout moves
+//   reschedule  token, deadline, delay  the pending (or parked one-shot) timeout moves
 //                                       to deadline and is pending
 //   fire        token                   a one-shot leaves pending (it came due)
-//   rearm       token, deadline         a recurring timeout moves to its next deadline
+//   rearm       token, deadline, delay  a recurring timeout moves to its next deadline
 //   park        entry                   parked += entry (due, its name had no actor)
 //   deliver     token                   parked -= token (handed to a registered actor)
 
@@ -39,6 +39,9 @@ struct change {
     std::optional<timeout> parked;
   };
   std::shared_ptr<const before> was;
+  /// reschedule, rearm: the jitter's draw for the new deadline (zero
+  /// without jitter).
+  millis delay{0};
 };
 
 const char* to_string(change::op what) noexcept;

@@ -14,6 +14,9 @@
 
 namespace chronos {
 
+/// The largest jitter a timeout may have: 30 days (a delay fits 32 bits).
+inline constexpr millis max_jitter{30LL * 86'400'000};
+
 struct timeout {
   timestamp deadline;
   chronos::token token;
@@ -31,13 +34,22 @@ struct timeout {
   /// Set for a calendar timeout (then `interval` is zero): it recurs at the
   /// instants the calendar names. Shared: a calendar is immutable.
   std::shared_ptr<const cron_schedule> calendar{};
+  /// Zero, or the bound of each occurrence's random delay: an occurrence
+  /// fires at its deadline plus a delay in [0, jitter), drawn when it is
+  /// armed and kept with it (`delay`), so that a restart does not move it.
+  millis jitter{0};
+  millis delay{0};
 
   bool recurring() const { return interval.count() > 0 || calendar != nullptr; }
+
+  /// When this occurrence fires: never before its deadline.
+  timestamp fires_at() const { return deadline + delay; }
 
   friend bool operator==(const timeout& a, const timeout& b) {
     return a.deadline == b.deadline && a.token == b.token && a.name == b.name
            && a.payload == b.payload && a.interval == b.interval && a.misfire == b.misfire
-           && a.key == b.key && same_calendar(a.calendar.get(), b.calendar.get());
+           && a.key == b.key && same_calendar(a.calendar.get(), b.calendar.get())
+           && a.jitter == b.jitter && a.delay == b.delay;
   }
 };
 
@@ -53,10 +65,13 @@ struct timeout_view {
   misfire_policy misfire = misfire_policy::once;
   std::string_view key{};
   std::shared_ptr<const cron_schedule> calendar{};
+  millis jitter{0};
+  millis delay{0};
 
   timeout owned() const {
     return {deadline, token,   std::string{name}, std::string{payload},
-            interval, misfire, std::string{key},  calendar};
+            interval, misfire, std::string{key},  calendar,
+            jitter,   delay};
   }
 };
 

@@ -61,6 +61,11 @@ public:
     return token{static_cast<std::uint64_t>(to_epoch_ms(now)) & stamp_mask, rng_()};
   }
 
+  /// A random delay in [0, bound) (bound > 0): the same seed, the same draws.
+  millis delay_below(millis bound) {
+    return millis{static_cast<std::int64_t>(rng_() % static_cast<std::uint64_t>(bound.count()))};
+  }
+
 private:
   std::mt19937_64 rng_;
 };
