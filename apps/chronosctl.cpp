@@ -191,6 +191,10 @@ json to_json(const timeout_info& t) {
     out["jitter_ms"] = t.jitter_ms;
     out["delay_ms"] = t.delay_ms;
   }
+  if (t.interval_ms > 0 || !t.cron.empty()) {
+    out["next_ms"] = t.deadline_ms + t.delay_ms;
+    out["prev_ms"] = t.prev_ms;
+  }
   return out;
 }
 
@@ -596,7 +600,7 @@ const std::vector<command> commands{
    "timeouts (all, or a name's or namespace's) in deadline order",
    "Prints the timeouts (all, a name's, or a namespace's such as \"billing/\") in\ndeadline "
    "order.\nWith --json: one array of {\"token\", \"name\", \"deadline_ms\", \"payload\", "
-   "\"interval_ms\", \"parked\", \"misfire\"},\nand \"cron\" and \"tz\" for a calendar timeout,\n\"jitter_ms\" and \"delay_ms\" (this occurrence's) for one with a jitter.\n",
+   "\"interval_ms\", \"parked\", \"misfire\"},\nand \"cron\" and \"tz\" for a calendar timeout,\n\"jitter_ms\" and \"delay_ms\" (this occurrence's) for one with a jitter, and\n\"next_ms\" (when it fires next) and \"prev_ms\" (the deadline of its last\noccurrence, 0 while none has) for a recurring one.\n",
    {"--json"}, 0, 1, run_list},
   {"count", "[SELECTOR] [--json]", "how many timeouts (all, or a name's or namespace's)",
    "Prints how many timeouts (pending and parked) there are: all, a name's,\nor a "

@@ -324,6 +324,7 @@ TEST_CASE("postgres store: calendars are stored as cron and tz, and a broken one
   // The first batch holds schedules alone (one INSERT), the second a park.
   require_ok(log->append(encoded(*log, {schedule_of(weekdays), schedule_of(hourly)})));
   require_ok(log->append(encoded(*log, {park_of(weekdays)})));
+  hourly.prev = hourly.deadline;
   hourly.deadline += millis{3'600'000};
   hourly.delay = millis{7};
   require_ok(log->append(

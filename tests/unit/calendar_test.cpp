@@ -29,6 +29,7 @@ TEST_CASE("calendar: the first deadline is the expression's next instant, and th
   // t0 is 23:00:00 UTC; every ten minutes from then, the first at 23:00 itself.
   const auto tok = must(st.schedule(calendar_request("a", "0 */10 * * * *"), at(1)));
   CHECK(st.next_deadline() == at(10 * 60'000));
+  CHECK(st.list().at(0).prev_ms == 0); // 23:00 came before it was made
   auto first = st.take_due(at(10 * 60'000 + 5));
   REQUIRE(first.size() == 1);
   CHECK(first[0].token.str() == tok);
@@ -42,6 +43,7 @@ TEST_CASE("calendar: the first deadline is the expression's next instant, and th
   CHECK(listed[0].tz == "UTC");
   CHECK(listed[0].interval_ms == 0);
   CHECK(listed[0].deadline_ms == to_epoch_ms(at(20 * 60'000)));
+  CHECK(listed[0].prev_ms == to_epoch_ms(at(10 * 60'000)));
 }
 
 TEST_CASE("calendar: an instant the expression names now is due now, a start delays it") {

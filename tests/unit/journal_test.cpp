@@ -27,6 +27,7 @@ std::vector<change> every_kind() {
     {change::op::schedule, token{7, 7}, [] {
        auto t = entry(7, 2000, 100);
        t.misfire = misfire_policy::all;
+       t.prev = from_epoch_ms(1900);
        t.key = "order-7 \"retry\"";
        return t;
      }(), {}, {}},
@@ -346,7 +347,7 @@ TEST_CASE("records in another key order or spacing read the same as the ones chr
     + line(R"({"op":"fire","token":")" + tok(4) + R"(","note":"ignored"})")
     + line(R"({"deadline_ms":6000,"op":"rearm","token":")" + tok(5) + R"("})")
     + line(R"({"op":"park","t":{"deadline_ms":900,"interval_ms":100,"name":"name","payload":"payload \u0022x\u0022\n","token":")" + tok(6) + R"("}})")
-    + line(R"({"op":"schedule","t":{"deadline_ms":2000,"interval_ms":100,"key":"order-7 \"retry\"","misfire":"all","name":"name","payload":"payload \"x\"\n","token":")" + tok(7) + R"("}})")
+    + line(R"({"op":"schedule","t":{"deadline_ms":2000,"interval_ms":100,"key":"order-7 \"retry\"","misfire":"all","name":"name","payload":"payload \"x\"\n","prev_ms":1900,"token":")" + tok(7) + R"("}})")
     + line(R"({"token":")" + tok(6) + R"(","op":"deliver"})")
     + line(R"({"op":"schedule","t":{"tz":"Australia/Sydney","token":")" + tok(8) + R"(","payload":"payload \"x\"\n","name":"name","interval_ms":0,"deadline_ms":3000,"cron":"0 0 9 * * MON-FRI","jitter_ms":90000,"delay_ms":12345}})")
     + line(R"({"delay_ms":54321,"op":"rearm","deadline_ms":7000,"token":")" + tok(8) + R"("})");

@@ -129,6 +129,7 @@ TEST_CASE("a recurring timeout keeps its token and re-arms at deadline + interva
   REQUIRE(second.size() == 1);
   CHECK(second[0].deadline == at(200));
   CHECK(st.next_deadline() == at(300));
+  CHECK(st.list().at(0).prev_ms == to_epoch_ms(at(200)));
 }
 
 TEST_CASE("a recurring timeout late by several periods fires once and skips to the future") {

@@ -22,7 +22,8 @@ snapshot sample() {
   s.pending.push_back({from_epoch_ms(1'795'302'001'000), token{0x10, 0xa}, "alice", "", millis{0}});
   s.pending.push_back(
     {from_epoch_ms(1'795'302'002'000), token{0x11, 0xb}, "bob", "wake \"up\"\n\xc3\xa9", millis{5000},
-     misfire_policy::all, "report \"daily\""});
+     misfire_policy::all, "report \"daily\"", nullptr, millis{0}, millis{0},
+     from_epoch_ms(1'795'301'997'000)});
   s.parked.push_back({from_epoch_ms(1'795'301'000'000), token{0x09, 0xc}, "carol", "late", millis{0},
                       misfire_policy::once, "order-7"});
   s.pending.push_back({from_epoch_ms(1'795'302'003'000), token{0x12, 0xd}, "dave", "", millis{0},
@@ -144,6 +145,11 @@ TEST_CASE("a damaged state file is rejected with what is wrong") {
                  "timeouts[2].jitter_ms: out of range");
   check_rejected(replace(valid_text(), "\"jitter_ms\":600000,", ""),
                  "timeouts[2].delay_ms: out of range");
+  check_rejected(replace(valid_text(), "\"payload\":\"\",\"token\":\"000000000010-000000000000000a\"",
+                         "\"payload\":\"\",\"prev_ms\":5,\"token\":\"000000000010-000000000000000a\""),
+                 "timeouts[0].prev_ms: a previous deadline on a one-shot timeout");
+  check_rejected(replace(valid_text(), "\"prev_ms\":1795301997000", "\"prev_ms\":-1"),
+                 "timeouts[1].prev_ms: out of range");
 }
 
 // The writer builds the text by hand for speed; what it writes must stay
@@ -160,7 +166,7 @@ TEST_CASE("a timeout is written as nlohmann dumps the same object") {
             const auto jitter = millis{calendar ? 60'000 : 0};
             const timeout t{from_epoch_ms(deadline), token{0x1234, 0xfedcba9876543210}, "n\"ame",
                             "pay\\load\n\x01 \xc3\xa9", millis{interval}, policy, key, calendar,
-                            jitter, jitter / 3};
+                            jitter, jitter / 3, from_epoch_ms(interval ? deadline / 2 : 0)};
             nlohmann::json expected{{"deadline_ms", deadline}, {"interval_ms", interval},
                                     {"name", t.name}, {"payload", t.payload}, {"token", t.token.str()}};
             if (policy != misfire_policy::once)
@@ -173,6 +179,8 @@ TEST_CASE("a timeout is written as nlohmann dumps the same object") {
               expected["jitter_ms"] = jitter.count();
               expected["delay_ms"] = jitter.count() / 3;
             }
+            if (interval && deadline / 2)
+              expected["prev_ms"] = deadline / 2;
             std::string written = "[";
             detail::append_json(written, t);
             CHECK(written == "[" + expected.dump());

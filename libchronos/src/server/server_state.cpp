@@ -24,6 +24,7 @@ timeout_info info_of(const timeout& t, snapshot_list in) {
   }
   info.jitter_ms = t.jitter.count();
   info.delay_ms = t.delay.count();
+  info.prev_ms = to_epoch_ms(t.prev);
   return info;
 }
 
@@ -541,6 +542,7 @@ void server_state::take_due(timestamp now, std::size_t limit, const occurrence_v
       return;
     }
     timeout next = t;
+    next.prev = t.deadline;
     next.deadline = *next_deadline;
     next.delay = delay_for(next.jitter, next.deadline);
     note({change::op::rearm, t.token, {}, next.deadline, {}, next.delay});
@@ -650,7 +652,7 @@ status server_state::apply(change c) {
       fits = pending_.erase(c.token).has_value();
       break;
     case change::op::rearm:
-      fits = pending_.reschedule(c.token, c.deadline, c.delay);
+      fits = pending_.rearm(c.token, c.deadline, c.delay);
       break;
     case change::op::park:
       if (auto ok = check_stored(c.entry); !ok)

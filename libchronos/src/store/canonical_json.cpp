@@ -126,6 +126,10 @@ std::optional<timeout> canonical_timeout(canonical_cursor& in) {
   f.name = in.string();
   in.expect(",\"payload\":");
   f.payload = in.string();
+  if (in.peek(",\"prev_ms\":")) {
+    in.expect(",\"prev_ms\":");
+    f.prev_ms = in.integer();
+  }
   in.expect(",\"token\":");
   f.token = in.unescaped();
   if (in.peek(",\"tz\":")) {

@@ -103,6 +103,8 @@ void encode_change(std::string& out, const change& c) {
         out += ",\"jitter_ms\":" + std::to_string(c.entry.jitter.count());
         out += ",\"delay_ms\":" + std::to_string(c.entry.delay.count());
       }
+      if (c.entry.prev != timestamp{})
+        out += ",\"prev_ms\":" + std::to_string(to_epoch_ms(c.entry.prev));
       break;
     case change::op::reschedule:
     case change::op::rearm:
@@ -469,12 +471,15 @@ outcome<timeout> timeout_from_row(const PGresult* r, int row) {
     return fail(errc::storage_failure, where() + ": a calendar schedule and a repeat interval");
   const auto jitter = to_int(PQgetvalue(r, row, 10));
   const auto delay = to_int(PQgetvalue(r, row, 11));
+  const auto prev = to_int(PQgetvalue(r, row, 12));
   if (!jitter || *jitter < 0 || *jitter > max_jitter.count() || !delay || *delay < 0
       || (*delay > 0 && *delay >= *jitter) || *deadline > max_deadline_ms - *delay)
     return fail(errc::storage_failure, where() + ": jitter_ms or delay_ms out of range");
+  if (!prev || *prev < 0 || *prev > max_deadline_ms)
+    return fail(errc::storage_failure, where() + ": prev_ms out of range");
   return timeout{from_epoch_ms(*deadline), *tok, PQgetvalue(r, row, 2), std::move(*payload),
                  millis{*interval}, *misfire, PQgetvalue(r, row, 7), std::move(*calendar),
-                 millis{*jitter}, millis{*delay}};
+                 millis{*jitter}, millis{*delay}, from_epoch_ms(*prev)};
 }
 
 } // namespace

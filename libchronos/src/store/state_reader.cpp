@@ -21,7 +21,8 @@ bool is_string_field(const std::string& key) {
 }
 
 bool is_integer_field(const std::string& key) {
-  return key == "deadline_ms" || key == "interval_ms" || key == "jitter_ms" || key == "delay_ms";
+  return key == "deadline_ms" || key == "interval_ms" || key == "jitter_ms" || key == "delay_ms"
+         || key == "prev_ms";
 }
 
 class reader final : public nlohmann::json_sax<json> {
@@ -215,6 +216,8 @@ private:
       entry_.jitter_ms = v;
     else if (key_ == "delay_ms")
       entry_.delay_ms = v;
+    else if (key_ == "prev_ms")
+      entry_.prev_ms = v;
     else if (is_string_field(key_))
       return fail_with(item() + "." + key_, "expected a string");
     return true;

@@ -93,6 +93,10 @@ void append_json(std::string& out, const timeout& t) {
   append_json_string(out, t.name);
   out += ",\"payload\":";
   append_json_string(out, t.payload);
+  if (t.prev != timestamp{}) {
+    out += ",\"prev_ms\":";
+    out += std::to_string(to_epoch_ms(t.prev));
+  }
   out += ",\"token\":\"";
   t.token.append_to(out);
   out += '"';
@@ -198,11 +202,17 @@ outcome<timeout> make_timeout(timeout_fields f, const std::function<std::string(
     return corrupt(where() + ".delay_ms", "out of range (0 to the jitter, less)");
   if (*f.deadline_ms > max_deadline_ms - delay)
     return corrupt(where() + ".delay_ms", "fires after 9999-12-31");
+  const auto prev = f.prev_ms.value_or(0);
+  if (prev < 0 || prev > max_deadline_ms)
+    return corrupt(where() + ".prev_ms", "out of range");
+  if (prev != 0 && interval == 0 && !*calendar)
+    return corrupt(where() + ".prev_ms", "a previous deadline on a one-shot timeout");
   return timeout{from_epoch_ms(*f.deadline_ms),     *tok,
                  std::move(*f.name),                std::move(f.payload).value_or(""),
                  millis{interval},                  *misfire,
                  std::move(f.key).value_or(""),     std::move(*calendar),
-                 millis{jitter},                    millis{delay}};
+                 millis{jitter},                    millis{delay},
+                 from_epoch_ms(prev)};
 }
 
 outcome<timeout> timeout_from_json(const json& obj, const std::string& where) {
@@ -235,7 +245,8 @@ outcome<timeout> timeout_from_json(const json& obj, const std::string& where) {
   }
   for (auto [key, field] :
        {std::pair{"deadline_ms", &f.deadline_ms}, std::pair{"interval_ms", &f.interval_ms},
-        std::pair{"jitter_ms", &f.jitter_ms}, std::pair{"delay_ms", &f.delay_ms}}) {
+        std::pair{"jitter_ms", &f.jitter_ms}, std::pair{"delay_ms", &f.delay_ms},
+        std::pair{"prev_ms", &f.prev_ms}}) {
     auto it = obj.find(key);
     if (it == obj.end())
       continue;

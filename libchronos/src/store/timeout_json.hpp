@@ -19,7 +19,7 @@ namespace chronos::detail {
 /// nlohmann's dump of the same object, several times faster (no DOM).
 /// "misfire" is written only when it is not the default ("once"), "cron"
 /// and "tz" only for a calendar timeout, "jitter_ms" and "delay_ms" only
-/// with a jitter, so files of timeouts without
+/// with a jitter, "prev_ms" only once a recurring timeout has one, so files of timeouts without
 /// them read the same in older builds.
 void append_json(std::string& out, const timeout& t);
 
@@ -31,7 +31,7 @@ void append_json_string(std::string& out, std::string_view text);
 struct timeout_fields {
   std::optional<std::string_view> token;
   std::optional<std::string> name, payload, misfire, key, cron, tz;
-  std::optional<std::int64_t> deadline_ms, interval_ms, jitter_ms, delay_ms;
+  std::optional<std::int64_t> deadline_ms, interval_ms, jitter_ms, delay_ms, prev_ms;
 };
 
 /// The one set of rules for a stored timeout, in the state file and the journal

@@ -116,6 +116,7 @@ void timer_table::write_over(timeout& t, const heap_entry& e) const {
   t.calendar = rule.calendar;
   t.jitter = rule.jitter;
   t.delay = millis{x ? x->delay_ms : 0};
+  t.prev = from_epoch_ms(x ? x->prev_ms : 0);
   t.deadline -= t.delay; // the heap holds when it fires
 }
 
@@ -133,7 +134,8 @@ bool timer_table::insert(const timeout_view& t, TakePayload take_payload) {
   slots_[s].extra = t.payload.empty() && !timed
                       ? none
                       : allocate_extra({take_payload(), timed ? rules_.acquire(rule) : rule_pool::none,
-                                        static_cast<std::uint32_t>(t.delay.count())});
+                                        static_cast<std::uint32_t>(t.delay.count()),
+                                        to_epoch_ms(t.prev)});
   link_name(s);
   index_.insert(s, key_of());
   heap_entry e{0, 0, s};
@@ -147,7 +149,7 @@ bool timer_table::insert(const timeout_view& t, TakePayload take_payload) {
 bool timer_table::insert(timeout t) {
   const timeout_view v{t.deadline, t.token, t.name,    t.payload,
                        t.interval, t.misfire, t.key, std::move(t.calendar),
-                       t.jitter,   t.delay};
+                       t.jitter,   t.delay,   t.prev};
   return insert(v, [&t] { return std::move(t.payload); });
 }
 
@@ -210,6 +212,15 @@ millis timer_table::jitter_of(token tok) const {
   if (s == none || slots_[s].extra == none || extras_[slots_[s].extra].rule == rule_pool::none)
     return millis{0};
   return rules_.get(extras_[slots_[s].extra].rule).jitter;
+}
+
+bool timer_table::rearm(token tok, timestamp deadline, millis delay) {
+  const auto s = slot_of(tok);
+  if (s == none || slots_[s].extra == none) // a recurring timeout has its side record
+    return false;
+  auto& x = extras_[slots_[s].extra];
+  x.prev_ms = heap_[slots_[s].heap].deadline_ms() - x.delay_ms;
+  return reschedule(tok, deadline, delay);
 }
 
 bool timer_table::reschedule(token tok, timestamp deadline, millis delay) {

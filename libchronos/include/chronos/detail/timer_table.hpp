@@ -16,7 +16,7 @@
 //   bytes); payloads and timing rules (a period or a calendar, a misfire
 //   policy, a jitter: interned, rule_pool.hpp), which most timeouts lack,
 //   live in a side array that a slot points into, with the delay a jitter
-//   drew;
+//   drew and a recurring timeout's previous deadline;
 // - a 4-ary min-heap of (deadline, slot) entries (12 bytes; four children
 //   share a cache line) gives the soonest deadline in O(1) and insert, pop
 //   and reschedule in O(log n); each slot knows its heap position. Erasing
@@ -140,6 +140,10 @@ public:
   /// jitter's draw, below its jitter); false if there is no such token.
   bool reschedule(token tok, timestamp deadline, millis delay = millis{0});
 
+  /// Moves a recurring timeout on to its next deadline, as `reschedule`,
+  /// keeping the deadline it leaves as its previous one.
+  bool rearm(token tok, timestamp deadline, millis delay);
+
   /// Removes the timeouts that fire at or before now, at most `limit` of them (the
   /// soonest), returned in (deadline, token) order.
   std::vector<timeout> pop_due(timestamp now, std::size_t limit = SIZE_MAX);
@@ -225,6 +229,7 @@ private:
     std::string payload;
     rule_pool::id rule = rule_pool::none;
     std::uint32_t delay_ms = 0; // < jitter, which is below 2^32 ms
+    std::int64_t prev_ms = 0;
   };
 
   /// How the token index finds a slot's token.

@@ -125,7 +125,8 @@ typename Inspector::result_type inspect(Inspector& f, chronos_timeout& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, timeout_info& x) {
   return f(caf::meta::type_name("chronos_timeout_info"), x.token, x.name, x.deadline_ms,
-           x.payload, x.interval_ms, x.parked, x.misfire, x.cron, x.tz, x.jitter_ms, x.delay_ms);
+           x.payload, x.interval_ms, x.parked, x.misfire, x.cron, x.tz, x.jitter_ms, x.delay_ms,
+           x.prev_ms);
 }
 
 template <class Inspector>

@@ -83,12 +83,16 @@ struct timeout_info {
   /// deadline_ms + delay_ms.
   std::int64_t jitter_ms = 0;
   std::int64_t delay_ms = 0;
+  /// A recurring timeout's previous deadline: its last occurrence that came
+  /// due (delivered, parked, or dropped by its misfire policy); 0 while none
+  /// has.
+  std::int64_t prev_ms = 0;
 
   friend bool operator==(const timeout_info& a, const timeout_info& b) {
     return a.token == b.token && a.name == b.name && a.deadline_ms == b.deadline_ms
            && a.payload == b.payload && a.interval_ms == b.interval_ms && a.parked == b.parked
            && a.misfire == b.misfire && a.cron == b.cron && a.tz == b.tz
-           && a.jitter_ms == b.jitter_ms && a.delay_ms == b.delay_ms;
+           && a.jitter_ms == b.jitter_ms && a.delay_ms == b.delay_ms && a.prev_ms == b.prev_ms;
   }
 };
 

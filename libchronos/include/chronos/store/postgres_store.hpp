@@ -11,7 +11,8 @@
 //                     deadline_ms, interval_ms, misfire, payload (bytea),
 //                     key ('' for none), cron and tz (a calendar
 //                     timeout's expression and zone, NULL for the others),
-//                     jitter_ms and delay_ms (0 without jitter)
+//                     jitter_ms and delay_ms (0 without jitter), prev_ms
+//                     (a recurring timeout's previous deadline, 0 for none)
 //   chronos_lease     one row per partition: holder, address, epoch,
 //                     expires_at, batches
 //

@@ -39,6 +39,9 @@ struct timeout {
   /// armed and kept with it (`delay`), so that a restart does not move it.
   millis jitter{0};
   millis delay{0};
+  /// A recurring timeout's last occurrence that came due (delivered, parked,
+  /// or dropped by its misfire policy); the epoch while none has.
+  timestamp prev{};
 
   bool recurring() const { return interval.count() > 0 || calendar != nullptr; }
 
@@ -49,7 +52,7 @@ struct timeout {
     return a.deadline == b.deadline && a.token == b.token && a.name == b.name
            && a.payload == b.payload && a.interval == b.interval && a.misfire == b.misfire
            && a.key == b.key && same_calendar(a.calendar.get(), b.calendar.get())
-           && a.jitter == b.jitter && a.delay == b.delay;
+           && a.jitter == b.jitter && a.delay == b.delay && a.prev == b.prev;
   }
 };
 
@@ -67,11 +70,12 @@ struct timeout_view {
   std::shared_ptr<const cron_schedule> calendar{};
   millis jitter{0};
   millis delay{0};
+  timestamp prev{};
 
   timeout owned() const {
     return {deadline, token,   std::string{name}, std::string{payload},
             interval, misfire, std::string{key},  calendar,
-            jitter,   delay};
+            jitter,   delay,   prev};
   }
 };
 

@@ -61,10 +61,12 @@ UPDATE chronos_schema SET version = 2;
 ALTER TABLE chronos_timeouts ADD COLUMN cron text, ADD COLUMN tz text;
 UPDATE chronos_schema SET version = 3;
 )sql",
-  // 3 -> 4: jitter (0 for none), and the pending occurrence's delay.
+  // 3 -> 4: jitter (0 for none), the pending occurrence's delay, and a
+  // recurring timeout's previous deadline (0 for none).
   R"sql(
 ALTER TABLE chronos_timeouts ADD COLUMN jitter_ms bigint NOT NULL DEFAULT 0,
-                             ADD COLUMN delay_ms bigint NOT NULL DEFAULT 0;
+                             ADD COLUMN delay_ms bigint NOT NULL DEFAULT 0,
+                             ADD COLUMN prev_ms bigint NOT NULL DEFAULT 0;
 UPDATE chronos_schema SET version = 4;
 )sql",
 };
@@ -90,14 +92,14 @@ BEGIN
                  WHERE (x.c->>'op') IS DISTINCT FROM 'schedule') THEN
     INSERT INTO chronos_timeouts
       (partition, token, parked, name, deadline_ms, interval_ms, misfire, payload, key, cron, tz,
-       jitter_ms, delay_ms)
+       jitter_ms, delay_ms, prev_ms)
     SELECT p, x.token, false, x.name, x.deadline_ms, x.interval_ms, x.misfire,
            decode(x.payload, 'hex'), coalesce(x.key, ''), x.cron, x.tz,
-           coalesce(x.jitter_ms, 0), coalesce(x.delay_ms, 0)
+           coalesce(x.jitter_ms, 0), coalesce(x.delay_ms, 0), coalesce(x.prev_ms, 0)
     FROM jsonb_to_recordset(batch) AS x(token text, name text, deadline_ms bigint,
                                         interval_ms bigint, misfire text, payload text,
                                         key text, cron text, tz text, jitter_ms bigint,
-                                        delay_ms bigint);
+                                        delay_ms bigint, prev_ms bigint);
     RETURN;
   END IF;
   FOR c IN SELECT x.value FROM jsonb_array_elements(batch) WITH ORDINALITY AS x(value, n)
@@ -106,16 +108,18 @@ BEGIN
       WHEN 'schedule', 'park' THEN
         INSERT INTO chronos_timeouts AS t
           (partition, token, parked, name, deadline_ms, interval_ms, misfire, payload, key,
-           cron, tz, jitter_ms, delay_ms)
+           cron, tz, jitter_ms, delay_ms, prev_ms)
         VALUES (p, c->>'token', c->>'op' = 'park', c->>'name', (c->>'deadline_ms')::bigint,
                 (c->>'interval_ms')::bigint, c->>'misfire', decode(c->>'payload', 'hex'),
                 coalesce(c->>'key', ''), c->>'cron', c->>'tz',
-                coalesce((c->>'jitter_ms')::bigint, 0), coalesce((c->>'delay_ms')::bigint, 0))
+                coalesce((c->>'jitter_ms')::bigint, 0), coalesce((c->>'delay_ms')::bigint, 0),
+                coalesce((c->>'prev_ms')::bigint, 0))
         ON CONFLICT (partition, token, parked) DO UPDATE
           SET name = excluded.name, deadline_ms = excluded.deadline_ms,
               interval_ms = excluded.interval_ms, misfire = excluded.misfire,
               payload = excluded.payload, key = excluded.key, cron = excluded.cron,
-              tz = excluded.tz, jitter_ms = excluded.jitter_ms, delay_ms = excluded.delay_ms;
+              tz = excluded.tz, jitter_ms = excluded.jitter_ms, delay_ms = excluded.delay_ms,
+              prev_ms = excluded.prev_ms;
       WHEN 'cancel' THEN
         DELETE FROM chronos_timeouts WHERE partition = p AND token = c->>'token';
       WHEN 'fire' THEN
@@ -123,7 +127,8 @@ BEGIN
       WHEN 'deliver' THEN
         DELETE FROM chronos_timeouts WHERE partition = p AND token = c->>'token' AND parked;
       WHEN 'rearm' THEN
-        UPDATE chronos_timeouts SET deadline_ms = (c->>'deadline_ms')::bigint,
+        UPDATE chronos_timeouts SET prev_ms = deadline_ms,
+                                    deadline_ms = (c->>'deadline_ms')::bigint,
                                     delay_ms = coalesce((c->>'delay_ms')::bigint, 0)
         WHERE partition = p AND token = c->>'token' AND NOT parked;
       WHEN 'reschedule' THEN
@@ -184,7 +189,7 @@ inline constexpr const char* count =
 inline constexpr const char* load_cursor = R"sql(
 DECLARE chronos_load NO SCROLL CURSOR FOR
 SELECT token, parked, name, deadline_ms, interval_ms, misfire, payload, key, cron, tz,
-       jitter_ms, delay_ms
+       jitter_ms, delay_ms, prev_ms
 FROM chronos_timeouts WHERE partition = )sql";
 
 inline constexpr const char* load_fetch = "FETCH 20000 FROM chronos_load";
