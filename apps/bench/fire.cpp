@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "chronos/server/server.hpp"
+#include "busy.hpp"
 #include "erlang_baseline.hpp"
 #include "harness.hpp"
 #include "workloads.hpp"
@@ -40,16 +41,16 @@ struct lateness_log {
 // part of the lateness, and this figure shows it.
 constexpr const char* scheduling_note = "deadlines start 0.5 s after it began";
 
-void report_storm(report& out, const std::string& system, lateness_log& log,
-                  std::int64_t first_deadline_ms, double scheduling_s) {
-  out.add({"w3", system, "scheduling_s", scheduling_s, "s", scheduling_note});
+void report_storm(report& out, const std::string& label, const std::string& system,
+                  lateness_log& log, std::int64_t first_deadline_ms, double scheduling_s) {
+  out.add({label, system, "scheduling_s", scheduling_s, "s", scheduling_note});
   const double span = std::chrono::duration<double>(
                         log.last - system_clock::time_point{std::chrono::milliseconds{first_deadline_ms}})
                         .count();
-  out.add({"w3", system, "deliveries_per_s", log.us.size() / span, "1/s", ""});
-  out.add({"w3", system, "lateness_p50_us", percentile(log.us, 50), "us", ""});
-  out.add({"w3", system, "lateness_p99_us", percentile(log.us, 99), "us", ""});
-  out.add({"w3", system, "lateness_max_us", percentile(log.us, 100), "us", ""});
+  out.add({label, system, "deliveries_per_s", log.us.size() / span, "1/s", ""});
+  out.add({label, system, "lateness_p50_us", percentile(log.us, 50), "us", ""});
+  out.add({label, system, "lateness_p99_us", percentile(log.us, 99), "us", ""});
+  out.add({label, system, "lateness_max_us", percentile(log.us, 100), "us", ""});
 }
 
 std::vector<std::int64_t> storm_deadlines(std::size_t n, std::uint64_t seed, std::int64_t start) {
@@ -61,7 +62,7 @@ std::vector<std::int64_t> storm_deadlines(std::size_t n, std::uint64_t seed, std
   return out;
 }
 
-void chronos_w3(std::size_t n, std::uint64_t seed, report& out) {
+void chronos_w3(const std::string& label, std::size_t n, std::uint64_t seed, report& out) {
   caf::actor_system_config cfg;
   caf::actor_system sys{configure(cfg)};
   auto srv = spawn_server(sys, server_config{});
@@ -82,13 +83,13 @@ void chronos_w3(std::size_t n, std::uint64_t seed, report& out) {
   };
   const auto scheduled = run_clients(sys, 1, n, 256, schedule);
   log.done.get_future().wait();
-  report_storm(out, "chronos", log, *std::min_element(deadlines.begin(), deadlines.end()),
+  report_storm(out, label, "chronos", log, *std::min_element(deadlines.begin(), deadlines.end()),
                scheduled.seconds);
   caf::anon_send_exit(*srv, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(receiver, caf::exit_reason::kill);
 }
 
-void baseline_w3(std::size_t n, std::uint64_t seed, report& out) {
+void baseline_w3(const std::string& label, std::size_t n, std::uint64_t seed, report& out) {
   caf::actor_system_config cfg;
   caf::actor_system sys{configure(cfg)};
   lateness_log log;
@@ -108,8 +109,8 @@ void baseline_w3(std::size_t n, std::uint64_t seed, report& out) {
     scheduled.set_value(seconds_since(start));
   }, 0);
   log.done.get_future().wait();
-  report_storm(out, "caf_delayed_send", log, *std::min_element(deadlines.begin(), deadlines.end()),
-               scheduled.get_future().get());
+  report_storm(out, label, "caf_delayed_send", log,
+               *std::min_element(deadlines.begin(), deadlines.end()), scheduled.get_future().get());
   caf::anon_send_exit(receiver, caf::exit_reason::kill);
 }
 
@@ -269,13 +270,21 @@ void baseline_w4(std::size_t rate, double seconds, w4_requests how, report& out)
   caf::anon_send_exit(owner, caf::exit_reason::kill);
 }
 
+// The storm of each system in turn, labelled `label`.
+void storms(const std::string& label, const options& opts, report& out) {
+  const std::size_t n = opts.n ? opts.n : 100'000;
+  chronos_w3(label, n, opts.seed, out);
+  baseline_w3(label, n, opts.seed, out);
+  erlang_baseline(label, n, opts, out, scheduling_note);
+}
+
 } // namespace
 
-void run_w3(const options& opts, report& out) {
-  const std::size_t n = opts.n ? opts.n : 100'000;
-  chronos_w3(n, opts.seed, out);
-  baseline_w3(n, opts.seed, out);
-  erlang_baseline("w3", n, opts, out, scheduling_note);
+void run_w3(const options& opts, report& out) { storms("w3", opts, out); }
+
+void run_w3_busy(const options& opts, report& out) {
+  const busy_neighbours busy{2, std::chrono::minutes{2}};
+  storms("w3_busy", opts, out);
 }
 
 void run_w4(const options& opts, report& out) {

@@ -4,7 +4,7 @@
 //
 //   chronos-bench WORKLOAD [--n N] [--seed S] [--seconds S] [--runs R] [--json]
 //                          [--store URL] [--chronosd PATH]
-//   WORKLOAD: w1 w2 w3 w4 restore remote durable compact failover
+//   WORKLOAD: w1 w2 w3 w3_busy w4 restore remote durable compact failover
 
 #include <exception>
 #include <iostream>
@@ -33,6 +33,9 @@ workloads:
   w3       fire storm: N timeouts (default 100,000) due between 0.5 s and 1.5 s:
            deliveries/s and lateness p50/p99/max, and how long scheduling them
            took (past 0.5 s it is part of the lateness)
+  w3_busy  w3 while two CPU-bound processes of normal priority run beside it
+           (they end with chronos-bench, and after 2 minutes at the latest):
+           punctuality on a machine that is not quiet
   w4       steady load: N schedules/s (default 100,000) for --seconds (default 10),
            90% cancelled before they fire: CPU per second of load, with one
            request per schedule and cancel, and with one batch of each a tick
@@ -57,7 +60,7 @@ PostgreSQL database instead of files: restore times a leader's load of the
 store, durable the modes always and interval. They empty the database's
 chronos tables before and after: give them a database of their own.
 
-w1 to w4 also run erlang_send_after, what an Erlang user writes instead:
+w1 to w4 (w3_busy too) also run erlang_send_after, what an Erlang user writes instead:
 erlang:send_after per timeout, erlang:cancel_timer to cancel (needs escript,
 from Debian's erlang-base; without it that baseline is left out).
 
@@ -70,7 +73,7 @@ baseline taken within each run.
 using workload_fn = void (*)(const options&, report&);
 
 const std::map<std::string, workload_fn> workloads{
-  {"w1", run_w1},           {"w2", run_w2},         {"w3", run_w3},
+  {"w1", run_w1},           {"w2", run_w2},         {"w3", run_w3}, {"w3_busy", run_w3_busy},
   {"w4", run_w4},           {"restore", run_restore}, {"remote", run_remote},
   {"durable", run_durable}, {"compact", run_compact}, {"failover", run_failover},
 };

@@ -6,7 +6,7 @@
 %% emulator runs with its defaults, as an Erlang service would.
 %%
 %%   escript send_after.escript WORKLOAD N SEED SECONDS [NOTE]
-%%   WORKLOAD: w1 | w2 | w3 | w4_single | w4_batched
+%%   WORKLOAD: w1 | w2 | w3 | w3_busy | w4_single | w4_batched
 %%   NOTE: the note of the workload's one noted figure (w3's scheduling_s,
 %%   w4's cpu_pct), chronos-bench's own, so that its ratios pair them
 %%
@@ -48,22 +48,10 @@ run("w2", N, _, _) ->
     Elapsed = now_us() - T0,
     figure("w2", "cancels_per_s", N / seconds(Elapsed), "1/s", "");
 %% W3: N timeouts due uniformly between 0.5 s and 1.5 s after the start;
-%% lateness is a delivery's time minus its deadline.
-run("w3", N, _, Note) ->
-    Parent = self(),
-    Receiver = spawn(fun() -> collect(Parent, N, []) end),
-    Start = erlang:monotonic_time(millisecond),
-    Deadlines = [Start + 500 + rand:uniform(1001) - 1 || _ <- lists:seq(1, N)],
-    T0 = now_us(),
-    lists:foreach(fun(At) -> erlang:send_after(At, Receiver, At, [{abs, true}]) end, Deadlines),
-    Scheduling = seconds(now_us() - T0),
-    {Lateness, LastUs} = receive {collected, L, Last} -> {lists:sort(L), Last} end,
-    Span = seconds(LastUs - lists:min(Deadlines) * 1000),
-    figure("w3", "scheduling_s", Scheduling, "s", Note),
-    figure("w3", "deliveries_per_s", N / Span, "1/s", ""),
-    figure("w3", "lateness_p50_us", percentile(Lateness, N, 50), "us", ""),
-    figure("w3", "lateness_p99_us", percentile(Lateness, N, 99), "us", ""),
-    figure("w3", "lateness_max_us", lists:last(Lateness), "us", "");
+%% lateness is a delivery's time minus its deadline. w3_busy is the same
+%% storm, while chronos-bench keeps other processes busy beside it.
+run("w3", N, _, Note) -> storm("w3", N, Note);
+run("w3_busy", N, _, Note) -> storm("w3_busy", N, Note);
 %% W4: every 10 ms a tick asks a timer owner for Rate/100 timeouts 1 s out
 %% and cancels 90% of the previous tick's: the owner's CPU, and the ticker's,
 %% per second of load (the whole emulator's, as chronos-bench measures its
@@ -73,6 +61,22 @@ run("w4_batched", Rate, Seconds, Note) -> steady(Rate, Seconds, batched, Note);
 run(Other, _, _, _) ->
     io:format(standard_error, "send_after.escript: unknown workload ~s~n", [Other]),
     halt(2).
+
+storm(Label, N, Note) ->
+    Parent = self(),
+    Receiver = spawn(fun() -> collect(Parent, N, []) end),
+    Start = erlang:monotonic_time(millisecond),
+    Deadlines = [Start + 500 + rand:uniform(1001) - 1 || _ <- lists:seq(1, N)],
+    T0 = now_us(),
+    lists:foreach(fun(At) -> erlang:send_after(At, Receiver, At, [{abs, true}]) end, Deadlines),
+    Scheduling = seconds(now_us() - T0),
+    {Lateness, LastUs} = receive {collected, L, Last} -> {lists:sort(L), Last} end,
+    Span = seconds(LastUs - lists:min(Deadlines) * 1000),
+    figure(Label, "scheduling_s", Scheduling, "s", Note),
+    figure(Label, "deliveries_per_s", N / Span, "1/s", ""),
+    figure(Label, "lateness_p50_us", percentile(Lateness, N, 50), "us", ""),
+    figure(Label, "lateness_p99_us", percentile(Lateness, N, 99), "us", ""),
+    figure(Label, "lateness_max_us", lists:last(Lateness), "us", "").
 
 steady(Rate, Seconds, How, Note) ->
     PerTick = max(1, Rate div 100),
