@@ -249,7 +249,8 @@ int run_schedule(session& s, const command_line& cl) {
   req.cron = cron.value_or("");
   req.tz = tz.value_or("");
   if (auto jitter = option(cl, "--jitter"))
-    req.jitter_ms = cli::parse_duration_option("--jitter", *jitter, cli::zero_duration::allowed).count();
+    req.jitter_ms =
+      cli::parse_duration_option("--jitter", *jitter, cli::zero_duration::allowed).count();
   if (auto policy = option(cl, "--misfire")) {
     auto p = parse_misfire(*policy);
     if (!p)
@@ -569,7 +570,7 @@ struct command {
 const std::vector<command> commands{
   {"schedule", "NAME (--in DURATION | --at TIME) [--every DURATION [--misfire POLICY]]\n"
                "[--jitter DURATION] [--payload TEXT] [--key KEY]\n"
-               "NAME --cron EXPRESSION [--tz ZONE] [--in DURATION | --at TIME]\n"
+               "or NAME --cron EXPRESSION [--tz ZONE] [--in DURATION | --at TIME]\n"
                "[--misfire POLICY] [--jitter DURATION] [--payload TEXT] [--key KEY]",
    "schedule a timeout for NAME; prints its token",
    "Schedules a timeout for NAME and prints its token alone.\n--every makes it recurring "
@@ -578,7 +579,8 @@ const std::vector<command> commands{
    "@yearly), in the IANA zone --tz\n(UTC by default), from --in/--at on (now by default). "
    "A local time that the\nclocks skip fires at the end of the gap; one they repeat fires "
    "once.\n--jitter fires each occurrence a random delay below DURATION after its\n"
-   "deadline (never before it), drawn when the occurrence is armed.\n--misfire says what it does about periods "
+   "deadline (never before it), drawn when the occurrence is armed.\n"
+   "--misfire says what it does about periods "
    "it missed (chronosd down, or NAME\naway): once (deliver one, the default), all (deliver "
    "each, at most 1,000),\nskip (deliver none, and only on time to a live watcher).\n"
    "--key makes it idempotent: a second schedule of NAME with the same KEY,\nwhile the "
@@ -600,7 +602,10 @@ const std::vector<command> commands{
    "timeouts (all, or a name's or namespace's) in deadline order",
    "Prints the timeouts (all, a name's, or a namespace's such as \"billing/\") in\ndeadline "
    "order.\nWith --json: one array of {\"token\", \"name\", \"deadline_ms\", \"payload\", "
-   "\"interval_ms\", \"parked\", \"misfire\"},\nand \"cron\" and \"tz\" for a calendar timeout,\n\"jitter_ms\" and \"delay_ms\" (this occurrence's) for one with a jitter, and\n\"next_ms\" (when it fires next) and \"prev_ms\" (the deadline of its last\noccurrence, 0 while none has) for a recurring one.\n",
+   "\"interval_ms\", \"parked\", \"misfire\"},\nand \"cron\" and \"tz\" for a calendar timeout,\n"
+   "\"jitter_ms\" and \"delay_ms\" (this occurrence's) for one with a jitter, and\n"
+   "\"next_ms\" (when it fires next) and \"prev_ms\" (the deadline of its last\n"
+   "occurrence, 0 while none has) for a recurring one.\n",
    {"--json"}, 0, 1, run_list},
   {"count", "[SELECTOR] [--json]", "how many timeouts (all, or a name's or namespace's)",
    "Prints how many timeouts (pending and parked) there are: all, a name's,\nor a "

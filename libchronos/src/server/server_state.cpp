@@ -630,7 +630,8 @@ std::vector<timeout> server_state::take_parked(const std::string& name) {
 status server_state::apply(change c) {
   bool fits = false;
   // A delay is a draw below its timeout's jitter.
-  if (c.delay.count() > 0 && c.delay >= std::max(pending_.jitter_of(c.token), parked_.jitter_of(c.token)))
+  const auto jitter = std::max(pending_.jitter_of(c.token), parked_.jitter_of(c.token));
+  if (c.delay.count() > 0 && c.delay >= jitter)
     return fail(errc::storage_failure, std::string{to_string(c.what)} + " of token "
                                          + c.token.str() + ": a delay beyond its jitter");
   switch (c.what) {
